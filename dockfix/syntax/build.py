@@ -1,0 +1,111 @@
+"""Lark tree -> dockfix nodes: typed, frozen, with line and column on every leaf."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+
+from lark import Token, Tree
+
+from dockfix.syntax.nodes import BlankLine, Comment, Directive, Heredoc, Instruction, Node, Piece
+
+_PIECE_KIND = {
+    "WS": "ws",
+    "LINEBREAK": "linebreak",
+    "EOL": "eol",
+    "KEYWORD": "keyword",
+    "SUBKEYWORD": "subkeyword",
+    "FLAG": "flag",
+    "FLAG_END": "flag_end",
+    "JSON": "json",
+    "SHELL": "shell",
+    "WORD": "word",
+    "TEXT": "text",
+    "IGNORED": "ignored",
+    "PAIR": "pair",
+    "LEGACY_KEY": "legacy_key",
+    "LEGACY_VALUE": "legacy_value",
+    "HEALTH_TYPE": "health_type",
+}
+
+
+def build_nodes(tree: Tree, text: str, line_offset: int = 0) -> tuple[str, tuple[Node, ...]]:
+    """Return the BOM (or "") and the top-level nodes of the file."""
+    line_starts = [0]
+    find = text.find
+    index = find("\n")
+    while index >= 0:
+        line_starts.append(index + 1)
+        index = find("\n", index + 1)
+
+    def position(offset: int) -> tuple[int, int]:
+        row = bisect.bisect_right(line_starts, offset) - 1
+        return row + 1 + line_offset, offset - line_starts[row] + 1
+
+    bom = ""
+    nodes: list[Node] = []
+    for child in tree.children:
+        if isinstance(child, Token):
+            bom = str(child)
+            continue
+        builder = _BUILDERS[child.data]
+        nodes.append(builder(child, position, line_offset))
+    return bom, tuple(nodes)
+
+
+Position = Callable[[int], tuple[int, int]]
+
+
+def _line_node(cls: type) -> Callable[[Tree, Position, int], Node]:
+    def build(tree: Tree, position: Position, line_offset: int) -> Node:
+        token, eol = tree.children
+        line, column = position(token.start_pos)
+        return cls(str(token), str(eol), line, column)
+
+    return build
+
+
+def _instruction(tree: Tree, position: Position, line_offset: int) -> Instruction:
+    pieces: list[Piece] = []
+    heredoc_trees: list[Tree] = []
+    keyword = None
+    for child in tree.children:
+        if isinstance(child, Tree):
+            if child.data == "heredoc":
+                heredoc_trees.append(child)
+                continue
+            child = child.children[0]
+        if child.type == "KEYWORD":
+            keyword = child
+        line, column = position(child.start_pos)
+        pieces.append(Piece(_PIECE_KIND[child.type], str(child), line, column))
+    assert keyword is not None
+    reading = keyword.reading
+    heredocs = []
+    for marker, body in zip(reading.heredoc_markers, heredoc_trees, strict=True):
+        *lines, terminator, eol = body.children
+        heredocs.append(
+            Heredoc(
+                marker.name,
+                tuple(str(line) for line in lines),
+                str(terminator),
+                str(eol),
+                position(terminator.start_pos)[0],
+            )
+        )
+    return Instruction(
+        tuple(pieces),
+        tuple(heredocs),
+        reading,
+        keyword.logical,
+        keyword.start_line + line_offset,
+        keyword.end_line + line_offset,
+    )
+
+
+_BUILDERS: dict[str, Callable[[Tree, Position, int], Node]] = {
+    "directive": _line_node(Directive),
+    "comment": _line_node(Comment),
+    "blank": _line_node(BlankLine),
+    "instruction": _instruction,
+}

@@ -1,0 +1,259 @@
+"""The ``Dockerfile`` tree: parse, print, derived views, and the edit API.
+
+Edits never re-format: they splice text into the one instruction they change and
+re-parse that instruction in the file's context (its escape character), so a new node
+is always something the parser itself produced and the rest of the file keeps its
+original bytes.  New text follows the file's own style (see ``Style``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from dockfix.syntax.build import build_nodes
+from dockfix.syntax.images import ImageRef, parse_image_ref
+from dockfix.syntax.lexer import ParseError
+from dockfix.syntax.loader import parse_tree
+from dockfix.syntax.nodes import Directive, Instruction, Node, Piece
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the file writes things, so that inserted text looks like the rest."""
+
+    upper_keywords: bool
+    eol: str
+    escape: str
+    indent: str
+
+    def keyword(self, name: str) -> str:
+        return name.upper() if self.upper_keywords else name.lower()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A build stage: its FROM instruction and the instructions up to the next FROM."""
+
+    index: int
+    from_instruction: Instruction
+    instructions: tuple[Instruction, ...]
+
+    @property
+    def image(self) -> ImageRef:
+        words = [value for value in self.from_instruction.value]
+        return parse_image_ref(words[0] if words else "")
+
+    @property
+    def alias(self) -> str | None:
+        words = self.from_instruction.value
+        if len(words) >= 3 and words[1].lower() == "as":
+            return words[2]
+        return None
+
+    @property
+    def platform(self) -> str | None:
+        flag = self.from_instruction.flag("platform")
+        return flag.value if flag else None
+
+
+class Dockerfile:
+    """A parsed Dockerfile.  ``parse(text).to_string() == text`` always holds."""
+
+    def __init__(self, bom: str, nodes: tuple[Node, ...]) -> None:
+        self.bom = bom
+        self.nodes = nodes
+
+    def to_string(self) -> str:
+        return self.bom + "".join(node.to_string() for node in self.nodes)
+
+    # -- derived, read-only views -------------------------------------------------
+
+    @cached_property
+    def instructions(self) -> tuple[Instruction, ...]:
+        return tuple(node for node in self.nodes if isinstance(node, Instruction))
+
+    @cached_property
+    def directives(self) -> tuple[Directive, ...]:
+        return tuple(node for node in self.nodes if isinstance(node, Directive))
+
+    @property
+    def escape(self) -> str:
+        for directive in self.directives:
+            if directive.name == "escape":
+                return directive.value
+        return "\\"
+
+    @cached_property
+    def stages(self) -> tuple[Stage, ...]:
+        stages: list[Stage] = []
+        current: list[Instruction] = []
+        start: Instruction | None = None
+        for instruction in self.instructions:
+            if instruction.cmd == "FROM":
+                if start is not None:
+                    stages.append(Stage(len(stages), start, tuple(current)))
+                start, current = instruction, []
+            elif start is not None:
+                current.append(instruction)
+        if start is not None:
+            stages.append(Stage(len(stages), start, tuple(current)))
+        return tuple(stages)
+
+    @cached_property
+    def style(self) -> Style:
+        keywords = [i.keyword for i in self.instructions if i.keyword]
+        upper = sum(1 for k in keywords if k.isupper())
+        eols = Counter(node.to_string()[-2:] == "\r\n" for node in self.nodes if node.to_string())
+        indents: Counter[str] = Counter()
+        for instruction in self.instructions:
+            for piece_before, piece in zip(
+                instruction.pieces, instruction.pieces[1:], strict=False
+            ):
+                if piece_before.kind == "linebreak" and piece.kind == "ws":
+                    indents[piece.text] += 1
+        return Style(
+            upper_keywords=upper * 2 >= len(keywords),
+            eol="\r\n" if eols[True] > eols[False] else "\n",
+            escape=self.escape,
+            indent=indents.most_common(1)[0][0] if indents else "    ",
+        )
+
+    # -- building new nodes ---------------------------------------------------------
+
+    def parse_instructions(self, text: str) -> tuple[Instruction, ...]:
+        """Parse ``text`` as instructions of this file (same escape character)."""
+        prefix = ""
+        if self.escape != "\\":
+            prefix = f"# escape={self.escape}\n"
+        fragment = parse(prefix + text)
+        nodes = fragment.nodes[1:] if prefix else fragment.nodes
+        if fragment.bom or not nodes or not all(isinstance(n, Instruction) for n in nodes):
+            raise ValueError(f"not a sequence of instructions: {text!r}")
+        if "".join(node.to_string() for node in nodes) != text:  # pragma: no cover
+            raise ValueError("fragment did not round-trip")
+        return tuple(nodes)  # type: ignore[arg-type]
+
+    def make_instruction(self, text: str) -> Instruction:
+        """One new instruction from text; a missing line ending gets the file's own."""
+        if not text.endswith("\n"):
+            text += self.style.eol
+        (instruction,) = self.parse_instructions(text)
+        return instruction
+
+    # -- edits (each returns a new Dockerfile) -------------------------------------
+
+    def _with_nodes(self, nodes: Iterable[Node]) -> Dockerfile:
+        return Dockerfile(self.bom, tuple(nodes))
+
+    def _index(self, node: Node) -> int:
+        for index, candidate in enumerate(self.nodes):
+            if candidate is node:
+                return index
+        raise ValueError("node is not in this Dockerfile")
+
+    def replace(self, old: Node, new: Node | Sequence[Node]) -> Dockerfile:
+        index = self._index(old)
+        news = tuple(new) if isinstance(new, Sequence) else (new,)
+        return self._with_nodes(self.nodes[:index] + news + self.nodes[index + 1 :])
+
+    def delete(self, node: Node) -> Dockerfile:
+        return self.replace(node, ())
+
+    def insert_before(self, anchor: Node, new: Node | Sequence[Node]) -> Dockerfile:
+        index = self._index(anchor)
+        news = tuple(new) if isinstance(new, Sequence) else (new,)
+        return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
+
+    def insert_after(self, anchor: Node, new: Node | Sequence[Node]) -> Dockerfile:
+        index = self._index(anchor) + 1
+        news = tuple(new) if isinstance(new, Sequence) else (new,)
+        if index == len(self.nodes) and not self.nodes[-1].to_string().endswith("\n"):
+            raise ValueError("cannot append after a last line without a line ending")
+        return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
+
+    def move_before(self, node: Node, anchor: Node) -> Dockerfile:
+        """Move ``node`` (with nothing else) to just before ``anchor``."""
+        if node is anchor:
+            return self
+        without = self.delete(node)
+        return without.insert_before(anchor, node)
+
+    def prepend(self, new: Node | Sequence[Node]) -> Dockerfile:
+        news = tuple(new) if isinstance(new, Sequence) else (new,)
+        return self._with_nodes(news + self.nodes)
+
+    # -- edits inside one instruction ----------------------------------------------
+
+    def replace_piece(self, instruction: Instruction, piece: Piece, text: str) -> Instruction:
+        """The instruction with one piece's text replaced, re-parsed."""
+        return self._splice(instruction, [(piece, text)])
+
+    def edit_pieces(
+        self, instruction: Instruction, edits: Sequence[tuple[Piece, str]]
+    ) -> Instruction:
+        """Replace several pieces' texts at once."""
+        return self._splice(instruction, edits)
+
+    def _splice(self, instruction: Instruction, edits: Sequence[tuple[Piece, str]]) -> Instruction:
+        changes = {id(piece): text for piece, text in edits}
+        head = "".join(changes.get(id(piece), piece.text) for piece in instruction.pieces)
+        tail = "".join(heredoc.to_string() for heredoc in instruction.heredocs)
+        return self.parse_instructions_one(head + tail)
+
+    def parse_instructions_one(self, text: str) -> Instruction:
+        nodes = self.parse_instructions(text)
+        if len(nodes) != 1:
+            raise ValueError(f"edit produced {len(nodes)} instructions: {text!r}")
+        return nodes[0]
+
+    def add_flag(self, instruction: Instruction, flag_text: str) -> Instruction:
+        """Add ``--name=value`` after the keyword (and after existing flags)."""
+        anchor = instruction.pieces_of("flag")
+        if anchor:
+            last = anchor[-1]
+            return self.replace_piece(instruction, last, f"{last.text} {flag_text}")
+        target = instruction.pieces_of("subkeyword") or (instruction.keyword_piece,)
+        piece = target[0]
+        return self.replace_piece(instruction, piece, f"{piece.text} {flag_text}")
+
+    def remove_flag(self, instruction: Instruction, name: str) -> Instruction:
+        """Drop a flag and the whitespace before it."""
+        flag = instruction.flag(name)
+        if flag is None:
+            return instruction
+        pieces = list(instruction.pieces)
+        index = next(i for i, piece in enumerate(pieces) if piece is flag.piece)
+        edits = [(flag.piece, "")]
+        if index > 0 and pieces[index - 1].kind == "ws":
+            edits.append((pieces[index - 1], ""))
+        return self._splice(instruction, edits)
+
+    def set_keyword(self, instruction: Instruction, keyword: str) -> Instruction:
+        return self.replace_piece(instruction, instruction.keyword_piece, keyword)
+
+    def replace_arguments(self, instruction: Instruction, text: str) -> Instruction:
+        """Replace everything from the first argument to the last with ``text``."""
+        arguments = instruction.arguments
+        if not arguments:
+            piece = instruction.keyword_piece
+            return self.replace_piece(instruction, piece, f"{piece.text} {text}")
+        first, last = arguments[0], arguments[-1]
+        pieces = instruction.pieces
+        start = next(i for i, p in enumerate(pieces) if p is first)
+        end = next(i for i, p in enumerate(pieces) if p is last)
+        edits = [(first, text)] + [(piece, "") for piece in pieces[start + 1 : end + 1]]
+        return self._splice(instruction, edits)
+
+
+def parse(text: str) -> Dockerfile:
+    """Parse Dockerfile text into a lossless tree; raises ``ParseError``."""
+    tree = parse_tree(text)
+    bom, nodes = build_nodes(tree, text)
+    document = Dockerfile(bom, nodes)
+    if not document.instructions:
+        last_line = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        raise ParseError("file with no instructions", max(last_line, 1))
+    return document

@@ -1,0 +1,250 @@
+"""Nodes of the concrete syntax tree.
+
+Nodes are frozen: an edit builds new nodes and shares the rest, as in LibCST.  Every
+character of the source is owned by exactly one leaf (a ``Piece``, a comment line, a
+heredoc line...), so ``to_string`` is a plain concatenation and unchanged nodes print
+their original bytes.  What BuildKit makes of an instruction is kept beside it as a
+read-only ``Reading`` computed by the same code that tokenised it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from dockfix.syntax.reading import Reading
+
+#: Piece kinds that are trivia: they carry no meaning of their own.
+TRIVIA_KINDS = frozenset({"ws", "linebreak", "eol"})
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A leaf: one token of an instruction line, with its position in the source."""
+
+    kind: str
+    text: str
+    line: int
+    column: int
+
+    @property
+    def is_trivia(self) -> bool:
+        return self.kind in TRIVIA_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A parser directive line such as ``# syntax=docker/dockerfile:1``."""
+
+    text: str
+    eol: str
+    line: int
+    column: int = 1
+
+    @property
+    def name(self) -> str:
+        return self.text.lstrip().lstrip("#").split("=", 1)[0].strip().lower()
+
+    @property
+    def value(self) -> str:
+        return self.text.split("=", 1)[1].strip()
+
+    def to_string(self) -> str:
+        return self.text + self.eol
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment line between instructions (it may start with whitespace)."""
+
+    text: str
+    eol: str
+    line: int
+    column: int = 1
+
+    @property
+    def body(self) -> str:
+        """The comment without ``#`` and surrounding space, as BuildKit records it."""
+        return self.text.strip()[1:].strip()
+
+    def to_string(self) -> str:
+        return self.text + self.eol
+
+
+@dataclass(frozen=True, slots=True)
+class BlankLine:
+    """An empty or whitespace-only line (its whitespace is kept)."""
+
+    text: str
+    eol: str
+    line: int
+    column: int = 1
+
+    def to_string(self) -> str:
+        return self.text + self.eol
+
+
+@dataclass(frozen=True, slots=True)
+class Heredoc:
+    """A heredoc body: its raw lines and the terminator line."""
+
+    name: str
+    lines: tuple[str, ...]
+    terminator: str
+    eol: str
+    line: int
+
+    @property
+    def content(self) -> str:
+        return "".join(self.lines)
+
+    def to_string(self) -> str:
+        return "".join(self.lines) + self.terminator + self.eol
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A view of one ``--name=value`` flag piece."""
+
+    piece: Piece
+    name: str
+    value: str | None
+
+
+_FLAG_NAME = re.compile(r"--([^=\s]*)")
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One instruction: its pieces (keyword, flags, arguments, trivia) and heredocs."""
+
+    pieces: tuple[Piece, ...]
+    heredocs: tuple[Heredoc, ...]
+    reading: Reading = field(compare=False, repr=False)
+    logical: str = field(compare=False, repr=False)
+    start_line: int = 0
+    end_line: int = 0
+
+    def to_string(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        head = "".join(piece.text for piece in self.pieces)
+        if not self.heredocs:
+            return head
+        return head + "".join(heredoc.to_string() for heredoc in self.heredocs)
+
+    @property
+    def line(self) -> int:
+        return self.start_line
+
+    @property
+    def column(self) -> int:
+        return self.keyword_piece.column
+
+    @cached_property
+    def keyword_piece(self) -> Piece:
+        return next(piece for piece in self.pieces if piece.kind == "keyword")
+
+    @property
+    def keyword(self) -> str:
+        """The keyword as written (original case)."""
+        return self.keyword_piece.text
+
+    @property
+    def cmd(self) -> str:
+        """The upper-case instruction name, ``RUN``, ``FROM``..."""
+        return self.reading.cmd.upper()
+
+    @property
+    def sub_cmd(self) -> str | None:
+        """For ONBUILD, the wrapped instruction's upper-case name."""
+        return self.reading.sub_cmd.upper() if self.reading.sub_cmd else None
+
+    @property
+    def is_json(self) -> bool:
+        """Exec (JSON array) form."""
+        return self.reading.json
+
+    @property
+    def value(self) -> tuple[str, ...]:
+        """Arguments as BuildKit's parser returns them (continuations joined)."""
+        return self.reading.value
+
+    @property
+    def eol(self) -> str:
+        return self.pieces[-1].text
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        """The flags of the instruction (for ONBUILD, of the wrapped instruction)."""
+        result = []
+        values = self.reading.flags if self.reading.sub_cmd is None else self.reading.inner_flags
+        flag_pieces = [piece for piece in self.pieces if piece.kind == "flag"]
+        for piece, flag in zip(flag_pieces, values, strict=True):
+            match = _FLAG_NAME.match(flag)
+            name = match.group(1) if match else flag
+            value = flag.split("=", 1)[1] if "=" in flag else None
+            result.append(Flag(piece, name, value))
+        return tuple(result)
+
+    def flag(self, name: str) -> Flag | None:
+        """The first flag called ``name`` (without dashes), if any."""
+        return next((flag for flag in self.flags if flag.name == name), None)
+
+    def pieces_of(self, *kinds: str) -> tuple[Piece, ...]:
+        return tuple(piece for piece in self.pieces if piece.kind in kinds)
+
+    @property
+    def arguments(self) -> tuple[Piece, ...]:
+        """Argument pieces, in order (no keyword, flags or trivia)."""
+        return tuple(
+            piece
+            for piece in self.pieces
+            if piece.kind not in TRIVIA_KINDS
+            and piece.kind not in ("keyword", "subkeyword", "flag", "flag_end")
+        )
+
+    @property
+    def comments(self) -> tuple[str, ...]:
+        """Comment lines embedded in the instruction's line continuations."""
+        found = []
+        for piece in self.pieces:
+            if "\n" not in piece.text or piece.kind == "eol":
+                continue
+            for line in piece.text.split("\n")[1:]:
+                if line.lstrip().startswith("#"):
+                    found.append(line.rstrip("\r"))
+        return tuple(found)
+
+    def record(self) -> dict[str, object]:
+        """The ``Command`` record of the ``dockerfile`` package (for ``dockfix dump``)."""
+        onbuild = self.reading.sub_cmd is not None
+        original = self.logical
+        if self.heredocs and not onbuild:
+            # BuildKit v0.12 appends the raw heredoc lines to the node's original text.
+            original += "\n" + "".join(heredoc.to_string() for heredoc in self.heredocs)
+        return {
+            "cmd": self.cmd,
+            "sub_cmd": self.sub_cmd,
+            "json": self.is_json,
+            "original": original,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "flags": list(self.reading.flags),
+            "value": list(self.value),
+            "heredocs": []
+            if onbuild
+            else [{"name": h.name, "content": h.content} for h in self.heredocs],
+        }
+
+
+Node = Directive | Comment | BlankLine | Instruction
+
+
+def json_string(text: str) -> str:
+    """JSON-quote a string the way Dockerfile exec forms are usually written."""
+    return json.dumps(text, ensure_ascii=False)
