@@ -136,9 +136,15 @@ class Dockerfile:
             raise ValueError("fragment did not round-trip")
         return tuple(nodes)  # type: ignore[arg-type]
 
-    def make_instruction(self, text: str) -> Instruction:
-        """One new instruction from text; a missing line ending gets the file's own."""
-        if not text.endswith("\n"):
+    def make_instruction(self, text: str, eol: str | None = None) -> Instruction:
+        """One new instruction from text.
+
+        ``eol`` is the line ending to give it (``""`` for a last line without one); by
+        default a missing line ending becomes the file's own.
+        """
+        if eol is not None:
+            text += eol
+        elif not text.endswith("\n"):
             text += self.style.eol
         (instruction,) = self.parse_instructions(text)
         return instruction

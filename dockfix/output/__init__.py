@@ -1,0 +1,1 @@
+"""Renderers for what dockfix reports: diffs and other output formats."""

@@ -1,0 +1,73 @@
+"""The rule registry: every rule, by stable code, in one table (ruff's ``codes.rs``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dockfix.rules import (
+    add_local_source,
+    from_as_casing,
+    legacy_key_value_format,
+    maintainer_deprecated,
+)
+from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
+
+ALL_RULES: tuple[Rule, ...] = (
+    legacy_key_value_format.RULE,
+    from_as_casing.RULE,
+    maintainer_deprecated.RULE,
+    add_local_source.RULE,
+)
+
+__all__ = [
+    "ALL_RULES",
+    "Applicability",
+    "Finding",
+    "Fix",
+    "Rule",
+    "RuleContext",
+    "Settings",
+    "lookup",
+    "select_rules",
+]
+
+
+def lookup(code_or_name: str) -> Rule | None:
+    """A rule by code (``DF001``) or name (``legacy-key-value-format``)."""
+    key = code_or_name.strip()
+    for rule in ALL_RULES:
+        if key.upper() == rule.code or key.lower() == rule.name:
+            return rule
+    return None
+
+
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule, ...]:
+    """Rules chosen by ``--select``/``--ignore``; raises ValueError for unknown names.
+
+    A selector may also be a code prefix (``DF`` or ``DF00``), as in ruff.
+    """
+
+    def expand(selectors: Iterable[str]) -> set[str]:
+        codes: set[str] = set()
+        for selector in selectors:
+            for part in selector.split(","):
+                part = part.strip()
+                if not part:
+                    continue
+                rule = lookup(part)
+                if rule:
+                    codes.add(rule.code)
+                    continue
+                prefixed = {r.code for r in ALL_RULES if r.code.startswith(part.upper())}
+                if not prefixed or part.upper() == "ALL":
+                    if part.upper() == "ALL":
+                        codes.update(r.code for r in ALL_RULES)
+                        continue
+                    raise ValueError(f"unknown rule selector {part!r}")
+                codes.update(prefixed)
+        return codes
+
+    select = tuple(select)
+    chosen = expand(select) if select else {rule.code for rule in ALL_RULES}
+    dropped = expand(ignore)
+    return tuple(rule for rule in ALL_RULES if rule.code in chosen - dropped)

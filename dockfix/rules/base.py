@@ -1,0 +1,123 @@
+"""What a rule is and what it returns: findings, each with an optional fix.
+
+As in ruff, a fix is a set of node replacements plus an applicability: *safe* fixes keep
+the build and the container's behaviour and are applied by ``--diff``/``--write``;
+*unsafe* ones may change behaviour and need ``--unsafe-fixes``; *display-only* findings
+are never rewritten.  Rules are pure: they read the tree and return values, the engine
+applies and verifies.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockfix.syntax import Dockerfile
+from dockfix.syntax.nodes import Node
+
+
+class Applicability(enum.Enum):
+    """How far a rule's fix can be trusted (ordered from most to least)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace one top-level node by zero or more nodes (which may include itself)."""
+
+    old: Node
+    new: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The edits that fix one finding, applied together or not at all."""
+
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+    #: For unsafe fixes: what may change, shown to the user.
+    reason: str = ""
+
+    def touched(self) -> set[int]:
+        return {id(edit.old) for edit in self.edits}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One match of a rule, at a 1-based line and column."""
+
+    code: str
+    name: str
+    message: str
+    line: int
+    column: int
+    fix: Fix | None = None
+    #: Why a matching case is not fixed automatically (shown with the finding).
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options that change what rules do; one value passed everywhere, like black's Mode."""
+
+    unsafe_fixes: bool = False
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may look at: the tree, where the file lives, and the settings."""
+
+    document: Dockerfile
+    path: Path | None = None
+    #: The build context on disk (the Dockerfile's folder by default), if there is one.
+    context_dir: Path | None = None
+    settings: Settings = field(default_factory=Settings)
+
+
+CheckFunction = Callable[["Rule", RuleContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule: stable code, kebab-case name and documentation."""
+
+    code: str
+    name: str
+    summary: str
+    #: The strongest fix the rule can offer (safe, unsafe or display-only).
+    applicability: Applicability
+    check: CheckFunction
+    #: The rule module's docstring: what it does, why, fix safety, references.
+    explanation: str = ""
+
+    def finding(
+        self,
+        message: str,
+        at: object,
+        *,
+        edits: Sequence[Edit] = (),
+        applicability: Applicability | None = None,
+        reason: str = "",
+        note: str = "",
+    ) -> Finding:
+        """A finding at ``at`` (anything with ``line`` and ``column``), fixed by ``edits``."""
+        fix = None
+        if edits:
+            fix = Fix(tuple(edits), applicability or self.applicability, reason)
+        return Finding(
+            self.code,
+            self.name,
+            message,
+            getattr(at, "line", 1),
+            getattr(at, "column", 1),
+            fix,
+            note,
+        )
+
+    def run(self, context: RuleContext) -> list[Finding]:
+        return list(self.check(self, context))

@@ -1,0 +1,85 @@
+"""Checks BuildKit makes after parsing, when it turns nodes into build instructions.
+
+BuildKit's parser accepts ``RUN --bogus x`` and ``FROOM x``; its ``instructions``
+package then refuses them.  dockfix reports such files as errors and never rewrites
+them: a fix cannot make a file that does not build any better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockfix.syntax.document import Dockerfile
+from dockfix.syntax.nodes import Instruction
+
+#: Flags each instruction accepts (BuildKit's ``instructions/parse.go``, dockerfile:1).
+ALLOWED_FLAGS: dict[str, frozenset[str]] = {
+    "FROM": frozenset({"platform"}),
+    "RUN": frozenset({"mount", "network", "security"}),
+    "COPY": frozenset({"from", "chown", "chmod", "link", "parents", "exclude"}),
+    "ADD": frozenset({"chown", "chmod", "link", "checksum", "keep-git-dir", "exclude"}),
+    "HEALTHCHECK": frozenset({"interval", "timeout", "start-period", "start-interval", "retries"}),
+}
+KNOWN_INSTRUCTIONS = frozenset(
+    {
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A reason BuildKit would refuse to build the file, at a 1-based position."""
+
+    line: int
+    column: int
+    message: str
+
+
+def validate(document: Dockerfile) -> list[Problem]:
+    """Problems BuildKit reports after parsing (unknown instructions and flags)."""
+    problems: list[Problem] = []
+    for instruction in document.instructions:
+        problems.extend(_check(instruction))
+    return problems
+
+
+def _check(instruction: Instruction) -> list[Problem]:
+    cmd = instruction.cmd
+    if cmd not in KNOWN_INSTRUCTIONS:
+        return [Problem(instruction.line, instruction.column, f"unknown instruction: {cmd}")]
+    if cmd == "ONBUILD" and instruction.sub_cmd is not None:
+        cmd = instruction.sub_cmd
+        if cmd in ("ONBUILD", "FROM", "MAINTAINER"):
+            return [
+                Problem(
+                    instruction.line,
+                    instruction.column,
+                    f"{cmd} isn't allowed as an ONBUILD trigger",
+                )
+            ]
+        if cmd not in KNOWN_INSTRUCTIONS:
+            return [Problem(instruction.line, instruction.column, f"unknown instruction: {cmd}")]
+    allowed = ALLOWED_FLAGS.get(cmd, frozenset())
+    return [
+        Problem(flag.piece.line, flag.piece.column, f"unknown flag: --{flag.name} (on {cmd})")
+        for flag in instruction.flags
+        if flag.name not in allowed
+    ]
