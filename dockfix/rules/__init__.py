@@ -9,6 +9,7 @@ from dockfix.rules import (
     from_as_casing,
     legacy_key_value_format,
     maintainer_deprecated,
+    source_copied_before_install,
 )
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
 
@@ -17,6 +18,7 @@ ALL_RULES: tuple[Rule, ...] = (
     from_as_casing.RULE,
     maintainer_deprecated.RULE,
     add_local_source.RULE,
+    source_copied_before_install.RULE,
 )
 
 __all__ = [

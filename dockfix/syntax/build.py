@@ -100,6 +100,7 @@ def _instruction(tree: Tree, position: Position, line_offset: int) -> Instructio
         keyword.logical,
         keyword.start_line + line_offset,
         keyword.end_line + line_offset,
+        keyword.segments,
     )
 
 

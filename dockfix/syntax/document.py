@@ -209,6 +209,33 @@ class Dockerfile:
         tail = "".join(heredoc.to_string() for heredoc in instruction.heredocs)
         return self.parse_instructions_one(head + tail)
 
+    def edit_logical(
+        self, instruction: Instruction, edits: Sequence[tuple[int, int, str]]
+    ) -> Instruction:
+        """Replace ``[start, end)`` spans of the *logical* line with new text.
+
+        Offsets are those of ``instruction.logical`` (what BuildKit reads, continuations
+        joined); each span is mapped back to the physical text, so a rule can edit a
+        shell word found in the logical line without knowing where the line breaks are.
+        A span that crosses a line break replaces it too: keep spans inside one word.
+        """
+        text = instruction.text
+        physical = []
+        for start, end, new in edits:
+            begin = instruction.offset_of(start)
+            finish = begin if end == start else instruction.offset_of(end - 1) + 1
+            physical.append((begin, finish, new))
+        physical.sort()
+        out, cursor = [], 0
+        for begin, finish, new in physical:
+            if begin < cursor:
+                raise ValueError("overlapping edits")
+            out.append(text[cursor:begin])
+            out.append(new)
+            cursor = finish
+        out.append(text[cursor:])
+        return self.parse_instructions_one("".join(out))
+
     def parse_instructions_one(self, text: str) -> Instruction:
         nodes = self.parse_instructions(text)
         if len(nodes) != 1:

@@ -72,6 +72,9 @@ class KeywordToken(Token):
 
     reading: Reading
     logical: str
+    #: (logical start, offset from the instruction's first character, length) per piece
+    #: of physical text that makes up the logical line.
+    segments: tuple[tuple[int, int, int], ...]
     start_line: int
     end_line: int
 
@@ -219,6 +222,7 @@ def _lex_instruction(
             _lex_heredoc(text, lines, marker, tokens, start_line)
     keyword.reading = reading
     keyword.logical = logical
+    keyword.segments = tuple((lo, ph - start, n) for lo, ph, n in segments)
     keyword.start_line = start_line
     keyword.end_line = lines.number
     return tokens

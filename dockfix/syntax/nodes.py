@@ -126,9 +126,44 @@ class Instruction:
     logical: str = field(compare=False, repr=False)
     start_line: int = 0
     end_line: int = 0
+    #: How the logical line maps onto ``text``: (logical start, offset, length) runs.
+    segments: tuple[tuple[int, int, int], ...] = field(default=(), compare=False, repr=False)
 
     def to_string(self) -> str:
         return self.text
+
+    def offset_of(self, logical_index: int) -> int:
+        """The offset in ``text`` of the character at ``logical_index`` of the logical line.
+
+        ``len(logical)`` maps to just after the last logical character, so that text can
+        be inserted at the end of the instruction (before trailing space and line end).
+        """
+        if not self.segments:
+            raise ValueError("instruction has no logical text")
+        if logical_index >= len(self.logical):
+            last_start, last_offset, last_len = self.segments[-1]
+            return last_offset + last_len
+        for logical_start, offset, length in reversed(self.segments):
+            if logical_start <= logical_index:
+                return offset + logical_index - logical_start
+        raise ValueError(logical_index)  # pragma: no cover
+
+    def span_of(self, piece: Piece) -> tuple[int, int]:
+        """The piece's ``[start, end)`` offsets in ``text``."""
+        offset = 0
+        for candidate in self.pieces:
+            if candidate is piece:
+                return offset, offset + len(piece.text)
+            offset += len(candidate.text)
+        raise ValueError("piece is not part of this instruction")
+
+    def logical_start_of(self, piece: Piece) -> int:
+        """Index in the logical line where ``piece`` starts."""
+        start, _ = self.span_of(piece)
+        for logical_start, offset, length in self.segments:
+            if offset <= start < offset + length:
+                return logical_start + start - offset
+        raise ValueError("piece does not start on logical text")
 
     @cached_property
     def text(self) -> str:
