@@ -7,6 +7,7 @@ Like black, the output mode is one value (``Mode``); like ruff, rules are chosen
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import os
@@ -168,26 +169,41 @@ def _run(paths, mode, rules, settings, printer) -> int:  # type: ignore[no-untyp
     for problem in problems:
         reports.append(FileReport(str(problem.path), errors=(Error(0, 0, problem.message),)))
     if "-" in paths:
-        data = sys.stdin.buffer.read()
         try:
-            source = read_stdin_source(data)
+            source = read_stdin_source(_read_stdin())
             report = process_text(source, "-", rules, settings, apply=True, context_dir=None)
         except FileProblem as problem:
             report = FileReport("-", errors=(Error(0, 0, problem.message),))
-        reports.append(report)
         if mode in (Mode.REPORT, Mode.WRITE) and not report.errors:
             text = report.output if report.output is not None else source.text
             sys.stdout.buffer.write(text.encode(source.encoding, "surrogateescape"))
             sys.stdout.flush()
             printer.stdout_taken = True
+            if mode is Mode.WRITE and report.output is not None:
+                # stdout is where `--write -` writes: count the fixes as applied, like a file's.
+                report = dataclasses.replace(report, written=True)
+        reports.append(report)
     reports.extend(_process_all(found, mode, rules, settings))
     return printer.emit(reports)
+
+
+def _read_stdin() -> bytes:
+    """All of standard input; a closed or unreadable stdin is a FileProblem, not a traceback."""
+    from dockfix.files import FileProblem
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise FileProblem(Path("-"), "standard input is closed")
+    try:
+        return stream.read()
+    except OSError as exc:
+        raise FileProblem(Path("-"), f"cannot read standard input: {exc.strerror or exc}") from exc
 
 
 def _process_all(files, mode, rules, settings):  # type: ignore[no-untyped-def]
     from dockfix.runner import process_path
 
-    apply = mode is not Mode.REPORT or True
+    apply = True  # even a report needs the fixed text, to say which files --write would change
     write = mode is Mode.WRITE
     if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
         return [process_path(p, rules, settings, apply=apply, write=write) for p in files]
@@ -216,11 +232,7 @@ def dump(files: tuple[str, ...]) -> None:
     status = EXIT_CLEAN
     for name in files:
         try:
-            source = (
-                read_stdin_source(sys.stdin.buffer.read())
-                if name == "-"
-                else read_source(Path(name))
-            )
+            source = read_stdin_source(_read_stdin()) if name == "-" else read_source(Path(name))
             document = parse(source.text)
             record: dict[str, object] = {
                 "path": name,
@@ -234,6 +246,10 @@ def dump(files: tuple[str, ...]) -> None:
                 "path": name,
                 "error": {"line": error.line, "column": error.column, "message": error.message},
             }
+            status = EXIT_ERROR
+        except Exception as error:  # a parser bug: report it as this file's error, go on
+            message = f"internal error ({type(error).__name__}: {' '.join(str(error).split())})"
+            record = {"path": name, "error": {"line": 0, "column": 0, "message": message}}
             status = EXIT_ERROR
         click.echo(json.dumps(record))
     sys.exit(status)

@@ -87,15 +87,22 @@ def process_text(
         return FileReport(display_path, errors=(Error(error.line, error.column, error.message),))
     except RecursionError:  # pragma: no cover - defensive
         return FileReport(display_path, errors=(Error(1, 1, "input too deeply nested"),))
-    problems = validate(document)
-    if problems:
-        return FileReport(
-            display_path, errors=tuple(Error(p.line, p.column, p.message) for p in problems)
-        )
+    except Exception as exc:
+        return FileReport(display_path, errors=(_internal_error(exc),))
     path = None if display_path == "-" else Path(display_path)
-    result = fix_document(
-        document, rules, settings, path=path, context_dir=context_dir, apply=apply
-    )
+    try:
+        problems = validate(document)
+        if problems:
+            return FileReport(
+                display_path, errors=tuple(Error(p.line, p.column, p.message) for p in problems)
+            )
+        result = fix_document(
+            document, rules, settings, path=path, context_dir=context_dir, apply=apply
+        )
+    except Exception as exc:
+        # A bug in a rule or the validator must cost this one file, not the whole run
+        # (and never print a traceback): report it and leave the file as it was.
+        return FileReport(display_path, errors=(_internal_error(exc),))
     errors = tuple(Error(*_split_problem(problem)) for problem in result.problems)
     findings = tuple(ReportedFinding.of(f) for f in result.findings)
     if errors:
@@ -110,6 +117,11 @@ def process_text(
         output=result.output if result.changed else None,
         fixed=dict(result.fixed),
     )
+
+
+def _internal_error(exc: Exception) -> Error:
+    detail = " ".join(str(exc).split()) or "no details"
+    return Error(0, 0, f"internal error ({type(exc).__name__}: {detail}); file left as it was")
 
 
 def _split_problem(problem: str) -> tuple[int, int, str]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fixture_cases import cases, expected_paths, findings_text, read, run_case
 
 from dockfix.syntax import parse
-from fixture_cases import cases, expected_paths, findings_text, read, run_case
 
 CASES = cases()
 

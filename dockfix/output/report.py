@@ -86,7 +86,9 @@ class Printer:
         unsafe = sum(1 for r in reports for f in r.findings if f.applicability == "unsafe")
         parts = [f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked"]
         if self.mode == "write":
-            parts.append(f"{fixed} fixes applied in {changed} file{'s' * (changed != 1)}")
+            parts.append(
+                f"{fixed} fix{'es' * (fixed != 1)} applied in {changed} file{'s' * (changed != 1)}"
+            )
         elif self.mode == "diff":
             parts.append(f"{changed} file{'s' * (changed != 1)} would be changed")
         else:

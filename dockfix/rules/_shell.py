@@ -11,8 +11,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from dockfix.shell import PackageCommand, ShellParseError, ShellScript, classify, parse_shell
-from dockfix.shell import iter_simple_commands
+from dockfix.shell import (
+    PackageCommand,
+    ShellParseError,
+    ShellScript,
+    classify,
+    iter_simple_commands,
+    parse_shell,
+)
 from dockfix.syntax import Instruction
 
 

@@ -141,9 +141,9 @@ class Instruction:
         if not self.segments:
             raise ValueError("instruction has no logical text")
         if logical_index >= len(self.logical):
-            last_start, last_offset, last_len = self.segments[-1]
+            _, last_offset, last_len = self.segments[-1]
             return last_offset + last_len
-        for logical_start, offset, length in reversed(self.segments):
+        for logical_start, offset, _ in reversed(self.segments):
             if logical_start <= logical_index:
                 return offset + logical_index - logical_start
         raise ValueError(logical_index)  # pragma: no cover
