@@ -94,6 +94,13 @@ def _explain(code: str) -> None:
 )
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change behaviour.")
 @click.option(
+    "--cache-strategy",
+    type=click.Choice(["mount", "no-cache"]),
+    default="mount",
+    show_default=True,
+    help="Keep package caches out of layers with BuildKit cache mounts, or with no-cache flags.",
+)
+@click.option(
     "--select",
     multiple=True,
     metavar="CODES",
@@ -120,6 +127,7 @@ def run(
     write: bool,
     check: bool,
     unsafe_fixes: bool,
+    cache_strategy: str,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     output_format: str,
@@ -147,7 +155,7 @@ def run(
     mode = Mode.DIFF if diff else Mode.WRITE if write else Mode.CHECK if check else Mode.REPORT
     from dockfix.rules.base import Settings
 
-    settings = Settings(unsafe_fixes=unsafe_fixes)
+    settings = Settings(unsafe_fixes=unsafe_fixes, cache_strategy=cache_strategy)
     rules = _rules_from(select, ignore)
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")

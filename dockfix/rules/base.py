@@ -66,6 +66,9 @@ class Settings:
     """Options that change what rules do; one value passed everywhere, like black's Mode."""
 
     unsafe_fixes: bool = False
+    #: How package caches are kept out of layers: BuildKit cache mounts (``mount``), or
+    #: the managers' own no-cache flags (``no-cache``) for builders without BuildKit.
+    cache_strategy: str = "mount"
 
 
 @dataclass(frozen=True)

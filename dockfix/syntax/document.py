@@ -149,6 +149,11 @@ class Dockerfile:
         (instruction,) = self.parse_instructions(text)
         return instruction
 
+    def make_directive(self, name: str, value: str) -> Directive:
+        """A parser directive line (``# name=value``) with the file's line ending."""
+        text = f"# {name}={value}"
+        return Directive(text, self.style.eol, 1)
+
     # -- edits (each returns a new Dockerfile) -------------------------------------
 
     def _with_nodes(self, nodes: Iterable[Node]) -> Dockerfile:
