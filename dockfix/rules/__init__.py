@@ -6,9 +6,18 @@ from collections.abc import Iterable
 
 from dockfix.rules import (
     add_local_source,
+    apk_add_without_no_cache,
+    apt_install_without_yes,
+    apt_lists_not_removed,
+    apt_no_install_recommends,
+    apt_package_list_unsorted,
+    apt_update_in_separate_run,
+    consecutive_run,
+    dnf_without_clean,
     from_as_casing,
     legacy_key_value_format,
     maintainer_deprecated,
+    package_cache_not_mounted,
     source_copied_before_install,
 )
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
@@ -19,6 +28,15 @@ ALL_RULES: tuple[Rule, ...] = (
     maintainer_deprecated.RULE,
     add_local_source.RULE,
     source_copied_before_install.RULE,
+    apt_update_in_separate_run.RULE,
+    apt_install_without_yes.RULE,
+    apt_lists_not_removed.RULE,
+    apt_no_install_recommends.RULE,
+    apt_package_list_unsorted.RULE,
+    apk_add_without_no_cache.RULE,
+    dnf_without_clean.RULE,
+    consecutive_run.RULE,
+    package_cache_not_mounted.RULE,
 )
 
 __all__ = [

@@ -11,14 +11,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from dockfix.shell import (
-    PackageCommand,
-    ShellParseError,
-    ShellScript,
-    classify,
-    iter_simple_commands,
-    parse_shell,
-)
+from dockfix.shell import PackageCommand, ShellScript, classify, iter_simple_commands
+from dockfix.shell._treesitter import parse_tree_sitter
 from dockfix.syntax import Instruction
 
 
@@ -42,10 +36,8 @@ class RunShell:
 
 @functools.lru_cache(maxsize=8192)
 def _parse(text: str) -> ShellScript | str:
-    try:
-        return parse_shell(text)
-    except ShellParseError as error:
-        return str(error)
+    """tree-sitter-bash first (fast); texts it cannot read are not guessed at."""
+    return parse_tree_sitter(text)
 
 
 def is_shell_run(instruction: Instruction) -> bool:

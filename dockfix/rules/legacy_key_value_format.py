@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.syntax import Instruction
 from dockfix.syntax.reading import GO_SPACE, _parse_words
 
 
@@ -77,6 +78,13 @@ def _quote_unquoted_whitespace(value: str, escape: str) -> str | None:
     return "".join(out)
 
 
+def message_for(instruction: Instruction) -> str:
+    return (
+        f'"{instruction.cmd} key=value" should be used instead of legacy '
+        f'"{instruction.cmd} key value" format'
+    )
+
+
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     for instruction in document.instructions:
@@ -88,10 +96,10 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             continue
         key, value = keys[0], values[0]
         logical_value = instruction.value[1]
-        message = (
-            f'"{instruction.cmd} key=value" should be used instead of legacy '
-            f'"{instruction.cmd} key value" format'
-        )
+        if any(ch in key.text for ch in ('"', "'", "=", document.escape, *GO_SPACE)):
+            yield rule.finding(message_for(instruction), key, note="key needs quoting by hand")
+            continue
+        message = message_for(instruction)
         pieces = instruction.pieces
         start = pieces.index(key)
         end = pieces.index(value)

@@ -54,7 +54,9 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
         if not seen_from:
             yield rule.finding(message, instruction, note="before the first FROM")
             continue
-        if instruction.comments or not instruction.value:
+        if not instruction.value:
+            continue  # a bare MAINTAINER is a build error, reported by validation
+        if instruction.comments:
             yield rule.finding(message, instruction, note="spans lines with comments")
             continue
         style = document.style

@@ -5,9 +5,10 @@ arithmetic, ``case`` statements, the ``time`` keyword or a command
 substitution holding only a comment.  None of those change how the
 *surrounding* words and commands are laid out, so before parsing we:
 
-* fill the inside of every ``$(...)``, ``$((...))`` and backtick
-  substitution with ``x`` (keeping the delimiters, so the word is still
-  recognised as one word with the same span);
+* fill the inside of every ``$(...)``, ``$((...))``, backtick, ``${...}``,
+  ``'...'``, ``"..."`` and ``$'...'`` with ``x``, keeping the delimiters, so
+  each word is still one word with the same span (bashlex mis-handles, and
+  on ``x'${'y`` loops forever over, what is inside quotes);
 * blank out a ``time``/``time -p`` keyword at command position;
 * replace each ``case ... esac`` with a run of ``_`` (one opaque word with
   the same span) and remember its arms so they can be parsed separately.
@@ -46,8 +47,17 @@ class CaseRegion:
     arms: tuple[CaseArm, ...]
 
 
-class _Unparsable(Exception):
-    """The scanner could not make sense of a construct; fall back to unmasked text."""
+class MaskError(Exception):
+    """The scanner met something sh would reject too (e.g. an unterminated quote).
+
+    bashlex is never run on such text: unmasked, some of it makes bashlex loop
+    forever.
+    """
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
 
 
 class _Masker:
@@ -69,25 +79,30 @@ class _Masker:
     def skip_single(self, i: int) -> int:
         j = self.text.find("'", i + 1)
         if j < 0:
-            raise _Unparsable("unterminated single quote")
+            raise MaskError("unterminated single quote", min(i, len(self.text)))
+        self.fill(i + 1, j, "x")
         return j + 1
 
     def skip_double(self, i: int) -> int:
         text, n = self.text, len(self.text)
+        opening = i
         i += 1
         while i < n:
             c = text[i]
             if c == "\\":
                 i += 2
             elif c == '"':
+                self.fill(opening + 1, i, "x")
                 return i + 1
+            elif c == "$" and text.startswith("${", i):
+                i = self.parameter(i)
             elif c == "$" and text.startswith("$(", i):
                 i = self.substitution(i)
             elif c == "`":
                 i = self.backtick(i)
             else:
                 i += 1
-        raise _Unparsable("unterminated double quote")
+        raise MaskError("unterminated double quote", opening)
 
     def substitution(self, i: int) -> int:
         """Mask ``$(...)`` or ``$((...))`` starting at ``i``; return the index after it."""
@@ -118,11 +133,18 @@ class _Masker:
         return None
 
     def backtick(self, i: int) -> int:
-        self.nested += 1
-        close = self.scan(i + 1, "`")
-        self.nested -= 1
-        self.fill(i + 1, close, "x")
-        return close + 1
+        """Mask a backtick substitution: the first unescaped backtick ends it, quotes or not."""
+        text, n = self.text, len(self.text)
+        j = i + 1
+        while j < n:
+            if text[j] == "\\":
+                j += 2
+            elif text[j] == "`":
+                self.fill(i + 1, j, "x")
+                return j + 1
+            else:
+                j += 1
+        raise MaskError("missing closing backtick", i)
 
     def word_end(self, i: int) -> int:
         text, n = self.text, len(self.text)
@@ -138,6 +160,8 @@ class _Masker:
                 i = self.substitution(i)
             elif c == "$" and text.startswith("$'", i):
                 i = self.skip_ansi_c(i + 1)
+            elif c == "$" and text.startswith("${", i):
+                i = self.parameter(i)
             elif c == "`":
                 i = self.backtick(i)
             else:
@@ -147,15 +171,43 @@ class _Masker:
     def skip_ansi_c(self, i: int) -> int:
         """Skip ``'...'`` of ``$'...'``, where backslash escapes a quote."""
         text, n = self.text, len(self.text)
+        opening = i
         i += 1
         while i < n:
             if text[i] == "\\":
                 i += 2
             elif text[i] == "'":
+                self.fill(opening + 1, i, "x")
                 return i + 1
             else:
                 i += 1
-        raise _Unparsable("unterminated $'...'")
+        raise MaskError("unterminated $'...'", opening - 1)
+
+    def parameter(self, i: int) -> int:
+        """Mask the inside of ``${...}`` (bashlex loops forever on some of them)."""
+        text, n = self.text, len(self.text)
+        opening = i + 1
+        i += 2
+        while i < n:
+            c = text[i]
+            if c == "\\":
+                i += 2
+            elif c == "}":
+                self.fill(opening + 1, i, "x")
+                return i + 1
+            elif c == "'":
+                i = self.skip_single(i)
+            elif c == '"':
+                i = self.skip_double(i)
+            elif c == "$" and text.startswith("$(", i):
+                i = self.substitution(i)
+            elif c == "$" and text.startswith("${", i):
+                i = self.parameter(i)
+            elif c == "`":
+                i = self.backtick(i)
+            else:
+                i += 1
+        raise MaskError("unterminated ${...}", opening - 1)
 
     def skip_blank(self, i: int, newlines: bool = True) -> int:
         text, n = self.text, len(self.text)
@@ -196,6 +248,7 @@ class _Masker:
         i += 3 if strip_tabs else 2
         i = self.skip_blank(i, newlines=False)
         end = self.word_end(i)
+        self.buf[i:end] = text[i:end]  # the delimiter must stay as written
         raw = text[i:end]
         delim = raw.replace('"', "").replace("'", "").replace("\\", "")
         if delim:
@@ -206,16 +259,14 @@ class _Masker:
     def scan(self, i: int, closer: str | None) -> int:
         """Scan shell code from ``i`` to the unmatched ``closer``; return its index.
 
-        ``closer`` is ``)`` for ``$(``, a backtick, ``;;`` for a case arm (also
-        stops at ``esac``), or None for the whole text.
+        ``closer`` is ``)`` for ``$(``, ``;;`` for a case arm (which also stops
+        at ``esac``), or None for the whole text.
         """
         text, n = self.text, len(self.text)
         depth = 0
         at_cmd = True
         while i < n:
             c = text[i]
-            if closer == "`" and c == "`":
-                return i
             if closer == ";;" and text.startswith(";;", i) and depth == 0:
                 return i
             if c in " \t":
@@ -227,10 +278,6 @@ class _Masker:
                 continue
             if c == "#":
                 j = text.find("\n", i)
-                if closer == "`":  # bash cuts the backtick text out before parsing it
-                    tick = text.find("`", i)
-                    if tick >= 0 and (j < 0 or tick < j):
-                        j = tick
                 i = n if j < 0 else j
                 continue
             if c == "(":
@@ -272,7 +319,7 @@ class _Masker:
                 at_cmd = word in _RESERVED_BEFORE_CMD
             i = end
         if closer is not None and closer != ";;":
-            raise _Unparsable(f"missing {closer!r}")
+            raise MaskError(f"missing {closer!r}", min(i, len(self.text)))
         return n
 
     def case(self, start: int) -> int:
@@ -282,16 +329,16 @@ class _Masker:
         subject_start = i
         subject_end = self.word_end(i)
         if subject_end == subject_start:
-            raise _Unparsable("case without a subject")
+            raise MaskError("case without a subject", min(i, len(self.text)))
         i = self.skip_blank(subject_end)
         if self.word_end(i) != i + 2 or not text.startswith("in", i):
-            raise _Unparsable("case without 'in'")
+            raise MaskError("case without 'in'", min(i, len(self.text)))
         i += 2
         arms: list[CaseArm] = []
         while True:
             i = self.skip_blank(i)
             if i >= n:
-                raise _Unparsable("case without 'esac'")
+                raise MaskError("case without 'esac'", min(i, len(self.text)))
             if text.startswith("esac", i) and self.word_end(i) == i + 4:
                 end = i + 4
                 break
@@ -302,11 +349,11 @@ class _Masker:
                 if text[i] in " \t|":
                     i += 1
                 elif text[i] == "\n":
-                    raise _Unparsable("newline in case pattern")
+                    raise MaskError("newline in case pattern", min(i, len(self.text)))
                 else:
                     i = max(self.word_end(i), i + 1)
             if i >= n:
-                raise _Unparsable("unterminated case pattern")
+                raise MaskError("unterminated case pattern", min(i, len(self.text)))
             pattern_end = i
             body_start = i + 1
             body_end = self.scan(body_start, ";;")
@@ -330,13 +377,13 @@ class Masked:
     cases: tuple[CaseRegion, ...]
 
 
-def mask(text: str, start: int = 0) -> Masked | None:
-    """Mask ``text`` from ``start`` on; None when the scanner gives up (use the raw text)."""
+def mask(text: str, start: int = 0) -> Masked:
+    """Mask ``text`` from ``start`` on; raises ``MaskError`` for text sh cannot parse."""
     masker = _Masker(text, start)
     try:
         masker.scan(start, None)
-    except (_Unparsable, IndexError):
-        return None
+    except IndexError as exc:  # defensive: a scanner slip must not crash the caller
+        raise MaskError("unexpected end of text", len(text)) from exc
     # Only outermost case regions are replaced; nested ones are parsed with their arm.
     outer: list[CaseRegion] = []
     for region in sorted(masker.cases, key=lambda r: (r.start, -r.end)):

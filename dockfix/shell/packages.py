@@ -72,8 +72,8 @@ class PackageCommand:
     word (insert an option right after ``subcommand_word.end``), ``action`` its
     normalised name, ``packages`` the positional operands after it.
     ``requirement_files`` are the values of pip/uv/pipenv ``-r``/``-c``
-    (``--requirement``, ``--constraint`` ...), conda ``--file`` (and ``-f``
-    of ``conda env``), and the operands of ``uv pip sync/compile``.
+    (``--requirement``, ``--constraint`` ...), conda/mamba ``-f``/``--file``,
+    and the operands of ``uv pip sync/compile``.
     """
 
     manager: Manager
@@ -182,7 +182,7 @@ _CONDA = _Spec(
     ),
     actions={"upgrade": "update", "uninstall": "remove"},
     nested={"env": "env-"},
-    requirement_options=_opts("--file"),
+    requirement_options=_opts("-f --file"),
 )
 
 _APT = _Spec(
@@ -504,9 +504,7 @@ class _Parser:
         return word.sub_word(offset)
 
     def requirement_files(self, action: str) -> tuple[str, ...]:
-        names = set(self.spec.requirement_options)
-        if self.manager in (Manager.CONDA, Manager.MAMBA) and action.startswith("env-"):
-            names.add("-f")
+        names = self.spec.requirement_options
         files = [
             o.value.value
             for o in self.options

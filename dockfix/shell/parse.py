@@ -14,7 +14,7 @@ from typing import Any
 import bashlex
 import bashlex.errors
 
-from dockfix.shell._mask import CaseRegion, mask
+from dockfix.shell._mask import CaseRegion, MaskError, mask
 from dockfix.shell.model import (
     Compound,
     Group,
@@ -84,15 +84,26 @@ def _parse_fragment(text: str, start: int, end: int) -> ListNode:
     source = text if (start, end) == (0, len(text)) else " " * start + text[start:end]
     if _BLANK.match(source, start):
         return ListNode((), (), start, start)
-    masked = mask(source, start)
-    if masked is not None:
-        try:
-            return _Converter(text, masked.text, masked.cases).parse()
-        except Exception:
-            if masked.text == source:
-                raise
-    # The scanner may misjudge odd quoting; the unmasked text is the fallback.
-    return _Converter(text, source, ()).parse()
+    try:
+        masked = mask(source, start)
+    except MaskError as exc:
+        raise ShellParseError(exc.message, exc.position) from exc
+    converter = _Converter(text, masked.text, masked.cases)
+    try:
+        return converter.parse()
+    except bashlex.errors.ParsingError as exc:
+        offset = min(max(exc.position, 0), len(text))
+        raise ShellParseError(_original_message(exc, text, masked.text), offset) from exc
+
+
+def _original_message(exc: bashlex.errors.ParsingError, text: str, seen: str) -> str:
+    """bashlex's message, with a masked token (``'xxxx'``) shown as written."""
+    found = re.match(r"unexpected token '(.*)'\Z", exc.message)
+    position = exc.position
+    if found and seen.startswith(found.group(1), position):
+        token = text[position : position + len(found.group(1))]
+        return f"unexpected token {token!r}"
+    return exc.message
 
 
 class _Converter:

@@ -217,8 +217,14 @@ class Instruction:
     def flags(self) -> tuple[Flag, ...]:
         """The flags of the instruction (for ONBUILD, of the wrapped instruction)."""
         result = []
-        values = self.reading.flags if self.reading.sub_cmd is None else self.reading.inner_flags
-        flag_pieces = [piece for piece in self.pieces if piece.kind == "flag"]
+        pieces = self.pieces
+        values = self.reading.flags
+        if self.reading.sub_cmd is not None:
+            # ONBUILD: the wrapped instruction's flags follow its keyword.
+            sub = next(i for i, piece in enumerate(pieces) if piece.kind == "subkeyword")
+            pieces = pieces[sub:]
+            values = self.reading.inner_flags
+        flag_pieces = [piece for piece in pieces if piece.kind == "flag"]
         for piece, flag in zip(flag_pieces, values, strict=True):
             match = _FLAG_NAME.match(flag)
             name = match.group(1) if match else flag

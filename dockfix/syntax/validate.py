@@ -44,6 +44,12 @@ KNOWN_INSTRUCTIONS = frozenset(
 )
 
 
+#: Argument counts BuildKit's ``instructions`` package insists on.
+_EXACTLY_ONE = frozenset({"MAINTAINER", "WORKDIR", "USER", "STOPSIGNAL"})
+_AT_LEAST_ONE = frozenset({"EXPOSE", "VOLUME", "ENV", "LABEL", "ARG"})
+_AT_LEAST_TWO = frozenset({"COPY", "ADD"})
+
+
 @dataclass(frozen=True)
 class Problem:
     """A reason BuildKit would refuse to build the file, at a 1-based position."""
@@ -65,6 +71,9 @@ def _check(instruction: Instruction) -> list[Problem]:
     cmd = instruction.cmd
     if cmd not in KNOWN_INSTRUCTIONS:
         return [Problem(instruction.line, instruction.column, f"unknown instruction: {cmd}")]
+    if cmd == "ONBUILD" and instruction.reading.flags:
+        flag = instruction.reading.flags[0]
+        return [Problem(instruction.line, instruction.column, f"unknown flag: {flag} (on ONBUILD)")]
     if cmd == "ONBUILD" and instruction.sub_cmd is not None:
         cmd = instruction.sub_cmd
         if cmd in ("ONBUILD", "FROM", "MAINTAINER"):
@@ -77,9 +86,25 @@ def _check(instruction: Instruction) -> list[Problem]:
             ]
         if cmd not in KNOWN_INSTRUCTIONS:
             return [Problem(instruction.line, instruction.column, f"unknown instruction: {cmd}")]
+    arity = _arity_problem(cmd, instruction.value)
+    if arity:
+        return [Problem(instruction.line, instruction.column, arity)]
     allowed = ALLOWED_FLAGS.get(cmd, frozenset())
     return [
         Problem(flag.piece.line, flag.piece.column, f"unknown flag: --{flag.name} (on {cmd})")
         for flag in instruction.flags
         if flag.name not in allowed
     ]
+
+
+def _arity_problem(cmd: str, value: tuple[str, ...]) -> str | None:
+    count = len(value)
+    if cmd in _EXACTLY_ONE and count != 1:
+        return f"{cmd} requires exactly one argument"
+    if cmd in _AT_LEAST_ONE and count < 1:
+        return f"{cmd} requires at least one argument"
+    if cmd in _AT_LEAST_TWO and count < 2:
+        return f"{cmd} requires at least two arguments"
+    if cmd == "FROM" and not (count == 1 or (count == 3 and value[1].lower() == "as")):
+        return "FROM requires either one or three arguments"
+    return None

@@ -1,0 +1,343 @@
+"""Helpers shared by the package-manager hygiene rules (DF103-DF109, practice 4).
+
+These rules all look at the package-manager commands of shell-form ``RUN``s and edit
+them in one of two ways: insert an option right after the action word (``install -y``)
+or append one more command to a plain ``&&`` chain (``&& rm -rf /var/lib/apt/lists/*``).
+Both are text splices into the instruction's logical line, mapped back to the physical
+text by ``Dockerfile.edit_logical``, so everything else keeps its bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from dockfix.rules._shell import RunShell, run_shell
+from dockfix.shell import (
+    Manager,
+    Node,
+    PackageCommand,
+    Pipeline,
+    ShellScript,
+    SimpleCommand,
+    classify,
+    command_name,
+    command_words,
+    iter_nodes,
+    iter_simple_commands,
+)
+from dockfix.syntax import Dockerfile, Instruction
+from dockfix.syntax.document import Stage
+
+APT = frozenset({Manager.APT_GET, Manager.APT})
+RPM = frozenset({Manager.YUM, Manager.DNF, Manager.MICRODNF})
+
+#: apt actions that read the package lists (``apt-get update`` writes them).
+APT_LIST_READERS = frozenset(
+    {"install", "upgrade", "build-dep", "source", "download", "reinstall", "satisfy"}
+    | {"show", "search", "policy", "list", "showsrc", "depends", "rdepends", "madison"}
+)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A 1-based line and column, for findings that point inside an instruction."""
+
+    line: int
+    column: int
+
+
+def position(instruction: Instruction, logical_index: int) -> Position:
+    """Where the character at ``logical_index`` of the logical line is in the file."""
+    offset = instruction.offset_of(logical_index)
+    text = instruction.text
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Position(instruction.start_line + text.count("\n", 0, offset), offset - line_start + 1)
+
+
+def word_position(shell: RunShell, start: int) -> Position:
+    """The position of a shell offset (a word's ``start``) of ``shell``."""
+    return position(shell.instruction, shell.base + start)
+
+
+def stage_runs(stage: Stage) -> Iterator[RunShell]:
+    """The parsed shell of every shell-form RUN of the stage.
+
+    Exec-form and heredoc RUNs and shells that do not parse are skipped silently: their
+    commands cannot be located precisely enough to edit.
+    """
+    for instruction in stage.instructions:
+        parsed = run_shell(instruction)
+        if isinstance(parsed, RunShell):
+            yield parsed
+
+
+def packages(shell: RunShell, managers: Iterable[Manager]) -> list[PackageCommand]:
+    """The shell's commands run by one of ``managers``, in source order."""
+    wanted = frozenset(managers)
+    return [package for package in shell.packages() if package.manager in wanted]
+
+
+def is_apt(package: PackageCommand, *actions: str) -> bool:
+    return package.manager in APT and (not actions or package.action in actions)
+
+
+@dataclass(frozen=True)
+class AptUse:
+    """A command that runs apt, and what for (``update``, ``install``, ``query``...)."""
+
+    command: SimpleCommand
+    action: str
+
+
+_APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude", "apt-cache"})
+
+
+def apt_uses(shell: RunShell) -> list[AptUse]:
+    """Every apt run of the RUN, also behind wrappers ``classify`` does not know.
+
+    ``eatmydata apt-get install``, ``timeout 600 apt-get update``, ``aptitude install``
+    and ``apt-cache policy`` count too: a rule that must know whether the package lists
+    are read cannot afford to miss them.
+    """
+    found = []
+    for command in iter_simple_commands(shell.script):
+        package = classify(command)
+        if package is not None:
+            if package.manager in APT:
+                found.append(AptUse(command, package.action))
+            continue
+        words = command_words(command)
+        for index, word in enumerate(words):
+            name = posixpath.basename(word.value)
+            if name not in _APT_PROGRAMS:
+                continue
+            if name == "apt-cache":
+                found.append(AptUse(command, "query"))
+                break
+            inner = SimpleCommand(words[index:], (), (), command.start, command.end)
+            wrapped = classify(inner)
+            operands = [w.value for w in words[index + 1 :] if not w.value.startswith("-")]
+            action = wrapped.action if wrapped else (operands[0] if operands else "")
+            found.append(AptUse(command, action))
+            break
+    return found
+
+
+def reads_lists(use: AptUse) -> bool:
+    return use.action in APT_LIST_READERS or use.action == "query"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One ``RUN --mount=...`` flag: its type and target directory."""
+
+    type: str
+    target: str
+
+
+def mounts(instruction: Instruction) -> list[Mount]:
+    found = []
+    for flag in instruction.flags:
+        if flag.name != "mount" or flag.value is None:
+            continue
+        fields: dict[str, str] = {}
+        for part in flag.value.split(","):
+            key, _, value = part.partition("=")
+            fields[key.strip().lower()] = value.strip().strip("\"'")
+        target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
+        found.append(Mount(fields.get("type", "bind"), target.rstrip("/") or "/"))
+    return found
+
+
+def has_mount_under(instruction: Instruction, *directories: str) -> bool:
+    """True when a cache or tmpfs mount covers (or sits inside) one of ``directories``.
+
+    Either way the files the rule is about do not end up in the layer as they would
+    without the mount, so the rule has nothing to say.
+    """
+    for mount in mounts(instruction):
+        if mount.type not in ("cache", "tmpfs"):
+            continue
+        for directory in directories:
+            inside = mount.target.startswith(directory.rstrip("/") + "/")
+            covers = directory.startswith(mount.target.rstrip("/") + "/")
+            if mount.target == directory or inside or covers:
+                return True
+    return False
+
+
+def stdin_fed(shell: RunShell) -> set[int]:
+    """``id``s of commands that read a pipe (``yes | apt-get install``): prompts are answered."""
+    fed: set[int] = set()
+    for node in iter_nodes(shell.script):
+        if isinstance(node, Pipeline):
+            for command in node.commands[1:]:
+                fed.add(id(command))
+    return fed
+
+
+def under_sudo(command: SimpleCommand) -> bool:
+    """True when the command runs under sudo: a clean-up after it then needs sudo too."""
+    words = command.words
+    return bool(words) and posixpath.basename(words[0].value) == "sudo"
+
+
+def sudo_prefix(package: PackageCommand) -> str:
+    return "sudo " if under_sudo(package.command) else ""
+
+
+def insert_after_words(
+    document: Dockerfile, shell: RunShell, inserts: Sequence[tuple[int, str]]
+) -> Instruction:
+    """The RUN with ``text`` inserted right after each shell offset ``end``.
+
+    The span edited is the character before ``end`` (rewritten with the new text after
+    it), so the insertion lands right after the word even when a line continuation
+    follows it.
+    """
+    logical = shell.instruction.logical
+    edits = []
+    for end, text in inserts:
+        at = shell.base + end
+        edits.append((at - 1, at, logical[at - 1] + text))
+    return document.edit_logical(shell.instruction, edits)
+
+
+def and_chain(script: ShellScript) -> tuple[Node, ...] | None:
+    """The top-level items if the script is exactly ``i1 && i2 && ... && iN``, else None.
+
+    Like ``top_level_and_chain`` but an item may be a pipeline, subshell, group or
+    compound command: ``&& cmd`` appended after ``iN`` still runs only when everything
+    before succeeded, and a failure still fails the RUN with the same status.  After
+    ``;``, ``||``, ``&`` or a trailing terminator it might run where the original
+    stopped (or alongside a background job), so those lists are refused.
+    """
+    body = script.body
+    if not body.items or len(body.operators) != len(body.items) - 1:
+        return None
+    if any(op.text != "&&" for op in body.operators):
+        return None
+    if any(isinstance(item, SimpleCommand) and item.background for item in body.items):
+        return None
+    return body.items
+
+
+_LEADING = "leading"
+_TRAILING = "trailing"
+
+
+def append_command(
+    document: Dockerfile, shell: RunShell, chain: Sequence[Node], command: str
+) -> Instruction:
+    """The RUN with ``&& command`` appended after the last command of its ``&&`` chain.
+
+    On a one-line RUN the command goes on the same line.  A RUN that already spans
+    lines gets a new continuation line laid out like its own ``&&`` lines: ``&&`` at the
+    start of the line or at the end of the previous one, with the same indentation.
+    """
+    instruction = shell.instruction
+    end = chain[-1].end
+    if "\n" not in instruction.text.rstrip("\r\n"):
+        return insert_after_words(document, shell, [(end, f" && {command}")])
+    style, indent = _layout(document, shell, chain)
+    eol = "\r\n" if "\r\n" in instruction.text else "\n"
+    escape = document.escape
+    if style == _TRAILING:
+        text = f" && {escape}{eol}{indent}{command}"
+    else:
+        text = f" {escape}{eol}{indent}&& {command}"
+    return insert_after_words(document, shell, [(end, text)])
+
+
+def _layout(document: Dockerfile, shell: RunShell, chain: Sequence[Node]) -> tuple[str, str]:
+    """Where this RUN puts ``&&`` at a line break, and the indentation of those lines."""
+    instruction = shell.instruction
+    text = instruction.text
+    escape = document.escape
+    operators = shell.script.body.operators
+    for operator, following in reversed(list(zip(operators, chain[1:], strict=False))):
+        start = instruction.offset_of(shell.base + operator.start)
+        before = text[text.rfind("\n", 0, start) + 1 : start]
+        if not before.strip():
+            return _LEADING, before
+        finish = instruction.offset_of(shell.base + operator.end - 1) + 1
+        line_end = text.find("\n", finish)
+        after = text[finish : line_end if line_end >= 0 else len(text)]
+        if after.strip() == escape:
+            command_start = instruction.offset_of(shell.base + following.start)
+            indent = text[text.rfind("\n", 0, command_start) + 1 : command_start]
+            if not indent.strip():
+                return _TRAILING, indent
+    style, indent = _file_style(document)
+    return style, indent if indent is not None else _continuation_indent(text)
+
+
+def _file_style(document: Dockerfile) -> tuple[str, str | None]:
+    r"""How the file's other RUNs break lines at ``&&`` (before it on a tie), and the
+    most common indentation of the lines that start with ``&&`` (or follow ``&& \``)."""
+    votes: Counter[str] = Counter()
+    indents: dict[str, Counter[str]] = {_LEADING: Counter(), _TRAILING: Counter()}
+    trailing = re.compile(rf"&&\s*{re.escape(document.escape)}\s*$")
+    for instruction in document.instructions:
+        if instruction.cmd != "RUN":
+            continue
+        lines = instruction.text.splitlines()
+        for before, line in itertools.pairwise(lines):
+            indent = line[: len(line) - len(line.lstrip())]
+            if line.lstrip().startswith("&&"):
+                votes[_LEADING] += 1
+                indents[_LEADING][indent] += 1
+            if trailing.search(before) and line.strip() and not line.lstrip().startswith("#"):
+                votes[_TRAILING] += 1
+                indents[_TRAILING][indent] += 1
+    style = _TRAILING if votes[_TRAILING] > votes[_LEADING] else _LEADING
+    common = indents[style].most_common(1)
+    return style, common[0][0] if common else None
+
+
+def _continuation_indent(text: str) -> str:
+    """The smallest indentation of the instruction's continuation lines."""
+    indents = [
+        line[: len(line) - len(line.lstrip())]
+        for line in text.splitlines()[1:]
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return min(indents, key=len) if indents else "    "
+
+
+def derived_stages(document: Dockerfile, stage: Stage) -> list[Stage]:
+    """Later stages built ``FROM`` this one, directly or through another such stage."""
+    names = {stage.alias.lower()} if stage.alias else set()
+    found = []
+    for later in document.stages[stage.index + 1 :]:
+        image = later.from_instruction.value[0].lower() if later.from_instruction.value else ""
+        if image in names:
+            found.append(later)
+            if later.alias:
+                names.add(later.alias.lower())
+    return found
+
+
+def instructions_after(
+    document: Dockerfile, stage: Stage, instruction: Instruction
+) -> list[Instruction]:
+    """What runs on top of ``instruction``'s layer: the rest of its stage and every stage
+    built from it."""
+    index = next(i for i, candidate in enumerate(stage.instructions) if candidate is instruction)
+    later = list(stage.instructions[index + 1 :])
+    for derived in derived_stages(document, stage):
+        later.extend(derived.instructions)
+    return later
+
+
+def command_names(shell: RunShell) -> list[str]:
+    return [name for name in map(command_name, iter_simple_commands(shell.script)) if name]
+
+
+def classified(command: SimpleCommand) -> PackageCommand | None:
+    return classify(command)
