@@ -1,0 +1,185 @@
+"""What dockfix knows about well-known base images: one data table, easy to extend.
+
+Each row matches a repository (with Docker Hub's ``library/`` implied) and a tag
+pattern, and says what the image is built on and what it ships.  Rows are tried in
+order; the first match wins, so put specific variants (``python:*-alpine``) before the
+general row (``python:*``).  An image that matches no row is *unknown*, and rules that
+need this knowledge report instead of fixing.
+
+Facts come from the images' own Dockerfiles (docker-library, distroless, UBI docs).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+
+
+class Family(enum.Enum):
+    """The distribution family, which decides the tools a fix may use."""
+
+    DEBIAN = "debian"  # Debian and Ubuntu
+    ALPINE = "alpine"
+    RHEL = "rhel"  # RHEL/UBI, Fedora, CentOS, Rocky, Alma, Amazon Linux
+    DISTROLESS = "distroless"
+    SCRATCH = "scratch"
+    WINDOWS = "windows"
+
+
+@dataclass(frozen=True)
+class ImageTraits:
+    """What an image ships.  ``None`` means "not known" (rules must not guess)."""
+
+    family: Family
+    shell: bool = True
+    #: ``useradd``/``groupadd`` (shadow: Debian ``passwd``, RHEL ``shadow-utils``).
+    useradd: bool = False
+    #: BusyBox ``adduser``/``addgroup`` (Alpine).
+    busybox_adduser: bool = False
+    curl: bool = False
+    wget: bool = False
+    python: bool = False
+    #: Compilers and headers for building wheels (gcc, make, ``*-dev`` packages).
+    toolchain: bool = False
+    #: The image's own ENTRYPOINT, as exec-form words; ``()`` when it has none.
+    entrypoint: tuple[str, ...] | None = ()
+    #: A non-root user the image already has (name), e.g. ``node`` or distroless ``nonroot``.
+    nonroot_user: str | None = None
+    #: Uid of ``nonroot_user`` (for numeric ``USER`` where names cannot be resolved).
+    nonroot_uid: int | None = None
+    #: The user the image runs as when the Dockerfile sets none.
+    default_user: str = "root"
+    #: Package manager used to add tools (``apt-get``, ``apk``, ``dnf``, ``microdnf``...).
+    package_manager: str | None = None
+    #: Facts worth telling the user (shown in findings).
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ImageRow:
+    """One table row: repository pattern, tag pattern, traits."""
+
+    repository: str
+    tag: str
+    traits: ImageTraits
+
+    def matches(self, repository: str, tag: str) -> bool:
+        return bool(re.fullmatch(self.repository, repository)) and bool(re.fullmatch(self.tag, tag))
+
+
+_DEBIAN_FULL = ImageTraits(
+    Family.DEBIAN,
+    useradd=True,
+    curl=True,
+    wget=True,
+    toolchain=True,
+    package_manager="apt-get",
+)
+_DEBIAN_SLIM = ImageTraits(Family.DEBIAN, useradd=True, package_manager="apt-get")
+_ALPINE = ImageTraits(Family.ALPINE, busybox_adduser=True, wget=True, package_manager="apk")
+_RHEL = ImageTraits(Family.RHEL, useradd=True, curl=True, package_manager="dnf")
+_RHEL_MINIMAL = ImageTraits(Family.RHEL, curl=True, package_manager="microdnf")
+_DISTROLESS = ImageTraits(
+    Family.DISTROLESS,
+    shell=False,
+    entrypoint=None,
+    nonroot_user="nonroot",
+    nonroot_uid=65532,
+    notes=("distroless images have no shell and no package manager",),
+)
+_NODE_ENTRYPOINT = ("docker-entrypoint.sh",)
+
+TABLE: tuple[ImageRow, ...] = (
+    # -- Python (docker-library/python) --------------------------------------------
+    ImageRow(r"python", r".*alpine.*", replace(_ALPINE, python=True)),
+    ImageRow(r"python", r".*windowsservercore.*|.*nanoserver.*", ImageTraits(Family.WINDOWS)),
+    ImageRow(r"python", r".*slim.*", replace(_DEBIAN_SLIM, python=True)),
+    ImageRow(r"python", r".*", replace(_DEBIAN_FULL, python=True)),
+    # -- Node (ships user `node`, uid 1000) ----------------------------------------------
+    ImageRow(
+        r"node",
+        r".*alpine.*",
+        replace(_ALPINE, entrypoint=_NODE_ENTRYPOINT, nonroot_user="node", nonroot_uid=1000),
+    ),
+    ImageRow(
+        r"node",
+        r".*slim.*",
+        replace(_DEBIAN_SLIM, entrypoint=_NODE_ENTRYPOINT, nonroot_user="node", nonroot_uid=1000),
+    ),
+    ImageRow(
+        r"node",
+        r".*",
+        replace(_DEBIAN_FULL, entrypoint=_NODE_ENTRYPOINT, nonroot_user="node", nonroot_uid=1000),
+    ),
+    # -- Distributions ---------------------------------------------------------------------
+    ImageRow(r"debian", r".*slim.*", _DEBIAN_SLIM),
+    ImageRow(r"debian|ubuntu", r".*", _DEBIAN_SLIM),
+    ImageRow(r"buildpack-deps", r".*", _DEBIAN_FULL),
+    ImageRow(r"alpine", r".*", _ALPINE),
+    ImageRow(r"busybox", r".*", replace(_ALPINE, package_manager=None)),
+    ImageRow(
+        r"(registry\.access\.redhat\.com/|redhat/)?ubi\d*/ubi-minimal|ubi\d*-minimal",
+        r".*",
+        _RHEL_MINIMAL,
+    ),
+    ImageRow(
+        r"(registry\.access\.redhat\.com/|redhat/)?ubi\d*/ubi-micro|ubi\d*-micro",
+        r".*",
+        replace(_RHEL_MINIMAL, package_manager=None, curl=False),
+    ),
+    ImageRow(r"(registry\.access\.redhat\.com/|redhat/)?ubi\d*(/ubi)?", r".*", _RHEL),
+    ImageRow(r"fedora|centos|rockylinux|almalinux|oraclelinux", r".*", _RHEL),
+    ImageRow(r"amazonlinux", r".*", replace(_RHEL, package_manager="yum")),
+    # -- Language images on Debian ------------------------------------------------------
+    ImageRow(r"golang", r".*alpine.*", replace(_ALPINE, toolchain=True)),
+    ImageRow(r"golang|rust|gcc|openjdk|eclipse-temurin|maven|gradle", r".*alpine.*", _ALPINE),
+    ImageRow(r"golang|rust|gcc|maven|gradle", r".*", _DEBIAN_FULL),
+    ImageRow(r"openjdk|eclipse-temurin|amazoncorretto", r".*", replace(_DEBIAN_SLIM, curl=True)),
+    ImageRow(r"ruby|php", r".*alpine.*", _ALPINE),
+    ImageRow(r"ruby", r".*slim.*", _DEBIAN_SLIM),
+    ImageRow(r"ruby", r".*", _DEBIAN_FULL),
+    # -- Servers that bind privileged ports or run their own entrypoint ----------------
+    ImageRow(
+        r"nginx|httpd|php",
+        r".*alpine.*",
+        replace(_ALPINE, notes=("the server binds port 80 and manages its own workers",)),
+    ),
+    ImageRow(
+        r"nginx|httpd|php",
+        r".*",
+        replace(_DEBIAN_SLIM, notes=("the server binds port 80 and manages its own workers",)),
+    ),
+    # -- Distroless and scratch ------------------------------------------------------------
+    ImageRow(
+        r"gcr\.io/distroless/.*",
+        r".*debug.*",
+        replace(_DISTROLESS, shell=True, notes=("the :debug variant has a busybox shell",)),
+    ),
+    ImageRow(r"gcr\.io/distroless/python.*", r".*", replace(_DISTROLESS, python=True)),
+    ImageRow(r"gcr\.io/distroless/.*", r".*", _DISTROLESS),
+    ImageRow(r"cgr\.dev/chainguard/.*", r".*", _DISTROLESS),
+    ImageRow(
+        r"scratch",
+        r".*",
+        ImageTraits(Family.SCRATCH, shell=False, entrypoint=None, notes=("scratch is empty",)),
+    ),
+    # -- Windows ---------------------------------------------------------------------------
+    ImageRow(
+        r"mcr\.microsoft\.com/(windows|dotnet/framework|powershell).*",
+        r".*",
+        ImageTraits(Family.WINDOWS),
+    ),
+)
+
+
+def lookup(repository: str, tag: str | None) -> ImageTraits | None:
+    """Traits of ``repository:tag`` (Docker Hub ``library/`` stripped), or None if unknown."""
+    repository = repository.lower()
+    if repository.startswith("docker.io/"):
+        repository = repository.removeprefix("docker.io/")
+    repository = repository.removeprefix("library/")
+    for row in TABLE:
+        if row.matches(repository, tag or "latest"):
+            return row.traits
+    return None
