@@ -14,7 +14,7 @@ from dataclasses import replace
 from dockfix.images.table import TABLE, Family, ImageRow, ImageTraits, lookup
 from dockfix.syntax import Dockerfile, Stage
 
-__all__ = ["TABLE", "Family", "ImageRow", "ImageTraits", "lookup", "stage_traits", "base_traits"]
+__all__ = ["TABLE", "Family", "ImageRow", "ImageTraits", "base_traits", "lookup", "stage_traits"]
 
 #: Packages that bring a tool, by tool, across apt/apk/dnf names.
 _PROVIDES = {
