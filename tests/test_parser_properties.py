@@ -540,6 +540,12 @@ def test_oracle_cannot_tell_is_only_raised_for_unreadable_answers() -> None:
 # -- hand-written regressions --------------------------------------------------------
 
 
+def _fixed(name: str, text: str, reason: str) -> pytest.param:
+    """A divergence found by the property tests and since fixed: ``reason`` says what
+    BuildKit does there, and the case now guards against it coming back."""
+    return pytest.param(text, id=name)
+
+
 def _xfail(name: str, text: str, reason: str) -> pytest.param:
     """A known divergence: strict, so the test suite notices the day it is fixed."""
     return pytest.param(text, id=name, marks=pytest.mark.xfail(strict=True, reason=reason))
@@ -603,75 +609,75 @@ AGREEMENTS = [
 ]
 
 DIVERGENCES = [
-    _xfail(
+    _fixed(
         "heredoc-original-chomp",
         "FROM a\nRUN <<-EOF\n\tx\n\tEOF\n",
         "original of a heredoc instruction: BuildKit appends content + name + '\\n' per "
         "heredoc; oracle 'RUN <<-EOF\\n\\tx\\nEOF\\n', dockfix keeps the terminator line "
         "as written, 'RUN <<-EOF\\n\\tx\\n\\tEOF\\n'",
     ),
-    _xfail(
+    _fixed(
         "heredoc-original-crlf",
         "FROM a\nRUN <<EOF\nx\nEOF\r\n",
         "original of a heredoc instruction with a CRLF terminator: oracle ends 'EOF\\n', "
         "dockfix 'EOF\\r\\n'",
     ),
-    _xfail(
+    _fixed(
         "heredoc-original-eof",
         "FROM a\nRUN <<EOF\nx\nEOF",
         "original of a heredoc instruction whose terminator ends the file: oracle ends "
         "'EOF\\n', dockfix 'EOF'",
     ),
-    _xfail(
+    _fixed(
         "flag-non-ascii",
         "FROM a\nRUN --mount=target=/é x\n",
         "non-ASCII in a flag: BuildKit's extractBuilderFlags walks bytes, so the oracle "
         "reports flags ['--mount=target=/Ã©'], dockfix ['--mount=target=/é']",
     ),
-    _xfail(
+    _fixed(
         "flag-byte-a0-in-char",
         "FROM a\nRUN --mount=àb x\n",
         "byte 0xA0 of 'à' (U+00E0) is a space to extractBuilderFlags: oracle flags "
         "['--mount=Ã'] value ['b x'], dockfix flags ['--mount=àb'] value ['x']",
     ),
-    _xfail(
+    _fixed(
         "flag-nbsp-inside",
         "FROM a\nRUN --mount=a\u00a0b x\n",
         "U+00A0 inside a flag: oracle flags ['--mount=aÂ'] value ['b x'], "
         "dockfix flags ['--mount=a'] value ['b x']",
     ),
-    _xfail(
+    _fixed(
         "flag-nbsp-before",
         "FROM a\nRUN \u00a0--mount=a x\n",
         "U+00A0 before a flag is no space to extractBuilderFlags (it sees byte 0xC2): "
         "oracle flags [] value ['--mount=a x'], dockfix flags ['--mount=a'] value ['x']",
     ),
-    _xfail(
+    _fixed(
         "flag-nbsp-before-accept-reject",
         "FROM a\nRUN \u00a0--x [1]\n",
         "the same, deciding acceptance: BuildKit reads shell form '--x [1]' and accepts; "
         "dockfix reads flag --x and JSON [1] and raises 'arrays must be comprised of "
         "strings only'",
     ),
-    _xfail(
+    _fixed(
         "flag-leading-argument-non-ascii",
         "FROM a\nENV --=\u00fcber\n",
         "any leading word starting with -- is a flag, for every instruction: oracle "
         "flags ['--=Ã¼ber'], dockfix ['--=über']",
     ),
-    _xfail(
+    _fixed(
         "healthcheck-nbsp-after-type",
         "FROM a\nHEALTHCHECK CMD \u00a0b\n",
         "parseHealthConfig skips blanks byte by byte, so U+00A0 after the type stays: "
         "oracle value ['CMD', '\\xa0b'], dockfix ['CMD', 'b']",
     ),
-    _xfail(
+    _fixed(
         "json-float-overflow",
         "FROM a\nCMD [1e999]\n",
         "a JSON number that overflows float64 is a decode error in Go, so the oracle reads "
         "shell form ['[1e999]']; dockfix raises 'arrays must be comprised of strings only'",
     ),
-    _xfail(
+    _fixed(
         "json-lone-surrogate",
         'FROM a\nCMD ["\\ud800"]\n',
         "a lone surrogate escape decodes to U+FFFD in Go: oracle value ['\\ufffd'], "
@@ -683,30 +689,30 @@ DIVERGENCES = [
         "deeply nested JSON (3000 levels): Go decodes it (limit 10000) and rejects the "
         "non-string array; dockfix hits RecursionError and reads shell form",
     ),
-    _xfail(
+    _fixed(
         "heredoc-unicode-digit-fd",
         "FROM a\nRUN \u0663<<EOF\nx\nEOF\n",
         "heredoc fd digits: Go's \\d is ASCII only; dockfix's Python \\d matches U+0663, "
         "so it reads a heredoc where BuildKit reads instructions 'x' and 'EOF'",
     ),
-    _xfail(
+    _fixed(
         "heredoc-empty-single-quotes",
         "FROM a\nRUN cat <<''\nhello\n\nFROM x\n",
         "<<'' names no heredoc in BuildKit (the word is empty); dockfix opens a heredoc "
         "named '' that the first empty line ends",
     ),
-    _xfail(
+    _fixed(
         "heredoc-empty-double-quotes",
         'FROM a\nRUN <<""\nx\n\n',
         "<<\"\" names no heredoc in BuildKit; dockfix opens one named ''",
     ),
-    _xfail(
+    _fixed(
         "heredoc-shell-lex-error",
         "FROM a\nRUN echo ${a b} <<EOF\nx\nEOF\n",
         "a shell-lexing error anywhere on the line (bad ${...}) makes BuildKit find no "
         "heredocs; dockfix still reads one",
     ),
-    _xfail(
+    _fixed(
         "heredoc-param-expansion-pattern",
         "FROM a\nRUN echo ${X%%.*} <<EOF\nx\nEOF\n",
         "a realistic case of the above: v0.12.5's shell lexer rejects ${X%%.*} (also "
@@ -714,42 +720,42 @@ DIVERGENCES = [
         "instructions; dockfix reads a heredoc (newer BuildKit lexers accept some of "
         "these forms: check which behaviour dockfix should follow)",
     ),
-    _xfail(
+    _fixed(
         "heredoc-trailing-backslash",
         "# escape=`\nFROM a\nRUN cat <<EO\\\nx\nEO\n",
         "a trailing backslash in a heredoc word is dropped by BuildKit (name 'EO'); "
         "dockfix keeps it (name 'EO\\\\') and raises 'unterminated heredoc'",
     ),
-    _xfail(
+    _fixed(
         "heredoc-backslash-in-double-quotes",
         'FROM a\nRUN cat <<"E\\OF"\nx\nE\\OF\n',
         "inside double quotes a backslash before a non-special character is kept by "
         "BuildKit (name 'E\\\\OF'); dockfix drops it and raises 'unterminated heredoc'",
     ),
-    _xfail(
+    _fixed(
         "onbuild-onbuild-value",
         "FROM a\nONBUILD ONBUILD RUN x\n",
         "ONBUILD ONBUILD: the oracle reports the inner ONBUILD's own value [''], dockfix "
         "the innermost instruction's ['x']",
     ),
-    _xfail(
+    _fixed(
         "keyword-dotted-capital-i-onbuild",
         "FROM a\nONBU\u0130LD RUN x\n",
         "Go's strings.ToLower maps U+0130 to 'i', so BuildKit dispatches 'ONBUİLD' as "
         "ONBUILD (sub_cmd 'RUN', value ['x']); Python's lower() does not (unknown, [''])",
     ),
-    _xfail(
+    _fixed(
         "keyword-dotted-capital-i-workdir",
         "FROM a\nWORKD\u0130R /x y\n",
         "as above: BuildKit reads WORKDİR as WORKDIR (value ['/x y']), dockfix as unknown",
     ),
-    _xfail(
+    _fixed(
         "line-too-long",
         "FROM a\nRUN " + "x" * 65532 + "\n",
         "BuildKit's bufio.Scanner rejects a line of 65536 bytes or more ('dockerfile line "
         "greater than max allowed size of 65535'); dockfix accepts it",
     ),
-    _xfail(
+    _fixed(
         "message-go-quoting",
         "FROM a\nENV a=b \\\\\n",
         "error message: BuildKit formats the word with %q, 'can't find = in \"\\\\\\\\\"', "

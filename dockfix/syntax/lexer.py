@@ -87,6 +87,14 @@ def _is_comment(text: str) -> bool:
     return text.lstrip(GO_SPACE).startswith("#")
 
 
+#: BuildKit reads lines with a ``bufio.Scanner`` of this many bytes, newline included.
+MAX_LINE_BYTES = 65536
+
+
+def _utf8_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
 class _Lines:
     """Physical lines split on ``\\n`` only (a lone ``\\r`` is not a line break here)."""
 
@@ -104,6 +112,12 @@ class _Lines:
         start = self.pos
         newline = text.find("\n", start)
         end = len(text) if newline < 0 else newline + 1
+        if end - start > MAX_LINE_BYTES // 4 and _utf8_length(text[start:end]) > MAX_LINE_BYTES:
+            # bufio.Scanner's buffer: BuildKit refuses longer lines.
+            raise ParseError(
+                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES - 1}",
+                self.number + 1,
+            )
         content_end = end
         while content_end > start and text[content_end - 1] in "\r\n":
             content_end -= 1

@@ -266,8 +266,8 @@ class Instruction:
         onbuild = self.reading.sub_cmd is not None
         original = self.logical
         if self.heredocs and not onbuild:
-            # BuildKit v0.12 appends the raw heredoc lines to the node's original text.
-            original += "\n" + "".join(heredoc.to_string() for heredoc in self.heredocs)
+            # BuildKit v0.12 appends each heredoc's content and name to the original text.
+            original += "\n" + "".join(h.content + h.name + "\n" for h in self.heredocs)
         return {
             "cmd": self.cmd,
             "sub_cmd": self.sub_cmd,

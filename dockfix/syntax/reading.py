@@ -23,10 +23,13 @@ GO_SPACE = (
 )
 _GO_SPACE_SET = frozenset(GO_SPACE)
 #: ``unicode.IsSpace(rune(byte))``: what byte-wise Go loops treat as a space.
-_BYTE_SPACE_SET = frozenset("\t\n\v\f\r \x85\xa0")
+_BYTE_SPACES = frozenset(b"\t\n\v\f\r \x85\xa0")
+#: The same for a loop over characters: a non-ASCII character is several bytes, and its
+#: first byte is never a space (its later bytes may be: see ``_extract_flags``).
+_BYTE_SPACE_SET = frozenset("\t\n\v\f\r ")
 #: BuildKit's ``reWhitespace``.
 RE_WHITESPACE = re.compile(r"[\t\v\f\r ]+")
-RE_HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$")
+RE_HEREDOC = re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
 
 
 class ReadingError(Exception):
@@ -72,6 +75,43 @@ class Reading:
     inner_flags: tuple[str, ...] = ()
 
 
+def go_lower(text: str) -> str:
+    """``strings.ToLower``: simple case mapping (Python maps U+0130 to two characters)."""
+    return text.replace("\u0130", "i").lower()
+
+
+_GO_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
+
+
+def go_quote(text: str) -> str:
+    """``strconv.Quote`` (``%q``), as BuildKit's error messages print words."""
+    out = []
+    for ch in text:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif "\ud800" <= ch <= "\udfff":
+            out.append("\\ufffd")
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
+
+
 def go_trim_space(text: str) -> str:
     """``strings.TrimSpace``."""
     return text.strip(GO_SPACE)
@@ -106,7 +146,7 @@ def _read(line: str, start: int, end: int, escape: str, *, nested: bool) -> Read
     if match:
         args_start, flags = _extract_flags(line, match.end(), end, atoms)
         args_start = _lstrip_index(line, args_start, end)
-    kind = keyword.lower()
+    kind = go_lower(keyword)
     reading = Reading(keyword, None, False, tuple(flags), (), atoms)
     args = line[args_start:args_end]
     parser = _DISPATCH.get(kind, _parse_ignore)
@@ -118,80 +158,112 @@ def _extract_flags(line: str, pos: int, end: int, atoms: list[Atom]) -> tuple[in
     """``extractBuilderFlags``: leading ``--name[=value]`` words; returns where args start.
 
     Quotes are removed and ``\\`` escapes the next character (always backslash, whatever
-    the escape directive says).  Go walks bytes here, so a multi-byte character is never
-    a space; walking characters differs only for flags holding U+0085 or U+00A0.
+    the escape directive says).  Go walks *bytes* here and appends each byte as a rune,
+    so a non-ASCII flag comes out as Latin-1 mojibake and the bytes 0x85 and 0xA0 inside
+    a UTF-8 character count as spaces.  We do the same on the UTF-8 bytes, and map
+    positions back to characters (a boundary inside a character moves past it).
     """
+    segment = line[pos:end]
+    if segment.isascii():
+        data = segment.encode("ascii")
+        to_char = None
+    else:
+        data = segment.encode("utf-8", "surrogateescape")
+        to_char = _byte_to_char_table(segment)
     words: list[str] = []
+    spans: list[tuple[str, int, int]] = []
+    stop = _extract_flag_bytes(data, words, spans)
+    for kind, begin, finish in spans:
+        if to_char is not None:
+            begin, finish = to_char[begin], to_char[finish]
+        atoms.append(Atom(kind, pos + begin, pos + finish))
+    if to_char is not None:
+        stop = to_char[stop]
+    return pos + stop, words
+
+
+def _byte_to_char_table(text: str) -> list[int]:
+    """Byte offset -> index of the character that starts at or after it."""
+    table: list[int] = []
+    for index, char in enumerate(text):
+        width = len(char.encode("utf-8", "surrogateescape"))
+        table.append(index)
+        table.extend([index + 1] * (width - 1))
+    table.append(len(text))
+    return table
+
+
+def _extract_flag_bytes(data: bytes, words: list[str], spans: list[tuple[str, int, int]]) -> int:
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
-    word: list[str] = []
-    word_start = pos
-    quote = ""
+    word = bytearray()
+    word_start = 0
+    quote = 0
     blank_ok = False
+    pos = 0
+    end = len(data)
+    backslash, dash = 0x5C, 0x2D
     while pos <= end:
-        ch = line[pos] if pos < end else ""
+        ch = data[pos] if pos < end else -1
         if phase == in_spaces:
             if pos == end:
                 break
-            if ch in _BYTE_SPACE_SET:
+            if ch in _BYTE_SPACES:
                 pos += 1
                 continue
-            if ch != "-" or pos + 1 == end or line[pos + 1] != "-":
-                return pos, words
+            if ch != dash or pos + 1 == end or data[pos + 1] != dash:
+                return pos
             phase = in_word
             word_start = pos
         if pos == end:
-            text = "".join(word)
-            if text == "--":
-                atoms.append(Atom("flag_terminator", word_start, end))
-            elif blank_ok or text:
-                words.append(text)
-                atoms.append(Atom("flag", word_start, end))
+            if word == b"--":
+                spans.append(("flag_terminator", word_start, end))
+            elif blank_ok or word:
+                words.append(word.decode("latin-1"))
+                spans.append(("flag", word_start, end))
             break
         if phase == in_word:
-            if ch in _BYTE_SPACE_SET:
+            if ch in _BYTE_SPACES:
                 phase = in_spaces
-                text = "".join(word)
-                if text == "--":
-                    atoms.append(Atom("flag_terminator", word_start, pos))
-                    return pos, words
-                if blank_ok or text:
-                    words.append(text)
-                    atoms.append(Atom("flag", word_start, pos))
-                word = []
+                if word == b"--":
+                    spans.append(("flag_terminator", word_start, pos))
+                    return pos
+                if blank_ok or word:
+                    words.append(word.decode("latin-1"))
+                    spans.append(("flag", word_start, pos))
+                word = bytearray()
                 blank_ok = False
                 pos += 1
                 continue
-            if ch in "'\"":
+            if ch in (0x22, 0x27):
                 quote = ch
                 blank_ok = True
                 phase = in_quote
                 pos += 1
                 continue
-            if ch == "\\":
+            if ch == backslash:
                 if pos + 1 == end:
                     pos += 1
                     continue
                 pos += 1
-                ch = line[pos]
+                ch = data[pos]
             word.append(ch)
             pos += 1
             continue
-        # in_quote
         if ch == quote:
             phase = in_word
             pos += 1
             continue
-        if ch == "\\":
+        if ch == backslash:
             if pos + 1 == end:
                 phase = in_word
                 pos += 1
                 continue
             pos += 1
-            ch = line[pos]
+            ch = data[pos]
         word.append(ch)
         pos += 1
-    return end, words
+    return end
 
 
 def _parse_words(text: str, base: int, escape: str) -> list[tuple[str, int, int]]:
@@ -261,7 +333,15 @@ def _raise_constant(name: str) -> None:
     raise ValueError(name)
 
 
-_JSON = json.JSONDecoder(parse_constant=_raise_constant)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range")  # Go's decoder refuses it
+    return value
+
+
+_JSON = json.JSONDecoder(parse_constant=_raise_constant, parse_float=_finite_float)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _parse_json(args: str) -> list[str] | None:
@@ -277,7 +357,8 @@ def _parse_json(args: str) -> list[str] | None:
         return None
     if not all(isinstance(item, str) for item in value):
         raise ReadingError("when using JSON array syntax, arrays must be comprised of strings only")
-    return value
+    # Go turns invalid UTF-8 and lone surrogate escapes into U+FFFD.
+    return [_SURROGATE.sub("\ufffd", item) for item in value]
 
 
 def _parse_maybe_json(reading: Reading, start: int, end: int, args: str) -> None:
@@ -365,7 +446,9 @@ def _parse_name_val(
     for value, s, e in words:
         if "=" not in value:
             raise ReadingError(
-                f'Syntax error - can\'t find = in "{value}". Must be of the form: name=value', s
+                f"Syntax error - can't find = in {go_quote(value)}. "
+                "Must be of the form: name=value",
+                s,
             )
         key, _, val = value.partition("=")
         values += (key, val)
@@ -395,6 +478,9 @@ def _parse_sub_command(
     if not args:
         return
     inner = _read(line, start, end, escape, nested=True)
+    if go_lower(inner.cmd) == "onbuild":
+        # The record shows the wrapped ONBUILD node's own (empty) value.
+        inner.value = ("",)
     reading.sub_cmd = inner.cmd
     reading.json = inner.json
     reading.value = inner.value
@@ -443,69 +529,181 @@ def can_contain_heredoc(reading: Reading) -> bool:
     return cmd in HEREDOC_COMMANDS and not reading.json
 
 
-def _shell_words(line: str, *, raw_quotes: bool) -> list[str] | None:
-    """Words as BuildKit's shell lexer splits them (escape ``\\``, no expansion).
+class _LexError(Exception):
+    """BuildKit's shell lexer rejects the text (then it finds no heredocs on the line)."""
 
-    Returns None where the lexer reports an error (an unterminated quote), in which case
-    BuildKit finds no heredocs on the line.
+
+_SPECIAL_PARAMS = frozenset("@*#?-$!0")
+
+
+class _ShellWords:
+    """BuildKit v0.12.5's ``shell.Lex.ProcessWords`` with ``SkipUnsetEnv`` and no
+    environment: the words a RUN/COPY line splits into when looking for heredocs.
+
+    Only what decides word boundaries and heredoc names is modelled: quotes, the
+    backslash escape, and ``$`` expansions (unset variables stay literal; a malformed or,
+    in v0.12.5, unsupported ``${...}`` form is a lexing error).
     """
-    words: list[str] = []
-    word: list[str] = []
-    have_word = False
-    pos = 0
-    n = len(line)
-    while pos < n:
-        ch = line[pos]
-        if ch in _GO_SPACE_SET:
-            if have_word:
-                words.append("".join(word))
-                word = []
-                have_word = False
-            pos += 1
-            continue
-        have_word = True
-        if ch == "'":
-            close = line.find("'", pos + 1)
-            if close < 0:
-                return None
-            word.append(line[pos : close + 1] if raw_quotes else line[pos + 1 : close])
-            pos = close + 1
-            continue
-        if ch == '"':
-            pos += 1
-            if raw_quotes:
-                word.append('"')
-            while pos < n and line[pos] != '"':
-                if line[pos] == "\\" and pos + 1 < n:
-                    if raw_quotes:
-                        word.append("\\")
-                    pos += 1
-                word.append(line[pos])
-                pos += 1
-            if pos >= n:
-                return None
-            if raw_quotes:
-                word.append('"')
-            pos += 1
-            continue
-        if ch == "\\" and pos + 1 < n:
-            if raw_quotes:
-                word.append("\\")
-            word.append(line[pos + 1])
-            pos += 2
-            continue
-        word.append(ch)
-        pos += 1
-    if have_word:
-        words.append("".join(word))
-    return words
+
+    def __init__(self, text: str, *, raw_quotes: bool, raw_escapes: bool) -> None:
+        self.text = text
+        self.pos = 0
+        self.raw_quotes = raw_quotes
+        self.raw_escapes = raw_escapes
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def next(self) -> str:
+        ch = self.peek()
+        self.pos += 1
+        return ch
+
+    def words(self) -> list[str]:
+        words: list[str] = []
+        word: list[str] = []
+        in_word = False
+
+        def add_char(ch: str) -> None:
+            nonlocal word, in_word
+            if ch in _GO_SPACE_SET:
+                if in_word and word:
+                    words.append("".join(word))
+                    word, in_word = [], False
+            else:
+                word.append(ch)
+                in_word = True
+
+        while self.pos < len(self.text):
+            ch = self.peek()
+            if ch == "'":
+                word.append(self.single_quote())
+                in_word = True
+            elif ch == '"':
+                word.append(self.double_quote())
+                in_word = True
+            elif ch == "$":
+                for expanded in self.dollar():
+                    add_char(expanded)
+            else:
+                self.next()
+                if ch == "\\":
+                    if self.raw_escapes:
+                        word.append(ch)
+                        in_word = True
+                    if self.pos >= len(self.text):
+                        break
+                    word.append(self.next())
+                    in_word = True
+                else:
+                    add_char(ch)
+        if word:
+            words.append("".join(word))
+        return words
+
+    def single_quote(self) -> str:
+        self.next()
+        close = self.text.find("'", self.pos)
+        if close < 0:
+            raise _LexError("unexpected end of statement while looking for matching single-quote")
+        body = self.text[self.pos : close]
+        self.pos = close + 1
+        return f"'{body}'" if self.raw_quotes else body
+
+    def double_quote(self) -> str:
+        self.next()
+        out: list[str] = []
+        while True:
+            ch = self.peek()
+            if not ch:
+                raise _LexError(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
+            if ch == '"':
+                self.next()
+                break
+            if ch == "$":
+                out.append(self.dollar())
+                continue
+            ch = self.next()
+            if ch == "\\":
+                following = self.peek()
+                if not following:
+                    continue
+                if following in ('"', "$", "\\"):
+                    ch = self.next()
+            out.append(ch)
+        body = "".join(out)
+        return f'"{body}"' if self.raw_quotes else body
+
+    def name(self) -> str:
+        out: list[str] = []
+        while self.peek():
+            ch = self.peek()
+            if not out and ch.isdigit() and ch.isascii():
+                while self.peek().isdigit() and self.peek().isascii():
+                    out.append(self.next())
+                return "".join(out)
+            if not out and ch in _SPECIAL_PARAMS:
+                return self.next()
+            if not (ch.isalnum() or ch == "_"):
+                break
+            out.append(self.next())
+        return "".join(out)
+
+    def dollar(self) -> str:
+        self.next()
+        if self.peek() != "{":
+            name = self.name()
+            return f"${name}" if name else "$"
+        self.next()
+        if self.peek() in ("", "{", "}", ":"):
+            raise _LexError("bad substitution")
+        name = self.name()
+        ch = self.next()
+        if ch == "}":
+            return f"${{{name}}}"
+        if ch in ("?", ":"):
+            modifier = self.next() if ch == ":" else ""
+            word = self.until_brace()
+            return f"${{{name}{ch}{modifier}{word}}}"
+        raise _LexError("missing ':' in substitution")
+
+    def until_brace(self) -> str:
+        out: list[str] = []
+        while True:
+            ch = self.peek()
+            if not ch:
+                raise _LexError("missing '}'")
+            if ch == "}":
+                self.next()
+                return "".join(out)
+            if ch == "'":
+                out.append(self.single_quote())
+            elif ch == '"':
+                out.append(self.double_quote())
+            elif ch == "$":
+                out.append(self.dollar())
+            else:
+                self.next()
+                if ch == "\\" and self.peek():
+                    ch = self.next()
+                out.append(ch)
+
+
+def _shell_words(line: str, *, raw_quotes: bool, raw_escapes: bool = False) -> list[str] | None:
+    """Words of ``line`` as BuildKit's shell lexer splits them, or None on a lexing error."""
+    try:
+        return _ShellWords(line, raw_quotes=raw_quotes, raw_escapes=raw_escapes).words()
+    except _LexError:
+        return None
 
 
 def heredoc_markers(line: str) -> tuple[HeredocMarker, ...]:
     """``heredocsFromLine``: the heredocs a RUN/COPY/ADD line opens, in order."""
     if "<<" not in line:
         return ()
-    words = _shell_words(line, raw_quotes=True)
+    words = _shell_words(line, raw_quotes=True, raw_escapes=True)
     if not words:
         return ()
     markers = []
@@ -516,7 +714,7 @@ def heredoc_markers(line: str) -> tuple[HeredocMarker, ...]:
         rest = match.group(3)
         plain = _shell_words(rest, raw_quotes=False)
         raw = _shell_words(rest, raw_quotes=True)
-        if plain is None or raw is None or len(plain) != 1:
+        if plain is None or raw is None or len(plain) != 1 or not plain[0]:
             continue
         quotes = plain[0].count("'") + plain[0].count('"')
         raw_quote_count = raw[0].count("'") + raw[0].count('"')
