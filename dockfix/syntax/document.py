@@ -179,22 +179,47 @@ class Dockerfile:
         return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
 
     def insert_after(self, anchor: Node, new: Node | Sequence[Node]) -> Dockerfile:
+        """Insert after ``anchor``; refused where the new line would join the anchor."""
         index = self._index(anchor) + 1
         news = tuple(new) if isinstance(new, Sequence) else (new,)
-        if index == len(self.nodes) and not self.nodes[-1].to_string().endswith("\n"):
-            raise ValueError("cannot append after a last line without a line ending")
+        if not anchor.to_string().endswith("\n"):
+            raise ValueError("cannot insert after a last line without a line ending")
+        if isinstance(anchor, Instruction) and _ends_in_continuation(anchor):
+            raise ValueError(
+                "cannot insert after an instruction that ends in a line continuation: "
+                "the new line would become part of it"
+            )
         return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
 
     def move_before(self, node: Node, anchor: Node) -> Dockerfile:
-        """Move ``node`` (with nothing else) to just before ``anchor``."""
+        """Move ``node`` (with nothing else) to just before ``anchor``.
+
+        A last line without a line ending gets the file's own when it moves up, or it
+        would run into the anchor.
+        """
         if node is anchor:
             return self
+        self._index(anchor)
+        moved = node
+        if isinstance(node, Instruction) and not node.eol:
+            if _ends_in_continuation(node):
+                raise ValueError("cannot move an instruction that ends in a line continuation")
+            moved = self.make_instruction(node.text, eol=self.style.eol)
         without = self.delete(node)
-        return without.insert_before(anchor, node)
+        return without.insert_before(anchor, moved)
 
     def prepend(self, new: Node | Sequence[Node]) -> Dockerfile:
+        """Insert at the top of the file, after its parser directives.
+
+        Anything above a directive would turn it into a plain comment, silently
+        changing the escape character or the frontend.  A new directive goes first.
+        """
         news = tuple(new) if isinstance(new, Sequence) else (new,)
-        return self._with_nodes(news + self.nodes)
+        index = 0
+        if not all(isinstance(node, Directive) for node in news):
+            while index < len(self.nodes) and isinstance(self.nodes[index], Directive):
+                index += 1
+        return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
 
     # -- edits inside one instruction ----------------------------------------------
 
@@ -284,6 +309,12 @@ class Dockerfile:
         end = next(i for i, p in enumerate(pieces) if p is last)
         edits = [(first, text)] + [(piece, "") for piece in pieces[start + 1 : end + 1]]
         return self._splice(instruction, edits)
+
+
+def _ends_in_continuation(instruction: Instruction) -> bool:
+    """True for ``RUN a \\`` at the end of the file: a dangling line continuation."""
+    meaningful = [piece for piece in instruction.pieces if piece.kind not in ("eol", "ws")]
+    return bool(meaningful) and meaningful[-1].kind == "linebreak"
 
 
 def parse(text: str) -> Dockerfile:
