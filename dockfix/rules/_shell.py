@@ -26,18 +26,27 @@ class RunShell:
     base: int
 
     def packages(self) -> list[PackageCommand]:
-        found = []
-        for command in iter_simple_commands(self.script):
-            classified = classify(command)
-            if classified is not None:
-                found.append(classified)
-        return found
+        """The package-manager commands of the script (computed once per shell text)."""
+        return list(_packages(self.script.text))
 
 
 @functools.lru_cache(maxsize=8192)
 def _parse(text: str) -> ShellScript | str:
     """tree-sitter-bash first (fast); texts it cannot read are not guessed at."""
     return parse_tree_sitter(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _packages(text: str) -> tuple[PackageCommand, ...]:
+    script = _parse(text)
+    if isinstance(script, str):
+        return ()
+    found = []
+    for command in iter_simple_commands(script):
+        classified = classify(command)
+        if classified is not None:
+            found.append(classified)
+    return tuple(found)
 
 
 def is_shell_run(instruction: Instruction) -> bool:

@@ -9,10 +9,10 @@ that rules never depend on bashlex quirks.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Word:
         return Word(self.text[offset:], self.start + offset, self.end)
 
 
+@functools.lru_cache(maxsize=65536)
 def unquote(text: str) -> str | None:
     """POSIX quote removal for a word without expansions; None when ambiguous.
 
@@ -217,7 +218,7 @@ class Opaque:
     end: int
 
 
-Node = Union[SimpleCommand, Pipeline, ListNode, Subshell, Group, Compound, Opaque]
+Node = SimpleCommand | Pipeline | ListNode | Subshell | Group | Compound | Opaque
 
 
 @dataclass(frozen=True)
