@@ -70,6 +70,7 @@ class _Masker:
         self.start = start
         self.pending_heredocs: list[tuple[str, bool]] = []
         self.nested = 0  # > 0 while inside a substitution, whose cases need no placeholder
+        self.delimiters: list[tuple[int, int]] = []  # spans of quoted heredoc delimiters
 
     def fill(self, start: int, end: int, char: str) -> None:
         for k in range(start, end):
@@ -248,9 +249,15 @@ class _Masker:
         i += 3 if strip_tabs else 2
         i = self.skip_blank(i, newlines=False)
         end = self.word_end(i)
-        self.buf[i:end] = text[i:end]  # the delimiter must stay as written
         raw = text[i:end]
         delim = raw.replace('"', "").replace("'", "").replace("\\", "")
+        # bashlex does not remove quotes from a delimiter, so 'EOF' never matches
+        # the EOF line; blank the quotes ('EOF' -> " EOF ") and remember the span.
+        if raw in (f"'{delim}'", f'"{delim}"', f"\\{delim}"):
+            self.buf[i:end] = raw.replace("'", " ").replace('"', " ").replace("\\", " ")
+            self.delimiters.append((i, end))
+        else:
+            self.buf[i:end] = raw
         if delim:
             self.pending_heredocs.append((delim, strip_tabs))
         return end
@@ -371,10 +378,11 @@ class _Masker:
 
 @dataclass(frozen=True)
 class Masked:
-    """Result of masking: text for bashlex plus the top-level case regions in it."""
+    """Result of masking: text for bashlex, top-level case regions, quoted delimiters."""
 
     text: str
     cases: tuple[CaseRegion, ...]
+    delimiters: tuple[tuple[int, int], ...] = ()
 
 
 def mask(text: str, start: int = 0) -> Masked:
@@ -392,4 +400,4 @@ def mask(text: str, start: int = 0) -> Masked:
         outer.append(region)
     for region in outer:
         masker.fill(region.start, region.end, "_")
-    return Masked("".join(masker.buf), tuple(outer))
+    return Masked("".join(masker.buf), tuple(outer), tuple(masker.delimiters))

@@ -70,7 +70,8 @@ class PackageCommand:
     ``program_words`` are the words naming the tool (``python3 -m pip``,
     ``uv pip``, ``go mod``, ``yarn global``), ``subcommand_word`` the action
     word (insert an option right after ``subcommand_word.end``), ``action`` its
-    normalised name, ``packages`` the positional operands after it.
+    normalised name, ``packages`` the positional operands after it (as written:
+    check ``Word.is_literal`` before trusting ``$PKGS`` or ``"$(cat list)"``).
     ``requirement_files`` are the values of pip/uv/pipenv ``-r``/``-c``
     (``--requirement``, ``--constraint`` ...), conda/mamba ``-f``/``--file``,
     and the operands of ``uv pip sync/compile``.
@@ -115,6 +116,9 @@ class _Spec:
     cluster: bool = True  # getopt-style short option clusters (-qy)
     default_action: str | None = None
     requirement_options: frozenset[str] = frozenset()
+    # Options that take a value only after some actions (conda ``-f`` is --file for
+    # install/create but --force-pkgs-dirs for clean).
+    action_value_options: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _opts(text: str) -> frozenset[str]:
@@ -176,13 +180,17 @@ _PIPENV = _Spec(
 
 _CONDA = _Spec(
     value_options=_opts(
-        """-n --name -p --prefix -c --channel --file -f --repodata-fn
+        """-n --name -p --prefix -c --channel --file --repodata-fn
         --solver --subdir --platform -r --root-prefix --log-level --rc-file
         --chdir --cwd"""
     ),
     actions={"upgrade": "update", "uninstall": "remove"},
     nested={"env": "env-"},
     requirement_options=_opts("-f --file"),
+    action_value_options={
+        action: frozenset({"-f"})
+        for action in ("install", "create", "update", "env-create", "env-update")
+    },
 )
 
 _APT = _Spec(
@@ -397,6 +405,7 @@ class _Parser:
         self.i = program_length
         self.options: list[Option] = []
         self.packages: list[Word] = []
+        self.value_options = spec.value_options
 
     def parse(self) -> PackageCommand | None:
         self.skip_options()
@@ -416,6 +425,9 @@ class _Parser:
         else:
             raw = subcommand.value
             action = prefix + self.spec.actions.get(raw, raw)
+        extra = self.spec.action_value_options.get(action)
+        if extra:
+            self.value_options = self.value_options | extra
         self.rest()
         return PackageCommand(
             manager=self.manager,
@@ -469,7 +481,7 @@ class _Parser:
             value: Word | None = None
             if eq:
                 value = self.attached(word, word.text.find("=") + 1)
-            elif flag in self.spec.value_options:
+            elif flag in self.value_options:
                 value = self.separate_value()
             self.options.append(Option(word, flag, (flag,), value))
         else:
@@ -486,7 +498,7 @@ class _Parser:
                 break
             name = "-" + char
             names.append(name)
-            if name in self.spec.value_options:
+            if name in self.value_options:
                 rest = text[k + 1 :]
                 if rest:
                     skip = 1 if rest.startswith("=") else 0

@@ -31,14 +31,16 @@ from dockfix.shell.model import (
     unquote,
 )
 
-_BLANK = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*\Z")
+# Blanks and comments only.  A comment must run to the end of its line: without that
+# the pattern backtracks exponentially over a long run of '#'.
+_BLANK = re.compile(r"(?:[ \t\r\n]|#[^\n]*(?![^\n]))*\Z")
 _SEPARATORS = frozenset({";", "&", "\n"})
 
 
 class ShellParseError(ValueError):
     """The text is not shell that we can model; rules must leave such a RUN alone.
 
-    ``offset`` is bashlex's error position when it gives one, else 0.
+    ``offset`` is where bashlex (or the pre-scan) saw the problem, 0 when unknown.
     """
 
     def __init__(self, message: str, offset: int = 0) -> None:
@@ -88,7 +90,7 @@ def _parse_fragment(text: str, start: int, end: int) -> ListNode:
         masked = mask(source, start)
     except MaskError as exc:
         raise ShellParseError(exc.message, exc.position) from exc
-    converter = _Converter(text, masked.text, masked.cases)
+    converter = _Converter(text, masked.text, masked.cases, masked.delimiters)
     try:
         return converter.parse()
     except bashlex.errors.ParsingError as exc:
@@ -98,10 +100,10 @@ def _parse_fragment(text: str, start: int, end: int) -> ListNode:
 
 def _original_message(exc: bashlex.errors.ParsingError, text: str, seen: str) -> str:
     """bashlex's message, with a masked token (``'xxxx'``) shown as written."""
-    found = re.match(r"unexpected token '(.*)'\Z", exc.message)
+    found = re.match(r"unexpected token (['\"])(.*)\1\Z", exc.message)
     position = exc.position
-    if found and seen.startswith(found.group(1), position):
-        token = text[position : position + len(found.group(1))]
+    if found and seen.startswith(found.group(2), position):
+        token = text[position : position + len(found.group(2))]
         return f"unexpected token {token!r}"
     return exc.message
 
@@ -109,10 +111,17 @@ def _original_message(exc: bashlex.errors.ParsingError, text: str, seen: str) ->
 class _Converter:
     """Translates one bashlex parse of ``seen`` (a masked ``text``) into model nodes."""
 
-    def __init__(self, text: str, seen: str, cases: tuple[CaseRegion, ...]) -> None:
+    def __init__(
+        self,
+        text: str,
+        seen: str,
+        cases: tuple[CaseRegion, ...],
+        delimiters: tuple[tuple[int, int], ...],
+    ) -> None:
         self.text = text
         self.seen = seen
         self.cases = {(region.start, region.end): region for region in cases}
+        self.delimiters = delimiters
 
     def parse(self) -> ListNode:
         parts = bashlex.parse(self.seen)
@@ -160,6 +169,10 @@ class _Converter:
             heredoc = Word(self.text[h_start:h_end], h_start, h_end)
         if heredoc is not None:  # bashlex stretches the span over the body; keep it on one line
             end = target.end if target is not None else start + len(node.type)
+            for d_start, d_end in self.delimiters:  # restore the quotes masked off 'EOF'
+                if target is not None and d_start <= target.start and target.end <= d_end:
+                    target = Word(self.text[d_start:d_end], d_start, d_end)
+                    end = d_end
         fd = node.input if isinstance(getattr(node, "input", None), int) else None
         return Redirect(self.text[start:end], start, end, node.type, fd, target, heredoc)
 
