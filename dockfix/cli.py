@@ -14,8 +14,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from dockfix.output.report import Printer
+    from dockfix.rules.base import Rule, Settings
+    from dockfix.runner import FileReport
 
 from dockfix import __version__
 
@@ -50,7 +56,7 @@ def main() -> None:
     """Rewrite Dockerfiles to follow best practice, without touching anything else."""
 
 
-def _rules_from(select: Sequence[str], ignore: Sequence[str]):  # type: ignore[no-untyped-def]
+def _rules_from(select: Sequence[str], ignore: Sequence[str]) -> tuple[Rule, ...]:
     from dockfix.rules import select_rules
 
     try:
@@ -101,6 +107,13 @@ def _explain(code: str) -> None:
     help="Keep package caches out of layers with BuildKit cache mounts, or with no-cache flags.",
 )
 @click.option(
+    "--split-strategy",
+    type=click.Choice(["wheels", "venv"]),
+    default="wheels",
+    show_default=True,
+    help="Hand the builder stage's packages to the final stage as wheels, or as a virtualenv.",
+)
+@click.option(
     "--select",
     multiple=True,
     metavar="CODES",
@@ -128,6 +141,7 @@ def run(
     check: bool,
     unsafe_fixes: bool,
     cache_strategy: str,
+    split_strategy: str,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     output_format: str,
@@ -155,7 +169,9 @@ def run(
     mode = Mode.DIFF if diff else Mode.WRITE if write else Mode.CHECK if check else Mode.REPORT
     from dockfix.rules.base import Settings
 
-    settings = Settings(unsafe_fixes=unsafe_fixes, cache_strategy=cache_strategy)
+    settings = Settings(
+        unsafe_fixes=unsafe_fixes, cache_strategy=cache_strategy, split_strategy=split_strategy
+    )
     rules = _rules_from(select, ignore)
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -166,7 +182,13 @@ def run(
     sys.exit(status)
 
 
-def _run(paths, mode, rules, settings, printer) -> int:  # type: ignore[no-untyped-def]
+def _run(
+    paths: Sequence[str],
+    mode: Mode,
+    rules: Sequence[Rule],
+    settings: Settings,
+    printer: Printer,
+) -> int:
     from dockfix.discovery import discover
     from dockfix.files import FileProblem, read_stdin_source
     from dockfix.runner import Error, FileReport, process_text
@@ -208,18 +230,24 @@ def _read_stdin() -> bytes:
         raise FileProblem(Path("-"), f"cannot read standard input: {exc.strerror or exc}") from exc
 
 
-def _process_all(files, mode, rules, settings):  # type: ignore[no-untyped-def]
+def _process_all(
+    files: Sequence[Path], mode: Mode, rules: Sequence[Rule], settings: Settings
+) -> list[FileReport]:
     from dockfix.runner import process_path
 
     apply = True  # even a report needs the fixed text, to say which files --write would change
     write = mode is Mode.WRITE
     if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
         return [process_path(p, rules, settings, apply=apply, write=write) for p in files]
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
 
     work = partial(process_path, rules=rules, settings=settings, apply=apply, write=write)
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+    # forkserver: workers start from a clean process, never from a fork of one that may
+    # hold a lock in another thread.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
         return list(pool.map(work, files, chunksize=16))
 
 

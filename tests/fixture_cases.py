@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from dockfix.engine import FixResult, fix_document
 from dockfix.rules import lookup
@@ -14,24 +16,29 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 def cases() -> list[Path]:
     """Every ``fixtures/<rule-name>/*.in.Dockerfile`` (e2e apps live elsewhere)."""
-    return sorted(
-        path
-        for path in FIXTURES.glob("*/*.in.Dockerfile")
-        if path.parent.name != "e2e"
-    )
+    return sorted(path for path in FIXTURES.glob("*/*.in.Dockerfile") if path.parent.name != "e2e")
 
 
 def read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", "surrogateescape")
 
 
+def case_options(case: Path) -> dict[str, Any]:
+    """``<stem>.settings.json`` beside a case: ``Settings`` fields for it, and ``rules``,
+    codes of rules that run together with the folder's rule (e.g. DF202 then DF203)."""
+    extra = case.with_name(case.name.removesuffix(".in.Dockerfile") + ".settings.json")
+    return json.loads(extra.read_text(encoding="utf-8")) if extra.is_file() else {}
+
+
 def run_case(case: Path, *, unsafe: bool) -> FixResult:
     rule = lookup(case.parent.name)
     assert rule is not None, f"fixture folder {case.parent.name} names no rule"
+    options = case_options(case)
+    rules = (rule, *(lookup(code) for code in options.pop("rules", ())))
+    assert None not in rules, f"{case.name}: unknown rule in its settings"
     text = read(case)
-    return fix_document(
-        parse(text), (rule,), Settings(unsafe_fixes=unsafe), path=case, context_dir=case.parent
-    )
+    settings = Settings(unsafe_fixes=unsafe, **options)
+    return fix_document(parse(text), rules, settings, path=case, context_dir=case.parent)  # type: ignore[arg-type]
 
 
 def findings_text(result: FixResult) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import oracle_records
+from test_cli import with_contract_rules
 
 from dockfix import __version__
 from dockfix.cli import PARALLEL_THRESHOLD
@@ -79,7 +80,12 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run dockfix; a traceback on either stream fails the test."""
     result = subprocess.run(
-        [*command, *args], cwd=cwd, env=env, input=input, capture_output=True, timeout=120
+        [*command, *with_contract_rules(list(args))],
+        cwd=cwd,
+        env=env,
+        input=input,
+        capture_output=True,
+        timeout=120,
     )
     assert b"Traceback" not in result.stdout + result.stderr, result.stderr.decode(errors="replace")
     return result

@@ -151,6 +151,25 @@ TABLE: tuple[ImageRow, ...] = (
         replace(_DEBIAN_SLIM, notes=("the server binds port 80 and manages its own workers",)),
     ),
     # -- Distroless and scratch ------------------------------------------------------------
+    # The :nonroot tags run as nonroot (uid 65532) by default.
+    ImageRow(
+        r"gcr\.io/distroless/.*",
+        r".*debug-nonroot.*",
+        replace(
+            _DISTROLESS,
+            shell=True,
+            default_user="nonroot",
+            notes=("the :debug variant has a busybox shell",),
+        ),
+    ),
+    ImageRow(
+        r"gcr\.io/distroless/python.*",
+        r".*nonroot.*",
+        replace(_DISTROLESS, python=True, default_user="nonroot"),
+    ),
+    ImageRow(
+        r"gcr\.io/distroless/.*", r".*nonroot.*", replace(_DISTROLESS, default_user="nonroot")
+    ),
     ImageRow(
         r"gcr\.io/distroless/.*",
         r".*debug.*",

@@ -12,12 +12,19 @@ from dockfix.rules import (
     apt_no_install_recommends,
     apt_package_list_unsorted,
     apt_update_in_separate_run,
+    build_tools_in_final_image,
     consecutive_run,
     dnf_without_clean,
     from_as_casing,
+    full_python_base_image,
+    gunicorn_worker_tmp_dir,
     legacy_key_value_format,
+    log_to_file,
     maintainer_deprecated,
     package_cache_not_mounted,
+    python_env_unset,
+    runs_as_root,
+    shell_form_cmd,
     source_copied_before_install,
 )
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
@@ -37,6 +44,13 @@ ALL_RULES: tuple[Rule, ...] = (
     dnf_without_clean.RULE,
     consecutive_run.RULE,
     package_cache_not_mounted.RULE,
+    build_tools_in_final_image.RULE,
+    full_python_base_image.RULE,
+    shell_form_cmd.RULE,
+    python_env_unset.RULE,
+    gunicorn_worker_tmp_dir.RULE,
+    log_to_file.RULE,
+    runs_as_root.RULE,
 )
 
 __all__ = [

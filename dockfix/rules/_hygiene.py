@@ -25,7 +25,6 @@ from dockfix.shell import (
     ShellScript,
     SimpleCommand,
     classify,
-    command_name,
     command_words,
     iter_nodes,
     iter_simple_commands,
@@ -169,6 +168,21 @@ def has_mount_under(instruction: Instruction, *directories: str) -> bool:
             if mount.target == directory or inside or covers:
                 return True
     return False
+
+
+def configures(shell: RunShell, setting: str) -> bool:
+    """True when the RUN mentions an apt setting outside apt's own command lines.
+
+    ``echo 'APT::Install-Recommends "0";' > /etc/apt/apt.conf.d/...`` configures every
+    later apt run of the stage; ``apt-get install --no-install-recommends`` or
+    ``apt-get -o APT::Install-Recommends=0`` only that command, which the rules read
+    from its options.
+    """
+    text = shell.script.text
+    for package in packages(shell, APT):
+        command = package.command
+        text = text[: command.start] + " " * (command.end - command.start) + text[command.end :]
+    return setting.lower() in text.lower()
 
 
 def stdin_fed(shell: RunShell) -> set[int]:
@@ -333,11 +347,3 @@ def instructions_after(
     for derived in derived_stages(document, stage):
         later.extend(derived.instructions)
     return later
-
-
-def command_names(shell: RunShell) -> list[str]:
-    return [name for name in map(command_name, iter_simple_commands(shell.script)) if name]
-
-
-def classified(command: SimpleCommand) -> PackageCommand | None:
-    return classify(command)

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 
 from dockfix.rules._hygiene import (
     APT,
+    configures,
     insert_after_words,
     is_apt,
     packages,
@@ -70,9 +71,9 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     for stage in document.stages:
         configured = False
         for shell in stage_runs(stage):
-            if "assume-yes" in shell.script.text.lower():
-                # The stage writes an apt configuration that answers yes (or echoes it):
-                # whatever this RUN does, the later ones may already be covered.
+            if configures(shell, "assume-yes"):
+                # The stage writes an apt configuration that answers yes: this RUN and
+                # the later ones are covered.
                 configured = True
             if configured:
                 continue

@@ -2,10 +2,11 @@
 
 What it does
     Finds a RUN that runs ``apt-get update`` and then ``apt-get install`` (or ``apt``)
-    without removing ``/var/lib/apt/lists/*`` (or ``apt-get dist-clean``) afterwards, and appends
-    ``&& rm -rf /var/lib/apt/lists/*`` to it.  A one-line RUN gets it on the same line;
-    a RUN that spans lines gets a new continuation line laid out like its other ``&&``
-    lines (``&&`` leading or trailing, same indentation)::
+    without removing ``/var/lib/apt/lists/*`` afterwards (``rm``, ``find -delete`` or
+    ``apt-get dist-clean``), and appends ``&& rm -rf /var/lib/apt/lists/*`` to it.  A
+    one-line RUN gets it on the same line; a RUN that spans lines gets a new
+    continuation line laid out like its other ``&&`` lines (``&&`` leading or trailing,
+    same indentation)::
 
         RUN apt-get update \\
             && apt-get install -y curl
@@ -66,7 +67,8 @@ from dockfix.shell import (
     iter_nodes,
     iter_simple_commands,
 )
-from dockfix.syntax import Instruction
+from dockfix.syntax import Dockerfile, Instruction
+from dockfix.syntax.document import Stage
 
 LISTS = "/var/lib/apt/lists"
 CLEAN_UP = f"rm -rf {LISTS}/*"
@@ -171,6 +173,15 @@ def relies_on_lists(instruction: Instruction) -> str:
     return ""
 
 
+def needed_later(document: Dockerfile, stage: Stage, instruction: Instruction) -> str:
+    """Why something on top of ``instruction``'s layer may need its lists, or ``""``."""
+    for later in instructions_after(document, stage, instruction):
+        reason = relies_on_lists(later)
+        if reason:
+            return reason
+    return ""
+
+
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     message = "`apt-get update` leaves the package lists in the layer; remove them in the same RUN"
@@ -195,12 +206,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             if chain is None:
                 yield rule.finding(message, instruction, note="the RUN is not a plain && chain")
                 continue
-            blocked = next(
-                filter(
-                    None, map(relies_on_lists, instructions_after(document, stage, instruction))
-                ),
-                "",
-            )
+            blocked = needed_later(document, stage, instruction)
             if blocked:
                 yield rule.finding(message, instruction, note=blocked)
                 continue

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 
 from dockfix.rules._hygiene import (
     APT,
+    configures,
     insert_after_words,
     is_apt,
     packages,
@@ -58,9 +59,9 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     for stage in document.stages:
         configured = False
         for shell in stage_runs(stage):
-            if "install-recommends" in shell.script.text.lower():
-                # An apt.conf setting written by this stage (or an explicit option):
-                # the user already chose, for this RUN and the ones after it.
+            if configures(shell, "install-recommends"):
+                # An apt.conf setting written by this stage: the user already chose,
+                # for this RUN and the ones after it.
                 configured = True
             if configured:
                 continue

@@ -149,6 +149,9 @@ def _merge(
         return
     update_chain = top_level_and_chain(update.script) or []
     update_text = update.script.text[update_chain[0].start : update_chain[-1].end]
+    if not any(char in update_text for char in "'\"\\$`"):
+        # Continuation lines joined: `apt-get update \ -qq` reads `apt-get update    -qq`.
+        update_text = " ".join(update_text.split())
     start = install_shell.base + chain[0].start
     new = document.edit_logical(target, [(start, start, f"{update_text} && ")])
     # One fix, offered by both findings: the engine applies it once.

@@ -69,6 +69,10 @@ class Settings:
     #: How package caches are kept out of layers: BuildKit cache mounts (``mount``), or
     #: the managers' own no-cache flags (``no-cache``) for builders without BuildKit.
     cache_strategy: str = "mount"
+    #: How DF202 hands built packages from the builder stage to the final one: wheels in
+    #: ``/wheels`` installed with ``--no-index`` (``wheels``), or a virtualenv in
+    #: ``/opt/venv`` copied over and put on ``PATH`` (``venv``).
+    split_strategy: str = "wheels"
 
 
 @dataclass(frozen=True)

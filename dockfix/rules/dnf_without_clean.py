@@ -96,7 +96,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             instruction = shell.instruction
             installs = [p for p in packages(shell, RPM) if p.action == "install"]
             if not installs:
-                continue
+                continue  # no yum/dnf/microdnf install: no cache of this RUN's making
             if has_mount_under(instruction, *_CACHES):
                 continue  # a cache/tmpfs mount keeps the cache out of the layer already
             # One clean per tool, in the order of their last install, for those not
@@ -107,7 +107,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 last[package.manager.value] = package
             missing = [p for p in last.values() if not cleaned_after(shell, p)]
             if not missing:
-                continue
+                continue  # every tool is cleaned after its last install
             tools = " and ".join(f"`{p.manager.value} clean all`" for p in missing)
             message = f"{tools} missing after the install; the package cache stays in the layer"
             chain = and_chain(shell.script)

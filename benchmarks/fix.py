@@ -1,0 +1,255 @@
+"""Whole-corpus throughput: ``dockfix --check DIR`` vs hadolint, and ``dockfix --write``.
+
+Why: a monorepo bot runs dockfix over thousands of Dockerfiles, where it spreads files over
+worker processes.  hadolint (a native binary, the usual Dockerfile linter) takes many files
+per invocation; it is given the same files in batches (to stay far from argv limits), once
+one batch after another and once with two batches at a time, since dockfix uses every CPU
+(two here) too.  ``--write`` is timed on a fresh temporary copy of the corpus per run, and the
+files it changed are counted by comparing bytes.
+
+dockfix ``--check`` runs are best of ``--repeat``; hadolint takes minutes per pass, so its
+passes are set separately (``--hadolint-repeat``, default 1), as are ``--write``'s
+(``--write-repeat``, default 1): a 20x goal does not hinge on run-to-run noise.
+``--profile`` cProfiles dockfix's per-file pipeline in-process on a sample of the corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import _common
+
+GOAL_SPEEDUP = 20.0
+#: dockfix: 0 clean, 1 findings/changes, 2 some file has errors (three corpus files do).
+DOCKFIX_OK = (0, 1, 2)
+#: hadolint exits 1 whenever it reports something; that is a result, not a failure.
+HADOLINT_OK = (0, 1)
+
+
+def batches(files: Sequence[Path], size: int) -> list[list[Path]]:
+    return [list(files[start : start + size]) for start in range(0, len(files), size)]
+
+
+def hadolint_pass(hadolint: Path, groups: Sequence[Sequence[Path]], workers: int) -> float:
+    """Wall time for hadolint over all batches, ``workers`` invocations at a time."""
+
+    def one(group: Sequence[Path]) -> None:
+        _common.run_timed([hadolint, *group], ok=HADOLINT_OK)
+
+    start = time.perf_counter()
+    if workers == 1:
+        for group in groups:
+            one(group)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(one, groups))
+    return time.perf_counter() - start
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_passes(label: str, repeat: int, run: Callable[[], float]) -> tuple[float, float]:
+    """Best wall time of ``repeat`` calls of ``run`` (which returns its wall time), and the
+    CPU time (user + sys, all processes) of that best pass."""
+    best_wall, best_cpu = float("inf"), 0.0
+    walls = []
+    for _ in range(repeat):
+        cpu_before = children_cpu()
+        wall = run()
+        cpu = children_cpu() - cpu_before
+        walls.append(wall)
+        if wall < best_wall:
+            best_wall, best_cpu = wall, cpu
+    passes = " ".join(f"{wall:.2f}" for wall in walls)
+    print(
+        f"  {label:34} best {best_wall:7.2f} s   cpu {best_cpu:7.2f} s   passes: {passes} s",
+        flush=True,
+    )
+    return best_wall, best_cpu
+
+
+def write_pass(
+    dockfix: Path, files: Sequence[Path], originals: Sequence[bytes], env: dict[str, str]
+) -> tuple[_common.Timing, int]:
+    """``dockfix --write`` on a fresh copy: its timing and how many files it changed.
+
+    dockfix fsyncs each rewritten file and its folder, so on a slow or busy disk the wall
+    time is well above the CPU time.
+    """
+    with tempfile.TemporaryDirectory(prefix="dockfix-bench-write-") as scratch:
+        copy = Path(scratch) / "dockerfiles"
+        copy.mkdir()
+        for path in files:
+            shutil.copy2(path, copy / path.name)
+        timing = _common.run_timed([dockfix, "--write", copy], env=env, ok=DOCKFIX_OK)
+        changed = sum(
+            (copy / path.name).read_bytes() != original
+            for path, original in zip(files, originals, strict=True)
+        )
+    return timing, changed
+
+
+def profile_pipeline(files: Sequence[Path], sample: int, top: int) -> None:
+    """cProfile read/parse/lint/fix of every k-th file, in this process (internal API)."""
+    from dockfix.rules import select_rules
+    from dockfix.rules.base import Settings
+    from dockfix.runner import process_path
+
+    step = max(1, len(files) // max(sample, 1))
+    chosen = files[::step][:sample]
+    rules, settings = select_rules((), ()), Settings()
+    process_path(chosen[0], rules, settings, apply=True, write=False)  # grammar, lazy imports
+    profiler = cProfile.Profile()
+    start = time.process_time()
+    profiler.enable()
+    for path in chosen:
+        process_path(path, rules, settings, apply=True, write=False)
+    profiler.disable()
+    cpu = time.process_time() - start
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    print(
+        f"cProfile of dockfix's pipeline (runner.process_path, apply, no write) on "
+        f"{len(chosen)} files (one in {step}): {cpu:.2f} s cpu with the profiler on"
+    )
+    print(stream.getvalue())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _common.add_common_arguments(parser, repeat=3)
+    parser.add_argument(
+        "--hadolint-repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="passes per hadolint measurement (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--write-repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="dockfix --write runs, each on a fresh copy (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=30,
+        default=0,
+        metavar="TOP",
+        help="also cProfile dockfix's pipeline in-process and print the TOP functions "
+        "(default TOP: 30)",
+    )
+    parser.add_argument(
+        "--profile-sample",
+        type=int,
+        default=300,
+        metavar="N",
+        help="files (evenly spread over the corpus) for --profile (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=100,
+        metavar="N",
+        help="files per hadolint invocation (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="concurrent hadolint invocations in the parallel pass (default: %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    dockfix = _common.tool("dockfix")
+    hadolint = _common.tool("hadolint")
+    files = _common.corpus_files(args.corpus)
+    if files is None:
+        return 0
+    corpus = args.corpus.resolve()
+    _common.print_header("corpus throughput: dockfix --check/--write vs hadolint", corpus)
+    originals = [path.read_bytes() for path in files]
+    megabytes = sum(map(len, originals)) / 1e6
+    groups = batches(files, args.batch_size)
+    print(
+        f"{len(files)} files, {megabytes:.2f} MB; dockfix --check best of {args.repeat}, "
+        f"--write best of {args.write_repeat}, hadolint best of {args.hadolint_repeat} "
+        f"in {len(groups)} invocations of <= {args.batch_size} files\n"
+    )
+
+    with _common.python_env(pyc_cache=not args.no_pyc_cache) as env:
+        check_cmd = [dockfix, "--check", corpus]
+        # Warm-up: fills the bytecode cache (the corpus is in the page cache: read above).
+        _common.run_timed([dockfix, "--check", files[0]], env=env, ok=DOCKFIX_OK)
+        check, check_cpu = timed_passes(
+            "dockfix --check DIR",
+            args.repeat,
+            lambda: _common.run_timed(check_cmd, env=env, ok=DOCKFIX_OK).wall,
+        )
+        sequential, sequential_cpu = timed_passes(
+            "hadolint, one invocation at a time",
+            args.hadolint_repeat,
+            lambda: hadolint_pass(hadolint, groups, 1),
+        )
+        parallel, _ = timed_passes(
+            f"hadolint, {args.workers} invocations at a time",
+            args.hadolint_repeat,
+            lambda: hadolint_pass(hadolint, groups, args.workers),
+        )
+        writes = [write_pass(dockfix, files, originals, env) for _ in range(args.write_repeat)]
+    best_write = min((timing for timing, _ in writes), key=lambda timing: timing.wall)
+    changed = sorted({count for _, count in writes})
+    print(
+        f"  {'dockfix --write (fresh copy)':34} best {best_write.wall:7.2f} s   "
+        f"cpu {best_write.cpu:7.2f} s   "
+        f"passes: {' '.join(f'{timing.wall:.2f}' for timing, _ in writes)} s   "
+        f"files changed: {'/'.join(map(str, changed))} of {len(files)}"
+    )
+    print()
+    print(
+        f"dockfix --check DIR: {len(files) / check:.0f} files/s, {megabytes / check:.2f} MB/s; "
+        f"hadolint: {len(files) / sequential:.1f} files/s sequential, "
+        f"{len(files) / parallel:.1f} files/s {args.workers}-way"
+    )
+    print(
+        f"speed-up hadolint_time / dockfix_time: {sequential / check:.1f}x vs sequential "
+        f"hadolint, {parallel / check:.1f}x vs {args.workers}-way parallel hadolint"
+    )
+    print(
+        f"CPU time (less sensitive to a busy machine): dockfix {check_cpu:.2f} s, "
+        f"hadolint {sequential_cpu:.2f} s: {sequential_cpu / check_cpu:.1f}x"
+    )
+    speedup = parallel / check
+    _common.goal(
+        "dockfix at least 20x faster than hadolint",
+        speedup >= GOAL_SPEEDUP,
+        f"{speedup:.1f}x against {args.workers}-way parallel hadolint, "
+        f"{sequential / check:.1f}x against sequential",
+    )
+    if args.profile:
+        print()
+        profile_pipeline(files, args.profile_sample, args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

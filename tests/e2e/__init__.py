@@ -1,0 +1,1 @@
+"""End-to-end tier: real image builds of the fixture apps in fixtures/e2e (marker `e2e`)."""
