@@ -9,6 +9,7 @@ stage's answer, then adds what the stage itself installs.  ``None`` means unknow
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 
 from dockfix.images.table import TABLE, Family, ImageRow, ImageTraits, lookup
@@ -40,8 +41,24 @@ def base_traits(document: Dockerfile, stage: Stage) -> ImageTraits | None:
     return lookup(name, image.tag)
 
 
+_STAGE_CACHE: weakref.WeakKeyDictionary[Dockerfile, dict[int, ImageTraits | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def stage_traits(document: Dockerfile, stage: Stage) -> ImageTraits | None:
-    """What the stage's image has at its end: the base plus what the stage installs."""
+    """What the stage's image has at its end: the base plus what the stage installs.
+
+    Trees are immutable, so the answer is kept for as long as the tree lives: several
+    rules ask about the same stages in every engine round.
+    """
+    per_document = _STAGE_CACHE.setdefault(document, {})
+    if stage.index not in per_document:
+        per_document[stage.index] = _stage_traits(document, stage)
+    return per_document[stage.index]
+
+
+def _stage_traits(document: Dockerfile, stage: Stage) -> ImageTraits | None:
     traits = base_traits(document, stage)
     if traits is None:
         return None

@@ -31,14 +31,23 @@ def grammar_path() -> Path:
 
 @functools.cache
 def lark_parser() -> Lark:
-    """The compiled LALR parser; the only cache dockfix keeps."""
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer=DockerfileLexer,
-        propagate_positions=False,
-        maybe_placeholders=False,
-    )
+    """The compiled LALR parser: the only cache dockfix keeps.
+
+    Lark's own on-disk cache (keyed by the grammar's hash, in the temp folder) skips the
+    grammar analysis on later starts: it is most of a single-file run's start-up.  Where
+    the cache cannot be used, the grammar is simply analysed again.
+    """
+    grammar = grammar_path().read_text(encoding="utf-8")
+    options = {
+        "parser": "lalr",
+        "lexer": DockerfileLexer,
+        "propagate_positions": False,
+        "maybe_placeholders": False,
+    }
+    try:
+        return Lark(grammar, cache=True, **options)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError):
+        return Lark(grammar, **options)
 
 
 def parse_tree(text: str):  # type: ignore[no-untyped-def]
