@@ -48,7 +48,7 @@ class _DefaultCommandGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage("dockfix", "[OPTIONS] [PATHS]... | dump FILE...")
+        formatter.write_usage("dockfix", "[OPTIONS] [PATHS]... | dump FILE... | verify DOCKERFILE")
 
 
 @click.group(cls=_DefaultCommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -289,3 +289,91 @@ def dump(files: tuple[str, ...]) -> None:
             status = EXIT_ERROR
         click.echo(json.dumps(record))
     sys.exit(status)
+
+
+@main.command("verify", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("dockerfile", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--context",
+    "context_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Build context (default: the Dockerfile's folder).",
+)
+@click.option(
+    "--smoke",
+    help="Shell command run in both images; must exit 0 (default: the image's own command starts).",
+)
+@click.option("--unsafe-fixes", is_flag=True, help="Verify the unsafe fixes too.")
+@click.option(
+    "--builder",
+    "builder_name",
+    type=click.Choice(["docker", "podman", "buildah"]),
+    help="Builder to use (default: the first that works).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def verify_command(
+    dockerfile: Path,
+    context_dir: Path | None,
+    smoke: str | None,
+    unsafe_fixes: bool,
+    builder_name: str | None,
+    output_format: str,
+) -> None:
+    """Build DOCKERFILE before and after dockfix's fixes, run both, and compare.
+
+    Prints image configuration differences, size and layers, the smoke test and the
+    rebuild time after a source change, and a verdict. Exit status: 0 pass (or nothing
+    to verify), 1 fail, 2 no builder or an error. DOCKERFILE itself is never modified.
+    """
+    from dockfix.engine import fix_document
+    from dockfix.files import FileProblem, read_source
+    from dockfix.rules import ALL_RULES
+    from dockfix.rules.base import Settings
+    from dockfix.syntax import ParseError, parse
+    from dockfix.verify.builders import BuilderUnavailable, find_builder
+    from dockfix.verify.workflow import intended_changes, render_text, verify
+
+    context = context_dir or dockerfile.parent
+    try:
+        source = read_source(dockerfile)
+        document = parse(source.text)
+    except FileProblem as problem:
+        click.echo(f"{dockerfile}: error: {problem.message}", err=True)
+        sys.exit(EXIT_ERROR)
+    except ParseError as error:
+        click.echo(f"{dockerfile}:{error.line}:{error.column}: error: {error.message}", err=True)
+        sys.exit(EXIT_ERROR)
+    result = fix_document(
+        document,
+        ALL_RULES,
+        Settings(unsafe_fixes=unsafe_fixes),
+        path=dockerfile,
+        context_dir=context,
+    )
+    try:
+        builder = find_builder(builder_name)
+    except BuilderUnavailable as error:
+        click.echo(f"{dockerfile}: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    report = verify(
+        builder,
+        dockerfile,
+        context,
+        source.text,
+        result.output,
+        smoke=smoke,
+        intended=intended_changes(sorted(result.fixed)),
+    )
+    if output_format == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, default=str))
+    else:
+        click.echo(render_text(report), nl=False)
+    if report.before is not None and not report.before.success:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if report.verdict == "fail" else EXIT_CLEAN)
