@@ -29,7 +29,7 @@ from dockfix.rules import (
 )
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
 
-ALL_RULES: tuple[Rule, ...] = (
+_REGISTERED: tuple[Rule, ...] = (
     legacy_key_value_format.RULE,
     from_as_casing.RULE,
     maintainer_deprecated.RULE,
@@ -52,6 +52,10 @@ ALL_RULES: tuple[Rule, ...] = (
     log_to_file.RULE,
     runs_as_root.RULE,
 )
+
+#: Every rule, in code order (the order of `--list-rules` and of the engine's runs).
+ALL_RULES: tuple[Rule, ...] = tuple(sorted(_REGISTERED, key=lambda rule: rule.code))
+
 
 __all__ = [
     "ALL_RULES",
