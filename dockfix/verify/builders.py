@@ -452,9 +452,11 @@ class Builder:
             if started.returncode != 0:
                 error = f"container did not start: {started.stderr.strip()[-2000:]}"
             deadline = start + startup_timeout
+            # No proxies: an http_proxy in the environment must not carry a loopback request.
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
             while error is None and time.monotonic() < deadline:
                 try:
-                    with urllib.request.urlopen(url, timeout=request_timeout) as resp:
+                    with opener.open(url, timeout=request_timeout) as resp:
                         status, body = resp.status, resp.read().decode(errors="replace")
                     break
                 except urllib.error.HTTPError as exc:
