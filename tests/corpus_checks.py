@@ -1,0 +1,149 @@
+"""Checks of one rewritten file that every corpus run makes (independent of the rules).
+
+Each check reads only the input and output texts, never a rule's own idea of what it
+did: BuildKit still accepts the output and reads it as dockfix does, no comment line is
+lost, a second run changes nothing, every added ``USER`` names a user that exists, and
+every CMD/ENTRYPOINT turned into exec form runs the words the shell would have run.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections import Counter
+
+import dockerfile
+from conftest import OracleCannotTell, oracle_records, record_differences
+
+from dockfix.engine import comment_lines
+from dockfix.images import lookup
+from dockfix.syntax import Instruction, parse
+
+#: Words that start a user-creating command, and the options that take a value.
+_USER_TOOLS = re.compile(r"(?:^|[\s;&|(])(useradd|adduser)\s+([^;&|\n]*)")
+_VALUE_OPTIONS = frozenset(
+    re.findall(
+        r"\S+",
+        """-b -c -d -e -f -g -G -k -K -p -s -u -Z -R -P -h --base-dir --comment --home-dir
+        --home --expiredate --inactive --gid --groups --skel --key --password --shell --uid
+        --root --prefix --ingroup --gecos --firstuid --lastuid""",
+    )
+)
+_SHELL_SYNTAX = frozenset("$`\\|&;<>()*?[]#~{}\n\"'")
+
+
+def accepted(text: str) -> bool | None:
+    """Whether BuildKit accepts ``text``; None when the oracle cannot tell."""
+    try:
+        oracle_records(text)
+    except dockerfile.GoParseError:
+        return False
+    except OracleCannotTell:
+        return None
+    return True
+
+
+def output_failures(before: str, after: str) -> list[str]:
+    """What is wrong with ``after`` as a rewrite of ``before`` (empty: nothing)."""
+    failures: list[str] = []
+    if accepted(before) and not accepted(after):
+        return ["BuildKit rejects the output"]
+    if accepted(after):
+        ours = [i.record() for i in parse(after).instructions]
+        failures += list(record_differences(oracle_records(after), ours))[:1]
+    lost = comment_lines(parse(before)) - comment_lines(parse(after))
+    if lost:
+        failures.append(f"lost comment lines {sorted(lost)[:2]}")
+    failures += [f"unknown user: {bad}" for bad in added_unknown_users(before, after)]
+    failures += [f"exec form: {bad}" for bad in exec_form_mismatches(before, after)]
+    return failures
+
+
+def _created_in(run_text: str) -> set[str]:
+    """Login names that ``useradd``/``adduser`` commands in a RUN's text create."""
+    names: set[str] = set()
+    for match in _USER_TOOLS.finditer(run_text.replace("\\\n", " ")):
+        try:
+            words = shlex.split(match.group(2), comments=True)
+        except ValueError:
+            words = match.group(2).split()
+        index = 0
+        while index < len(words):
+            word = words[index]
+            if word in _VALUE_OPTIONS:
+                index += 2
+                continue
+            if not word.startswith("-"):
+                names.add(word)
+                break
+            index += 1
+    return names
+
+
+def _known_nonroot(image_text: str) -> str | None:
+    """The non-root user the image table says an image ships (``node``, ``nonroot``)."""
+    name, _, tag = image_text.partition(":")
+    traits = lookup(name, tag or None)
+    return traits.nonroot_user if traits else None
+
+
+def added_unknown_users(before: str, after: str) -> list[str]:
+    """``USER`` lines of ``after`` not in ``before`` that name a user which no RUN of the
+    same or an earlier stage creates, which the base image does not ship, and which is
+    not a numeric uid."""
+    old = Counter(i.text.strip() for i in parse(before).instructions if i.cmd == "USER")
+    bad = []
+    created: set[str] = set()
+    image_user: str | None = None
+    for instruction in parse(after).instructions:
+        if instruction.cmd == "FROM":
+            image_user = _known_nonroot(instruction.value[0]) if instruction.value else None
+        elif instruction.cmd == "RUN":
+            created |= _created_in(instruction.text)
+        elif instruction.cmd == "USER" and instruction.value:
+            text = instruction.text.strip()
+            if old[text]:
+                old[text] -= 1
+                continue
+            user = instruction.value[0].split(":")[0]
+            if not (user.isdigit() or user in created or user == image_user):
+                bad.append(f"line {instruction.line}: USER {user}")
+    return bad
+
+
+def _commands(text: str) -> list[Instruction]:
+    return [i for i in parse(text).instructions if i.cmd in ("CMD", "ENTRYPOINT")]
+
+
+def exec_form_mismatches(before: str, after: str) -> list[str]:
+    """A shell-form CMD/ENTRYPOINT made exec form must run the words ``/bin/sh`` split.
+
+    Plain words (no shell syntax) must become exactly their ``shlex`` split; anything
+    else must become ``["/bin/sh", "-c", "exec " + original]``.  Instructions are paired
+    in order; files where the count changed (a stage split) compare the last ones.
+    """
+    old, new = _commands(before), _commands(after)
+    if len(old) != len(new):
+        old, new = old[-1:], new[-1:]
+    bad = []
+    for first, second in zip(old, new, strict=False):
+        if first.is_json or not second.is_json or not first.value:
+            continue
+        shell = first.value[0]
+        words = _without_added_worker_tmp_dir(list(second.value), shell)
+        if _SHELL_SYNTAX & set(shell):
+            if words == ["/bin/sh", "-c", f"exec {shell}"]:
+                continue
+        elif words == shlex.split(shell):
+            continue
+        bad.append(f"line {second.line}: {shell!r} -> {list(second.value)!r}")
+    return bad
+
+
+def _without_added_worker_tmp_dir(words: list[str], shell: str) -> list[str]:
+    """Undo DF206's ``--worker-tmp-dir /dev/shm`` (its fixtures check it) for comparison."""
+    option = "--worker-tmp-dir"
+    if option in shell or option not in words:
+        return words
+    index = words.index(option)
+    return words[:index] + words[index + 2 :]
