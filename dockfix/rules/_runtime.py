@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from dockfix.images import ImageTraits, base_traits
 from dockfix.images.table import Family
+from dockfix.rules._shell import parse_text
 from dockfix.shell import ShellScript, command_words, iter_simple_commands
-from dockfix.shell._treesitter import parse_tree_sitter
 from dockfix.syntax import Dockerfile, Instruction, Stage
 from dockfix.syntax.nodes import json_string
 
@@ -233,7 +233,7 @@ class CommandLine:
 @functools.lru_cache(maxsize=4096)
 def parse_script(text: str) -> ShellScript | None:
     """The shell model of ``text``, or None when tree-sitter cannot read it exactly."""
-    parsed = parse_tree_sitter(text)
+    parsed = parse_text(text)
     return None if isinstance(parsed, str) else parsed
 
 

@@ -11,8 +11,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from dockfix.shell import PackageCommand, ShellScript, classify, iter_simple_commands
-from dockfix.shell._treesitter import parse_tree_sitter
+from dockfix.shell import (
+    PackageCommand,
+    ShellParseError,
+    ShellScript,
+    classify,
+    iter_simple_commands,
+    parse_shell,
+)
 from dockfix.syntax import Instruction
 
 
@@ -31,14 +37,21 @@ class RunShell:
 
 
 @functools.lru_cache(maxsize=8192)
-def _parse(text: str) -> ShellScript | str:
-    """tree-sitter-bash first (fast); texts it cannot read are not guessed at."""
-    return parse_tree_sitter(text)
+def parse_text(text: str) -> ShellScript | str:
+    """The parsed script, or why it cannot be modelled (cached: RUNs repeat a lot).
+
+    Texts the parser cannot read exactly are never guessed at; the reason string
+    is what rules report or skip on.
+    """
+    try:
+        return parse_shell(text)
+    except ShellParseError as error:
+        return str(error)
 
 
 @functools.lru_cache(maxsize=8192)
 def _packages(text: str) -> tuple[PackageCommand, ...]:
-    script = _parse(text)
+    script = parse_text(text)
     if isinstance(script, str):
         return ()
     found = []
@@ -70,7 +83,7 @@ def run_shell(instruction: Instruction) -> RunShell | str | None:
     if not shell_pieces:
         return None
     base = instruction.logical_start_of(shell_pieces[0])
-    parsed = _parse(instruction.value[0])
+    parsed = parse_text(instruction.value[0])
     if isinstance(parsed, str):
         return parsed
     return RunShell(instruction, parsed, base)

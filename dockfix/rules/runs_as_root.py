@@ -97,7 +97,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dockfix.images import Family, ImageTraits, stage_traits
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import RunShell, parse_text, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import (
     Manager,
@@ -108,7 +108,6 @@ from dockfix.shell import (
     command_words,
     iter_simple_commands,
 )
-from dockfix.shell._treesitter import parse_tree_sitter
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 MESSAGE = "The container runs as root: no USER switches to an unprivileged user"
@@ -653,7 +652,7 @@ def _runtime_scripts(image: Image) -> list[ShellScript]:
 
 def _parse_nested(text: str, depth: int) -> list[ShellScript]:
     """The script, and the scripts it hands to ``sh -c``."""
-    parsed = parse_tree_sitter(text)
+    parsed = parse_text(text)
     if isinstance(parsed, str):
         return []
     scripts = [parsed]

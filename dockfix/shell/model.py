@@ -3,8 +3,8 @@
 Rules inspect this tree and then edit the *original* text by offsets, so every
 node carries ``start``/``end`` indices into the string given to ``parse_shell``
 and every ``Word.text`` is exactly ``script[start:end]``.  Nothing here knows
-about bashlex: the parser translates its AST into these plain dataclasses so
-that rules never depend on bashlex quirks.
+about tree-sitter: the parser translates its syntax tree into these plain
+dataclasses so that rules never depend on the grammar's quirks.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ class Word:
 def unquote(text: str) -> str | None:
     """POSIX quote removal for a word without expansions; None when ambiguous.
 
-    Kept as a pure function (not only a property) so the parser can use it to
-    cross-check bashlex's positions against bashlex's own word values.
+    A pure function (not only a property) so that its cache is shared by every
+    word with the same text: RUN lines repeat the same package names a lot.
     """
     out: list[str] = []
     i = 0

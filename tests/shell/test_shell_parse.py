@@ -1,4 +1,4 @@
-"""parse_shell: offsets, structure, helpers and the bashlex gaps we work around."""
+"""parse_shell: offsets, structure, helpers and the constructs that need care."""
 
 from __future__ import annotations
 
@@ -257,7 +257,7 @@ def test_newline_separated_script_is_one_list() -> None:
     assert isinstance(script.body, ListNode)
 
 
-# -- bashlex gaps --------------------------------------------------------------------
+# -- constructs that need care ---------------------------------------------------------
 
 
 def test_and_inside_command_substitution() -> None:
@@ -308,7 +308,7 @@ def test_nested_case_and_case_in_substitution() -> None:
 
 
 def test_quoted_dollar_brace_does_not_hang_bashlex() -> None:
-    """bashlex loops forever (eating memory) on x'${'y; run in a child with a timeout."""
+    """A quoted ``${`` is no expansion; bashlex once looped forever on x'${'y (child + timeout)."""
     code = (
         "from dockfix.shell import parse_shell\n"
         "for t in [\"echo x'${'y\", \"echo 'a${'b && c\"]:\n"
@@ -333,10 +333,6 @@ def test_quoted_dollar_brace_does_not_hang_bashlex() -> None:
         ("(a", None),
         ("a )", None),
         ("if a; then b", None),
-        ("[[ -f x ]] && y", 3),
-        ("x=(1 2) cmd", None),
-        ("select x in a; do b; done", None),
-        ("coproc a", None),
         ("echo `unterminated", 5),
         ("echo $(unterminated", None),
         ("case x in a) b", None),
@@ -353,6 +349,33 @@ def test_parse_errors(text: str, offset: int | None) -> None:
     if offset is not None:
         assert error.offset == offset
     assert isinstance(error, ValueError)
+
+
+def test_bash_constructs_are_modelled() -> None:
+    """``[[ ]]``, arrays, ``select`` and ``coproc`` are bash, and bash is what tree-sitter reads.
+
+    These were listed in ``test_parse_errors`` only because bashlex could not read
+    them; the model now describes them as bash does.
+    """
+    script = parse_shell("[[ -f x ]] && y")
+    test = next(iter_simple_commands(script))
+    assert texts(test.words) == ["[[", "-f", "x", "]]"]
+    assert [command_name(c) for c in iter_simple_commands(script)] == ["[[", "y"]
+    assert top_level_and_chain(script) is not None
+
+    array = only_command("x=(1 2) cmd")
+    assert texts(array.assignments) == ["x=(1 2)"]
+    assert texts(array.words) == ["cmd"]
+
+    script = parse_shell("select x in a; do b; done")
+    select = script.body.items[0]
+    assert isinstance(select, Compound) and select.kind == "select"
+    assert texts(select.words) == ["x", "a"]
+    assert [command_name(c) for c in iter_simple_commands(script)] == ["b"]
+
+    # tree-sitter-bash has no coproc keyword: a command named coproc, which is
+    # also what dash (Docker's usual /bin/sh) would run.
+    assert texts(only_command("coproc a").words) == ["coproc", "a"]
 
 
 def test_parse_error_message_shows_original_token() -> None:

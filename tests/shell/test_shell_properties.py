@@ -19,7 +19,7 @@ from dockfix.shell import (
 
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# Words a RUN line really contains, including the constructs bashlex needs help with.
+# Words a RUN line really contains, including the constructs the parser needs help with.
 WORDS = st.sampled_from(
     [
         "apt-get",
@@ -45,6 +45,9 @@ WORDS = st.sampled_from(
         "export",
         "make",
         "echo",
+        "'héllo wörld'",
+        "日本語",
+        "🐳=1",
     ]
 )
 OPERATORS = st.sampled_from(["&&", "||", ";", "|", "&", "\n"])
@@ -125,6 +128,7 @@ SHELL_CHARS = st.sampled_from(
         *"ab -'\"\\$()`;&|<>\n#{}=*!",
         *["case", "esac", " in ", ")", ";;", "if ", "then ", "fi", "time ", "$((", "))"],
         *["<<EOF\n", "\nEOF\n", "<<'EOF'\n", "for ", "do ", "done", "[[", "]]", " && "],
+        *["é", "🐳", "日本", "--o=v ", "2>&1", " - "],
     ]
 )
 
