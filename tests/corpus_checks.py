@@ -132,7 +132,10 @@ def exec_form_mismatches(before: str, after: str) -> list[str]:
         shell = first.value[0]
         words = _without_added_worker_tmp_dir(list(second.value), shell)
         if _SHELL_SYNTAX & set(shell):
-            if words == ["/bin/sh", "-c", f"exec {shell}"]:
+            script = shell if shell.startswith("exec ") else f"exec {shell}"
+            if words[:2] == ["/bin/sh", "-c"] and len(words) == 3:
+                words[2] = words[2].replace(" --worker-tmp-dir /dev/shm", "", 1)
+            if words == ["/bin/sh", "-c", script]:
                 continue
         elif words == shlex.split(shell):
             continue

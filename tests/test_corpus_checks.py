@@ -30,6 +30,11 @@ def test_exec_form_checker() -> None:
     assert exec_form_mismatches(shell, 'FROM a\nCMD ["python", "app.py", ">", "/tmp/log"]\n')
     exec_prefixed = 'FROM a\nCMD ["/bin/sh", "-c", "exec python app.py > /tmp/log"]\n'
     assert exec_form_mismatches(shell, exec_prefixed) == []
+    already = "FROM a\nCMD exec gunicorn -b :$PORT app\n"
+    with_tmp = (
+        'FROM a\nCMD ["/bin/sh", "-c", "exec gunicorn --worker-tmp-dir /dev/shm -b :$PORT app"]\n'
+    )
+    assert exec_form_mismatches(already, with_tmp) == []
 
 
 def test_output_failures_catch_lost_comments_and_rejection() -> None:
