@@ -29,7 +29,7 @@ _VALUE_OPTIONS = frozenset(
         --root --prefix --ingroup --gecos --firstuid --lastuid""",
     )
 )
-_SHELL_SYNTAX = frozenset("$`\\|&;<>()*?[]#~{}\n\"'")
+_SHELL_SYNTAX = frozenset("$`\\|&;<>()*?[]#~{}\n")
 
 
 def accepted(text: str) -> bool | None:
@@ -137,10 +137,17 @@ def exec_form_mismatches(before: str, after: str) -> list[str]:
                 words[2] = words[2].replace(" --worker-tmp-dir /dev/shm", "", 1)
             if words == ["/bin/sh", "-c", script]:
                 continue
-        elif words == shlex.split(shell):
+        elif words == _plain_words(shell):
             continue
         bad.append(f"line {second.line}: {shell!r} -> {list(second.value)!r}")
     return bad
+
+
+def _plain_words(shell: str) -> list[str]:
+    """The argv ``/bin/sh -c`` runs for text without expansions (a leading ``exec`` is
+    the shell replacing itself, which exec form does anyway)."""
+    words = shlex.split(shell)
+    return words[1:] if words[:1] == ["exec"] else words
 
 
 def _without_added_worker_tmp_dir(words: list[str], shell: str) -> list[str]:
