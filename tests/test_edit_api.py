@@ -420,13 +420,6 @@ def test_move_before_a_comment() -> None:
     assert moved.to_string() == CRLF.replace("COPY . /app\r\n", "# moved\r\nCOPY . /app\r\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="insert_before/insert_after among the parser directives demotes the directives "
-    "after the new line to comments: insert_before(first directive, 'ARG X') on "
-    "'# escape=`\\n# syntax=x\\nFROM a\\nRUN a `\\n b\\n' gives 'ARG X\\n# escape=`...', "
-    "and BuildKit then reads 'RUN a `' and ' b' as two instructions",
-)
 @pytest.mark.parametrize("where", ["before-first", "after-first"])
 def test_inserting_among_directives_keeps_them(where: str) -> None:
     document = parse("# escape=`\n# syntax=x\nFROM a\nRUN a `\n b\n")

@@ -372,11 +372,6 @@ def test_piece_positions(text: str, expected: list[tuple[str, int, int]]) -> Non
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the BOM is counted as a column: line 1's first character is at column 2 "
-    "(BuildKit and editors ignore the BOM)",
-)
 def test_bom_takes_no_column() -> None:
     document = parse("\ufeffFROM a\n")
     assert document.instructions[0].keyword_piece.column == 1
@@ -535,12 +530,6 @@ def test_style(text: str, upper: bool, eol: str, escape: str, indent: str) -> No
     assert style.keyword("run") == ("RUN" if upper else "run")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Style.indent only sees continuations *between* pieces; a RUN's shell text "
-    "keeps its continuations inside one piece, so the usual `RUN a \\ / <TAB>&& b` "
-    "file reports the default four spaces instead of a tab",
-)
 def test_style_indent_inside_shell_text() -> None:
     assert parse("FROM a\nRUN a \\\n\t&& b \\\n\t&& c\n").style.indent == "\t"
 

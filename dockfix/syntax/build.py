@@ -38,9 +38,15 @@ def build_nodes(tree: Tree, text: str, line_offset: int = 0) -> tuple[str, tuple
         line_starts.append(index + 1)
         index = find("\n", index + 1)
 
+    # A BOM takes no column: BuildKit and editors count line 1 from after it.
+    bom_width = 1 if text.startswith("\ufeff") else 0
+
     def position(offset: int) -> tuple[int, int]:
         row = bisect.bisect_right(line_starts, offset) - 1
-        return row + 1 + line_offset, offset - line_starts[row] + 1
+        column = offset - line_starts[row] + 1
+        if row == 0 and offset >= bom_width:
+            column -= bom_width
+        return row + 1 + line_offset, column
 
     bom = ""
     nodes: list[Node] = []

@@ -8,6 +8,7 @@ original bytes.  New text follows the file's own style (see ``Style``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -108,12 +109,18 @@ class Dockerfile:
         upper = sum(1 for k in keywords if k.isupper())
         eols = Counter(node.to_string()[-2:] == "\r\n" for node in self.nodes if node.to_string())
         indents: Counter[str] = Counter()
+        escaped = re.escape(self.escape)
+        continuation = re.compile(escaped + r"[ \t]*\r?\n([ \t]+)(?=[^ \t\r\n#])")
         for instruction in self.instructions:
             for piece_before, piece in zip(
                 instruction.pieces, instruction.pieces[1:], strict=False
             ):
                 if piece_before.kind == "linebreak" and piece.kind == "ws":
                     indents[piece.text] += 1
+            for piece in instruction.pieces:
+                # Shell text keeps its continuation lines inside one piece.
+                if piece.kind == "shell" and "\n" in piece.text:
+                    indents.update(continuation.findall(piece.text))
         return Style(
             upper_keywords=upper * 2 >= len(keywords),
             eol="\r\n" if eols[True] > eols[False] else "\n",
@@ -174,14 +181,27 @@ class Dockerfile:
         return self.replace(node, ())
 
     def insert_before(self, anchor: Node, new: Node | Sequence[Node]) -> Dockerfile:
-        index = self._index(anchor)
         news = tuple(new) if isinstance(new, Sequence) else (new,)
+        index = self._below_directives(self._index(anchor), news)
         return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
+
+    def _below_directives(self, index: int, news: tuple[Node, ...]) -> int:
+        """Keep anything but a directive out of the leading directive block.
+
+        A line above a directive turns it into a plain comment (changing the escape
+        character or the frontend), so such an insertion moves below the block.
+        """
+        if all(isinstance(node, Directive) for node in news):
+            return index
+        block = 0
+        while block < len(self.nodes) and isinstance(self.nodes[block], Directive):
+            block += 1
+        return max(index, block)
 
     def insert_after(self, anchor: Node, new: Node | Sequence[Node]) -> Dockerfile:
         """Insert after ``anchor``; refused where the new line would join the anchor."""
-        index = self._index(anchor) + 1
         news = tuple(new) if isinstance(new, Sequence) else (new,)
+        index = self._below_directives(self._index(anchor) + 1, news)
         if not anchor.to_string().endswith("\n"):
             raise ValueError("cannot insert after a last line without a line ending")
         if isinstance(anchor, Instruction) and _ends_in_continuation(anchor):
