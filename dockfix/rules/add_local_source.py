@@ -21,6 +21,8 @@ Fix safety
     (``ADD *.whl``, ``ADD $SRC``) could match an archive: they are rewritten only when
     the context is on disk and no matching file is an archive; otherwise reported.
     ``--checksum`` and ``--keep-git-dir`` only apply to remote sources: kept as ``ADD``.
+    A relative destination in a stage without ``WORKDIR`` is reported, not rewritten
+    (the destination is the smell to fix first; hadolint DL3045 flags it on ``COPY``).
 
 References
     practices.md row 6; hadolint DL3020.
@@ -34,7 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.syntax import Instruction
+from dockfix.syntax import Dockerfile, Instruction
 
 _REMOTE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _ARCHIVE_SUFFIXES = (
@@ -129,12 +131,35 @@ def unproven_reason(instruction: Instruction, context_dir: Path | None) -> str |
     return None
 
 
+def _relative_without_workdir(document: Dockerfile) -> set[int]:
+    """ADDs whose destination is relative while their stage has set no WORKDIR yet.
+
+    Rewriting those to COPY would trade DL3020 for hadolint's DL3045 ("COPY to a
+    relative destination without WORKDIR set"); the relative path is the real smell.
+    """
+    found: set[int] = set()
+    for stage in document.stages:
+        workdir_seen = False
+        for instruction in stage.instructions:
+            if instruction.cmd == "WORKDIR":
+                workdir_seen = True
+            elif instruction.cmd == "ADD" and not workdir_seen and instruction.value:
+                destination = instruction.value[-1]
+                if not destination.startswith(("/", "$")):
+                    found.add(id(instruction))
+    return found
+
+
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
+    relative = _relative_without_workdir(document)
     for instruction in document.instructions:
         if instruction.cmd != "ADD":
             continue
         message = "Use COPY instead of ADD for files and folders"
+        if id(instruction) in relative:
+            yield rule.finding(message, instruction, note="relative destination and no WORKDIR set")
+            continue
         try:
             reason = unproven_reason(instruction, context.context_dir)
         except AddNeeded:

@@ -40,13 +40,18 @@ def new_form_value(value: str, escape: str) -> str | None:
     The legacy value is expanded as one word, whitespace and all; in the new form each
     ``key=value`` must be one word of BuildKit's quote-aware splitting.  So: a value that
     already is one word stays as it is; one without quotes or escapes is wrapped in
-    double quotes; otherwise only its unquoted whitespace runs are quoted (``a" "b``).
+    double quotes; one with quotes but no escape character gets only its unquoted
+    whitespace runs quoted (``a" "b``); anything else is left to a human.
     """
     words = _parse_words(value, 0, escape)
     if len(words) == 1 and words[0][1] == 0 and words[0][2] == len(value):
         return value
     if not any(ch in value for ch in ('"', "'", escape)):
         return f'"{value}"'
+    if escape in value:
+        # Escapes next to re-quoted text are easy to misread (and hadolint's parser
+        # rejects some such words): leave those values to a human.
+        return None
     return _quote_unquoted_whitespace(value, escape)
 
 

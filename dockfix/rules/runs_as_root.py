@@ -108,7 +108,8 @@ from dockfix.shell import (
     command_words,
     iter_simple_commands,
 )
-from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax import BlankLine, Dockerfile, Instruction, Stage
+from dockfix.syntax.nodes import Node
 
 MESSAGE = "The container runs as root: no USER switches to an unprivileged user"
 MESSAGE_EXPLICIT = "The last USER is root, so the container runs as root"
@@ -1162,12 +1163,18 @@ def _insert_after(document: Dockerfile, anchor: Instruction, texts: list[str]) -
     """New instructions after ``anchor``, with the file's line ending."""
     eols = [document.style.eol] * len(texts)
     new_anchor = anchor
-    if not anchor.eol:
+    if not anchor.text.endswith("\n"):
         # The anchor ends the file without a line ending: it gets one, and the last new
         # line goes without, so the file still ends the way it did.
         new_anchor = document.make_instruction(anchor.text)
         eols[-1] = ""
-    added = [document.make_instruction(t, eol=e) for t, e in zip(texts, eols, strict=True)]
+    added: list[Node] = [
+        document.make_instruction(t, eol=e) for t, e in zip(texts, eols, strict=True)
+    ]
+    if anchor.heredocs:
+        # hadolint cannot parse an instruction right after a heredoc's terminator line
+        # (DL1000); an empty line between keeps it reading the file.
+        added.insert(0, BlankLine("", document.style.eol, 0))
     return Edit(anchor, (new_anchor, *added))
 
 
