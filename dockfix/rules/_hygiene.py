@@ -31,6 +31,7 @@ from dockfix.shell import (
 )
 from dockfix.syntax import Dockerfile, Instruction
 from dockfix.syntax.document import Stage
+from dockfix.syntax.nodes import Position
 
 APT = frozenset({Manager.APT_GET, Manager.APT})
 RPM = frozenset({Manager.YUM, Manager.DNF, Manager.MICRODNF})
@@ -42,20 +43,9 @@ APT_LIST_READERS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Position:
-    """A 1-based line and column, for findings that point inside an instruction."""
-
-    line: int
-    column: int
-
-
 def position(instruction: Instruction, logical_index: int) -> Position:
     """Where the character at ``logical_index`` of the logical line is in the file."""
-    offset = instruction.offset_of(logical_index)
-    text = instruction.text
-    line_start = text.rfind("\n", 0, offset) + 1
-    return Position(instruction.start_line + text.count("\n", 0, offset), offset - line_start + 1)
+    return instruction.position_of(logical_index)
 
 
 def word_position(shell: RunShell, start: int) -> Position:

@@ -27,26 +27,15 @@ from dockfix.images.table import Family
 from dockfix.rules._shell import parse_text
 from dockfix.shell import ShellScript, command_words, iter_simple_commands
 from dockfix.syntax import Dockerfile, Instruction, Stage
-from dockfix.syntax.nodes import json_string
+from dockfix.syntax.nodes import Position, json_string
 
 #: Words in an image reference (or ``--platform``) that mark a Windows image.
 _WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "ltsc")
 
 
-@dataclass(frozen=True)
-class Position:
-    """A 1-based line and column inside an instruction (for findings)."""
-
-    line: int
-    column: int
-
-
 def position(instruction: Instruction, logical_index: int) -> Position:
     """Where the character at ``logical_index`` of the logical line is in the file."""
-    offset = instruction.offset_of(logical_index)
-    text = instruction.text
-    line_start = text.rfind("\n", 0, offset) + 1
-    return Position(instruction.start_line + text.count("\n", 0, offset), offset - line_start + 1)
+    return instruction.position_of(logical_index)
 
 
 # -- stages and what they inherit ---------------------------------------------------------

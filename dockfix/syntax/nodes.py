@@ -35,6 +35,14 @@ class Piece:
 
 
 @dataclass(frozen=True, slots=True)
+class Position:
+    """A 1-based line and column (what findings point at inside an instruction)."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
 class Directive:
     """A parser directive line such as ``# syntax=docker/dockerfile:1``."""
 
@@ -147,6 +155,14 @@ class Instruction:
             if logical_start <= logical_index:
                 return offset + logical_index - logical_start
         raise ValueError(logical_index)  # pragma: no cover
+
+    def position_of(self, logical_index: int) -> Position:
+        """Where the character at ``logical_index`` of the logical line is in the file."""
+        offset = self.offset_of(logical_index)
+        text = self.text
+        line_start = text.rfind("\n", 0, offset) + 1
+        column = offset - line_start + 1
+        return Position(self.start_line + text.count("\n", 0, offset), column)
 
     def span_of(self, piece: Piece) -> tuple[int, int]:
         """The piece's ``[start, end)`` offsets in ``text``."""
