@@ -35,7 +35,6 @@ def _fixture(name: str) -> str:
         ("article-webapp", "images built FROM this one start as the user too"),
         ("distroless", "BuildKit creates `/app` owned by the user"),
         ("node", "runs as `node` (uid 1000)"),
-        ("reuse-created-user", "runs as `worker`: what it writes"),
     ],
 )
 def test_fix_is_unsafe_and_says_what_may_change(fixture: str, expected: str) -> None:

@@ -43,6 +43,8 @@ def new_form_value(value: str, escape: str) -> str | None:
     double quotes; one with quotes but no escape character gets only its unquoted
     whitespace runs quoted (``a" "b``); anything else is left to a human.
     """
+    if _quote_unquoted_whitespace(value, escape) is None:
+        return None  # an unbalanced quote: the build itself would fail to expand it
     words = _parse_words(value, 0, escape)
     if len(words) == 1 and words[0][1] == 0 and words[0][2] == len(value):
         return value

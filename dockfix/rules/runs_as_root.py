@@ -1316,6 +1316,10 @@ def _plan(
     target = _target(image)
     if isinstance(target, Blocker):
         return [target]
+    if not target.spec.isdigit():
+        # `USER name` with no known uid: hadolint DL3066 flags it, and Kubernetes'
+        # runAsNonRoot cannot check it; the user is better given a fixed uid by hand.
+        return [Blocker("user name", f"user {target.user} has no known uid for USER")]
     blockers = list(_chown_blockers(image, target))
     if blockers:
         return blockers
