@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules.base import Edit, Finding, Rule
 from dockfix.shell import (
     Manager,
     Node,
@@ -337,3 +338,25 @@ def instructions_after(
     for derived in derived_stages(document, stage):
         later.extend(derived.instructions)
     return later
+
+
+def option_findings(
+    rule: Rule,
+    document: Dockerfile,
+    shell: RunShell,
+    commands: Sequence[PackageCommand],
+    option: str,
+    message: str,
+    reason: str = "",
+) -> Iterator[Finding]:
+    """One fix adding ``option`` after each command's action word; a finding per command.
+
+    The findings share the fix, so the engine applies it once, whichever it meets first.
+    """
+    inserts = [(p.subcommand_word.end, f" {option}") for p in commands if p.subcommand_word]
+    new = insert_after_words(document, shell, inserts)
+    edit = Edit(shell.instruction, (new,))
+    for package in commands:
+        assert package.subcommand_word is not None
+        at = word_position(shell, package.subcommand_word.start)
+        yield rule.finding(message, at, edits=[edit], reason=reason)

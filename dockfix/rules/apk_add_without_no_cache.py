@@ -37,14 +37,14 @@ from collections.abc import Iterator
 
 from dockfix.rules._hygiene import (
     has_mount_under,
-    insert_after_words,
     instructions_after,
+    option_findings,
     packages,
     stage_runs,
     word_position,
 )
 from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.shell import Manager, PackageCommand
 from dockfix.syntax import Dockerfile
 from dockfix.syntax.document import Stage
@@ -121,13 +121,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             missing = [p for p in missing if p not in blocked]
             if not missing:
                 continue
-            inserts = [(p.subcommand_word.end, " --no-cache") for p in missing if p.subcommand_word]
-            new = insert_after_words(document, shell, inserts)
-            edit = Edit(shell.instruction, (new,))
-            for package in missing:
-                assert package.subcommand_word is not None
-                at = word_position(shell, package.subcommand_word.start)
-                yield rule.finding(message, at, edits=[edit])
+            yield from option_findings(rule, document, shell, missing, "--no-cache", message)
 
 
 RULE = Rule(

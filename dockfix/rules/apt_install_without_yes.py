@@ -35,14 +35,13 @@ from collections.abc import Iterator
 from dockfix.rules._hygiene import (
     APT,
     configures,
-    insert_after_words,
     is_apt,
+    option_findings,
     packages,
     stage_runs,
     stdin_fed,
-    word_position,
 )
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.shell import PackageCommand
 
 _YES = ("-y", "--yes", "--assume-yes")
@@ -88,13 +87,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             ]
             if not missing:
                 continue
-            inserts = [(p.subcommand_word.end, " -y") for p in missing if p.subcommand_word]
-            new = insert_after_words(document, shell, inserts)
-            edit = Edit(shell.instruction, (new,))
-            for package in missing:
-                assert package.subcommand_word is not None
-                at = word_position(shell, package.subcommand_word.start)
-                yield rule.finding(message, at, edits=[edit])
+            yield from option_findings(rule, document, shell, missing, "-y", message)
 
 
 RULE = Rule(

@@ -31,13 +31,12 @@ from collections.abc import Iterator
 from dockfix.rules._hygiene import (
     APT,
     configures,
-    insert_after_words,
     is_apt,
+    option_findings,
     packages,
     stage_runs,
-    word_position,
 )
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.shell import PackageCommand
 
 REASON = (
@@ -74,17 +73,9 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             ]
             if not missing:
                 continue
-            inserts = [
-                (p.subcommand_word.end, " --no-install-recommends")
-                for p in missing
-                if p.subcommand_word
-            ]
-            new = insert_after_words(document, shell, inserts)
-            edit = Edit(shell.instruction, (new,))
-            for package in missing:
-                assert package.subcommand_word is not None
-                at = word_position(shell, package.subcommand_word.start)
-                yield rule.finding(message, at, edits=[edit], reason=REASON)
+            yield from option_findings(
+                rule, document, shell, missing, "--no-install-recommends", message, REASON
+            )
 
 
 RULE = Rule(
