@@ -360,3 +360,16 @@ def option_findings(
         assert package.subcommand_word is not None
         at = word_position(shell, package.subcommand_word.start)
         yield rule.finding(message, at, edits=[edit], reason=reason)
+
+
+def runs_before_apt_setting(document: Dockerfile, setting: str) -> Iterator[RunShell]:
+    """Each stage's RUNs up to the one that writes an apt configuration naming ``setting``.
+
+    Such a setting (``assume-yes``, ``install-recommends``) answers for that RUN and the
+    ones after it in the stage: the user already chose, so the option rules stop there.
+    """
+    for stage in document.stages:
+        for shell in stage_runs(stage):
+            if configures(shell, setting):
+                break
+            yield shell

@@ -34,11 +34,10 @@ from collections.abc import Iterator
 
 from dockfix.rules._hygiene import (
     APT,
-    configures,
     is_apt,
     option_findings,
     packages,
-    stage_runs,
+    runs_before_apt_setting,
     stdin_fed,
 )
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
@@ -67,27 +66,19 @@ def answers_prompt(package: PackageCommand) -> bool:
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     message = "`apt-get install` without `-y` aborts at its confirmation prompt"
-    for stage in document.stages:
-        configured = False
-        for shell in stage_runs(stage):
-            if configures(shell, "assume-yes"):
-                # The stage writes an apt configuration that answers yes: this RUN and
-                # the later ones are covered.
-                configured = True
-            if configured:
-                continue
-            fed = stdin_fed(shell)
-            missing = [
-                package
-                for package in packages(shell, APT)
-                if is_apt(package, "install")
-                and package.subcommand_word is not None
-                and id(package.command) not in fed  # `yes | apt-get install`: answered
-                and not answers_prompt(package)
-            ]
-            if not missing:
-                continue
-            yield from option_findings(rule, document, shell, missing, "-y", message)
+    for shell in runs_before_apt_setting(document, "assume-yes"):
+        fed = stdin_fed(shell)
+        missing = [
+            package
+            for package in packages(shell, APT)
+            if is_apt(package, "install")
+            and package.subcommand_word is not None
+            and id(package.command) not in fed  # `yes | apt-get install`: answered
+            and not answers_prompt(package)
+        ]
+        if not missing:
+            continue
+        yield from option_findings(rule, document, shell, missing, "-y", message)
 
 
 RULE = Rule(

@@ -30,11 +30,10 @@ from collections.abc import Iterator
 
 from dockfix.rules._hygiene import (
     APT,
-    configures,
     is_apt,
     option_findings,
     packages,
-    stage_runs,
+    runs_before_apt_setting,
 )
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.shell import PackageCommand
@@ -55,27 +54,19 @@ def decides_recommends(package: PackageCommand) -> bool:
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     message = "`apt-get install` without `--no-install-recommends` installs extra packages"
-    for stage in document.stages:
-        configured = False
-        for shell in stage_runs(stage):
-            if configures(shell, "install-recommends"):
-                # An apt.conf setting written by this stage: the user already chose,
-                # for this RUN and the ones after it.
-                configured = True
-            if configured:
-                continue
-            missing = [
-                package
-                for package in packages(shell, APT)
-                if is_apt(package, "install")
-                and package.subcommand_word is not None
-                and not decides_recommends(package)
-            ]
-            if not missing:
-                continue
-            yield from option_findings(
-                rule, document, shell, missing, "--no-install-recommends", message, REASON
-            )
+    for shell in runs_before_apt_setting(document, "install-recommends"):
+        missing = [
+            package
+            for package in packages(shell, APT)
+            if is_apt(package, "install")
+            and package.subcommand_word is not None
+            and not decides_recommends(package)
+        ]
+        if not missing:
+            continue
+        yield from option_findings(
+            rule, document, shell, missing, "--no-install-recommends", message, REASON
+        )
 
 
 RULE = Rule(
