@@ -11,12 +11,15 @@ it was.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockfix.model import BuildContext
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
+from dockfix.suppressions import moved_pragma, suppress
 from dockfix.syntax import Dockerfile, ParseError, parse
 from dockfix.syntax.nodes import Comment, Directive, Instruction
 
@@ -91,6 +94,9 @@ def verify(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, st
     lost = comment_lines(before) - comment_lines(reparsed)
     if lost:
         return None, f"result loses comment lines: {sorted(lost)[:3]}"
+    moved = moved_pragma(before, after)  # hadolint would then report what it silenced
+    if moved:
+        return None, f"result breaks a suppression: {moved}"
     return reparsed, ""
 
 
@@ -118,9 +124,65 @@ def _select(findings: Sequence[Finding], settings: Settings) -> list[tuple[Findi
 def run_rules(rules: Sequence[Rule], context: RuleContext) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules:
-        findings.extend(rule.run(context))
+        found = rule.run(context)
+        if rule.preconditions:
+            found = [enforce_preconditions(rule, finding, context) for finding in found]
+        findings.extend(found)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     return findings
+
+
+def _fix_sites(finding: Finding, fix: Fix, context: RuleContext) -> list[tuple[object, object]]:
+    """(stage facts, instruction) pairs a fix edits, plus the finding's own instruction."""
+    model = context.model
+    sites: list[tuple[object, object]] = []
+    at = model.instruction_at_line(finding.line)
+    if at is not None:
+        sites.append((model.stage_of(at), at))
+    for edit in fix.edits:
+        if isinstance(edit.old, Instruction):
+            sites.append((model.stage_of(edit.old), edit.old))
+    return sites
+
+
+def enforce_preconditions(rule: Rule, finding: Finding, context: RuleContext) -> Finding:
+    """The finding with its fix withdrawn (or made unsafe) where the rule's declared
+    preconditions fail (or cannot be decided) on a stage the fix edits."""
+    from dockfix.model.preconditions import evaluate
+
+    fix = finding.fix
+    if fix is None:
+        return finding
+    failed: list[str] = []
+    unknown: list[str] = []
+    for stage, instruction in _fix_sites(finding, fix, context):
+        for precondition in rule.preconditions:
+            verdict = evaluate(
+                precondition,
+                context.model,
+                stage,  # type: ignore[arg-type]
+                instruction,  # type: ignore[arg-type]
+                may_add_syntax=context.settings.syntax_directive,
+            )
+            if verdict.holds is False and verdict.reason not in failed:
+                failed.append(verdict.reason)
+            elif verdict.holds is None and verdict.reason not in unknown:
+                unknown.append(verdict.reason)
+    if failed:
+        note = "; ".join(failed)
+        return dataclasses.replace(
+            finding, fix=None, note=f"{finding.note}; {note}" if finding.note else note
+        )
+    if unknown:
+        reason = "; ".join(unknown)
+        reason = f"{fix.reason}; {reason}" if fix.reason else reason
+        applicability = (
+            Applicability.UNSAFE if fix.applicability is Applicability.SAFE else fix.applicability
+        )
+        return dataclasses.replace(
+            finding, fix=dataclasses.replace(fix, applicability=applicability, reason=reason)
+        )
+    return finding
 
 
 def fix_document(
@@ -138,9 +200,12 @@ def fix_document(
     fixed: Counter[str] = Counter()
     problems: list[str] = []
     current = document
+    build_context = BuildContext(context_dir)
     for round_number in range(MAX_ROUNDS + 1):
-        context = RuleContext(current, path, context_dir, settings)
+        context = RuleContext(current, path, context_dir, settings, build_context)
         findings = run_rules(rules, context)
+        # Suppressed findings are neither reported nor fixed (pragmas read afresh each round).
+        findings = suppress(findings, current, rules, settings, first_round=round_number == 0)
         if round_number == 0:
             reported = tuple(findings)
         if not apply:

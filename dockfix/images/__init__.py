@@ -71,7 +71,7 @@ def _stage_traits(document: Dockerfile, stage: Stage) -> ImageTraits | None:
 
 
 def _installed_packages(stage: Stage) -> set[str]:
-    from dockfix.rules._shell import RunShell, run_shell
+    from dockfix.model.runs import RunShell, run_shell
 
     names: set[str] = set()
     for instruction in stage.instructions:

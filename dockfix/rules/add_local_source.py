@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from dockfix.model.preconditions import Precondition
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.syntax import Dockerfile, Instruction
 
@@ -180,4 +181,5 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.BUILD_CONTEXT,),
 )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     APT,
     is_apt,
@@ -88,4 +89,5 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
 )

@@ -46,6 +46,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     AptUse,
     and_chain,
@@ -222,4 +223,5 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
 )

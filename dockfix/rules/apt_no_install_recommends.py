@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     APT,
     is_apt,
@@ -76,4 +77,5 @@ RULE = Rule(
     applicability=Applicability.UNSAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
 )

@@ -33,6 +33,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import APT, is_apt, packages, stage_runs, word_position
 from dockfix.rules._shell import RunShell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
@@ -112,4 +113,5 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
 )

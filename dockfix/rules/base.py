@@ -12,10 +12,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from dockfix.model.preconditions import Precondition
 from dockfix.syntax import Dockerfile
 from dockfix.syntax.nodes import Node
+
+if TYPE_CHECKING:
+    from dockfix.model import BuildContext, FileModel
 
 
 class Applicability(enum.Enum):
@@ -59,6 +65,12 @@ class Finding:
     fix: Fix | None = None
     #: Why a matching case is not fixed automatically (shown with the finding).
     note: str = ""
+    #: How much the finding matters: ``error``, ``warning`` or ``info`` (the rule's).
+    severity: str = "warning"
+
+
+#: Severities a rule may have, from most to least serious (SARIF's levels, minus "none").
+SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
@@ -73,17 +85,39 @@ class Settings:
     #: ``/wheels`` installed with ``--no-index`` (``wheels``), or a virtualenv in
     #: ``/opt/venv`` copied over and put on ``PATH`` (``venv``).
     split_strategy: str = "wheels"
+    #: Image aliases from the configuration: ``(pattern, canonical)`` pairs such as
+    #: ``("registry.corp/python", "python")`` so internal mirrors get the table's knowledge.
+    image_aliases: tuple[tuple[str, str], ...] = ()
+    #: Name and uid DF201 gives the non-root user it creates.
+    user_name: str = "app"
+    user_uid: int = 10001
+    #: Whether fixes may add ``# syntax=docker/dockerfile:1`` (BuildKit then pulls a
+    #: frontend image, which air-gapped CI cannot).
+    syntax_directive: bool = True
+    #: ``--ignore-noqa``: report and fix regardless of suppression comments.
+    ignore_noqa: bool = False
 
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a rule may look at: the tree, where the file lives, and the settings."""
+    """What a rule may look at: the tree, where the file lives, the settings, and the
+    stage model (built once per round, on first use)."""
 
     document: Dockerfile
     path: Path | None = None
     #: The build context on disk (the Dockerfile's folder by default), if there is one.
     context_dir: Path | None = None
     settings: Settings = field(default_factory=Settings)
+    #: The cached, read-only view of ``context_dir`` (one per file, shared by rounds).
+    build_context: BuildContext | None = None
+
+    @cached_property
+    def model(self) -> FileModel:
+        """Facts about every stage (platform, shell, user, env...): rules read these."""
+        from dockfix.model import BuildContext, FileModel
+
+        view = self.build_context or BuildContext(self.context_dir)
+        return FileModel(self.document, view, self.settings.image_aliases)
 
 
 CheckFunction = Callable[["Rule", RuleContext], Iterable[Finding]]
@@ -101,6 +135,22 @@ class Rule:
     check: CheckFunction
     #: The rule module's docstring: what it does, why, fix safety, references.
     explanation: str = ""
+    #: What the rule's fixes assume about the stage they edit; the engine withdraws a
+    #: fix where one fails and makes it unsafe where one cannot be decided.
+    preconditions: tuple[Precondition, ...] = ()
+    #: How much a finding matters: ``error`` (the build or image is wrong or insecure),
+    #: ``warning`` (a practice is not followed) or ``info`` (worth knowing).
+    severity: str = "warning"
+    #: Every kind of fix the rule may offer (default: only ``applicability``); DF101 and
+    #: DF204 fix some cases safely and others only with ``--unsafe-fixes``.
+    fix_kinds: tuple[Applicability, ...] = ()
+
+    @property
+    def fix_label(self) -> str:
+        """``safe``, ``unsafe``, ``display-only`` or e.g. ``safe/unsafe`` (docs, tables)."""
+        return "/".join(kind.value for kind in self.fix_kinds or (self.applicability,))
+    #: Opt-in rules (False) run only when a selector names them (like ruff's RUF100).
+    default_enabled: bool = True
 
     def finding(
         self,
@@ -124,6 +174,7 @@ class Rule:
             getattr(at, "column", 1),
             fix,
             note,
+            self.severity,
         )
 
     def run(self, context: RuleContext) -> list[Finding]:

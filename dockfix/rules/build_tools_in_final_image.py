@@ -94,6 +94,7 @@ from dockfix.images.runtime_libs import (
     runtime_packages,
 )
 from dockfix.images.table import Family
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import and_chain
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.apt_lists_not_removed import removes_lists
@@ -931,4 +932,5 @@ RULE = Rule(
     applicability=Applicability.UNSAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
 )

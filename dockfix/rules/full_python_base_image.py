@@ -59,6 +59,7 @@ from dataclasses import dataclass
 
 from dockfix.images import lookup
 from dockfix.images.runtime_libs import is_build_package
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
@@ -403,6 +404,7 @@ RULE = Rule(
     applicability=Applicability.UNSAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX,),
 )
 
 __all__ = [

@@ -46,6 +46,7 @@ import posixpath
 from collections.abc import Iterator
 from pathlib import Path
 
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import (
     Arg,
     CommandLine,
@@ -161,4 +162,5 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX,),
 )

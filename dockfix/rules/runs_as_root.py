@@ -97,6 +97,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dockfix.images import Family, ImageTraits, stage_traits
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, parse_text, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import (
@@ -1363,4 +1364,5 @@ RULE = Rule(
     applicability=Applicability.UNSAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
 )

@@ -57,6 +57,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import (
     applying,
     descendants,
@@ -346,4 +347,5 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
+    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
 )
