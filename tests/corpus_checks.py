@@ -56,7 +56,57 @@ def output_failures(before: str, after: str) -> list[str]:
         failures.append(f"lost comment lines {sorted(lost)[:2]}")
     failures += [f"unknown user: {bad}" for bad in added_unknown_users(before, after)]
     failures += [f"exec form: {bad}" for bad in exec_form_mismatches(before, after)]
+    failures += [f"Windows stage: {bad}" for bad in linux_constructs_on_windows(before, after)]
     return failures
+
+
+#: FROM images and directives that make a stage Windows (independent of dockfix's model).
+_WINDOWS_FROM = re.compile(
+    r"windowsservercore|nanoserver|servercore|ltsc20\d\d|mcr\.microsoft\.com/(windows|dotnet/framework)",
+    re.IGNORECASE,
+)
+_WINDOWS_SHELL = re.compile(
+    r"^\s*SHELL\s*\[\s*\"(powershell|pwsh|cmd)", re.IGNORECASE | re.MULTILINE
+)
+#: Linux-only constructs a fix may add: a BuildKit cache mount, user tools, an && join.
+_LINUX_ONLY = {
+    "cache mount": re.compile(r"--mount=type=cache"),
+    "user tools": re.compile(r"\b(useradd|groupadd|adduser|addgroup)\b"),
+    "&& join": re.compile(r"&&"),
+}
+
+
+def _windows_stage_texts(text: str) -> list[str]:
+    """The text of each Windows stage, in order (a stage built on one is Windows too)."""
+    document = parse(text)
+    backtick = document.escape == "`"
+    windows_aliases: set[str] = set()
+    texts = []
+    for stage in document.stages:
+        body = "".join(i.to_string() for i in stage.instructions)
+        image = stage.from_instruction.value[0].lower() if stage.from_instruction.value else ""
+        is_windows = (
+            backtick
+            or bool(_WINDOWS_FROM.search(stage.from_instruction.to_string()))
+            or image in windows_aliases
+            or bool(_WINDOWS_SHELL.search(body))
+        )
+        if is_windows:
+            if stage.alias:
+                windows_aliases.add(stage.alias.lower())
+            texts.append(body)
+    return texts
+
+
+def linux_constructs_on_windows(before: str, after: str) -> list[str]:
+    """Linux-only constructs a rewrite added to a Windows stage."""
+    old, new = _windows_stage_texts(before), _windows_stage_texts(after)
+    found = []
+    for index, (was, now) in enumerate(zip(old, new, strict=False)):
+        for name, pattern in _LINUX_ONLY.items():
+            if len(pattern.findall(now)) > len(pattern.findall(was)):
+                found.append(f"stage {index}: {name} added")
+    return found
 
 
 def _created_in(run_text: str) -> set[str]:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from dockfix.model import FileModel
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Edit, Finding, Rule
 from dockfix.shell import (
@@ -315,29 +316,11 @@ def _continuation_indent(text: str) -> str:
     return min(indents, key=len) if indents else "    "
 
 
-def derived_stages(document: Dockerfile, stage: Stage) -> list[Stage]:
-    """Later stages built ``FROM`` this one, directly or through another such stage."""
-    names = {stage.alias.lower()} if stage.alias else set()
-    found = []
-    for later in document.stages[stage.index + 1 :]:
-        image = later.from_instruction.value[0].lower() if later.from_instruction.value else ""
-        if image in names:
-            found.append(later)
-            if later.alias:
-                names.add(later.alias.lower())
-    return found
-
-
-def instructions_after(
-    document: Dockerfile, stage: Stage, instruction: Instruction
-) -> list[Instruction]:
+def instructions_after(model: FileModel, instruction: Instruction) -> tuple[Instruction, ...]:
     """What runs on top of ``instruction``'s layer: the rest of its stage and every stage
-    built from it."""
-    index = next(i for i, candidate in enumerate(stage.instructions) if candidate is instruction)
-    later = list(stage.instructions[index + 1 :])
-    for derived in derived_stages(document, stage):
-        later.extend(derived.instructions)
-    return later
+    built from it (the model's lineage)."""
+    facts = model.stage_of(instruction)
+    return facts.instructions_after(instruction) if facts is not None else ()
 
 
 def option_findings(

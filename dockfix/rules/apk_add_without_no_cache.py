@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     has_mount_under,
@@ -47,8 +48,6 @@ from dockfix.rules._hygiene import (
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.shell import Manager, PackageCommand
-from dockfix.syntax import Dockerfile
-from dockfix.syntax.document import Stage
 
 #: Options that say the user wants apk's cache (or only the cache).
 _WANTS_CACHE = ("--no-cache", "--cache-dir", "--cache-max-age", "--no-network")
@@ -74,12 +73,12 @@ def reads_index(package: PackageCommand) -> bool:
     return package.action in _INDEX_READERS
 
 
-def index_needed_after(document: Dockerfile, stage: Stage, shell: RunShell, start: int) -> bool:
+def index_needed_after(model: FileModel, shell: RunShell, start: int) -> bool:
     """True when a later apk command (in this RUN after ``start``, in a later RUN of the
     stage or of a stage built from it) may read the index that ``apk add -U`` stores."""
     if any(p.command.start > start and reads_index(p) for p in packages(shell, [Manager.APK])):
         return True
-    for later in instructions_after(document, stage, shell.instruction):
+    for later in instructions_after(model, shell.instruction):
         parsed = run_shell(later)
         if isinstance(parsed, RunShell):
             if any(reads_index(p) for p in packages(parsed, [Manager.APK])):
@@ -112,7 +111,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 p
                 for p in missing
                 if refreshes_index(p)
-                and index_needed_after(document, stage, shell, p.command.start)
+                and index_needed_after(context.model, shell, p.command.start)
             ]
             for package in blocked:
                 assert package.subcommand_word is not None

@@ -46,6 +46,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     AptUse,
@@ -68,8 +69,7 @@ from dockfix.shell import (
     iter_nodes,
     iter_simple_commands,
 )
-from dockfix.syntax import Dockerfile, Instruction
-from dockfix.syntax.document import Stage
+from dockfix.syntax import Instruction
 
 LISTS = "/var/lib/apt/lists"
 CLEAN_UP = f"rm -rf {LISTS}/*"
@@ -174,9 +174,9 @@ def relies_on_lists(instruction: Instruction) -> str:
     return ""
 
 
-def needed_later(document: Dockerfile, stage: Stage, instruction: Instruction) -> str:
+def needed_later(model: FileModel, instruction: Instruction) -> str:
     """Why something on top of ``instruction``'s layer may need its lists, or ``""``."""
-    for later in instructions_after(document, stage, instruction):
+    for later in instructions_after(model, instruction):
         reason = relies_on_lists(later)
         if reason:
             return reason
@@ -207,7 +207,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             if chain is None:
                 yield rule.finding(message, instruction, note="the RUN is not a plain && chain")
                 continue
-            blocked = needed_later(document, stage, instruction)
+            blocked = needed_later(context.model, instruction)
             if blocked:
                 yield rule.finding(message, instruction, note=blocked)
                 continue

@@ -115,7 +115,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             if chain is None:
                 yield rule.finding(message, instruction, note="the RUN is not a plain && chain")
                 continue
-            if any(map(cache_only, instructions_after(document, stage, instruction))):
+            if any(map(cache_only, instructions_after(context.model, instruction))):
                 note = "a later RUN installs from the cache only (-C/--cacheonly)"
                 yield rule.finding(message, instruction, note=note)
                 continue

@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from pathlib import Path
 
+from dockfix.model import BuildContext, FileModel, Platform, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import (
     Arg,
@@ -54,13 +54,10 @@ from dockfix.rules._runtime import (
     command_lines,
     find_program,
     has_option,
-    inherited_env,
-    is_windows,
     json_tokens,
-    lineage,
 )
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax import Instruction, Stage
 
 NEW_WORDS = ("--worker-tmp-dir", "/dev/shm")
 _GUNICORN = frozenset({"gunicorn"})
@@ -73,7 +70,7 @@ DEFAULT_CONFIG = "gunicorn.conf.py"
 CMD_ARGS = "GUNICORN_CMD_ARGS"
 
 
-def copies_default_config(stage_chain: tuple[Stage, ...], context_dir: Path | None) -> bool:
+def copies_default_config(stage_chain: tuple[Stage, ...], build_context: BuildContext) -> bool:
     """Does a COPY/ADD bring a ``gunicorn.conf.py`` (gunicorn's default file) in?
 
     By name in any source; or, when the build context is on disk, inside a local folder
@@ -86,11 +83,12 @@ def copies_default_config(stage_chain: tuple[Stage, ...], context_dir: Path | No
             sources = instruction.value[:-1]
             if any(posixpath.basename(s.rstrip("/")) == DEFAULT_CONFIG for s in sources):
                 return True
-            if context_dir is None or instruction.flag("from") is not None:
+            if not build_context.present or instruction.flag("from") is not None:
                 continue
             for source in sources:
-                folder = context_dir / source
-                if "$" not in source and folder.is_dir() and (folder / DEFAULT_CONFIG).exists():
+                if build_context.is_dir(source) and build_context.is_file(
+                    posixpath.join(source, DEFAULT_CONFIG)
+                ):
                     return True
     return False
 
@@ -106,44 +104,40 @@ def extra_arguments(stage: Stage, line: CommandLine) -> tuple[Arg, ...]:
 
 
 def report_reason(
-    document: Dockerfile,
-    stage: Stage,
-    line: CommandLine,
-    options: tuple[Arg, ...],
-    context_dir: Path | None,
+    model: FileModel, stage: StageFacts, line: CommandLine, options: tuple[Arg, ...]
 ) -> str:
     """Why the option may already be set elsewhere ("" when it cannot be)."""
-    if CMD_ARGS in inherited_env(document, stage) or CMD_ARGS in line.instruction.logical:
+    if stage.end.defines(CMD_ARGS) or CMD_ARGS in line.instruction.logical:
         return f"gunicorn reads more options from {CMD_ARGS}"
     if has_option(options, _CONFIG):
         return "gunicorn reads a configuration file (-c/--config/--paste)"
-    if copies_default_config(lineage(document, stage), context_dir):
+    if copies_default_config(tuple(f.stage for f in stage.lineage), model.context):
         return f"a {DEFAULT_CONFIG} is copied into the image; gunicorn reads it by default"
     return ""
 
 
 def fixes(
-    document: Dockerfile, stage: Stage, instruction: Instruction, context_dir: Path | None
+    model: FileModel, stage: StageFacts, instruction: Instruction
 ) -> Iterator[tuple[CommandLine, Arg, str]]:
     """Each gunicorn run of ``instruction`` that lacks the option: where, and why not fixed."""
     for line in command_lines(instruction):
         index = find_program(line.args, _GUNICORN)
         if index is None:
             continue
-        options = line.args[index + 1 :] + extra_arguments(stage, line)
+        options = line.args[index + 1 :] + extra_arguments(stage.stage, line)
         if has_option(options, _TMP_DIR) or has_option(options, _NOT_SERVING):
             continue  # already set, or gunicorn is not started as a server
-        yield line, line.args[index], report_reason(document, stage, line, options, context_dir)
+        yield line, line.args[index], report_reason(model, stage, line, options)
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     message = "gunicorn without --worker-tmp-dir: its heartbeat file is on the overlay disk"
-    for stage in document.stages:
-        if is_windows(document, stage):
+    for stage in context.model.stages:
+        if stage.platform is Platform.WINDOWS:
             continue  # no /dev/shm (and no gunicorn) on Windows
-        for instruction in stage.instructions:
-            for line, word, reason in fixes(document, stage, instruction, context.context_dir):
+        for instruction in stage.stage.instructions:
+            for line, word, reason in fixes(context.model, stage, instruction):
                 at = line.position(word)
                 if reason:
                     yield rule.finding(message, at, note=reason)
