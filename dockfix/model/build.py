@@ -76,6 +76,11 @@ def _resolved_image(stage: Stage, arguments: Mapping[str, str | None]) -> ImageR
     return parse_image_ref(text) if text else None
 
 
+_PATH_INSTRUCTIONS = frozenset(
+    {"WORKDIR", "COPY", "ADD", "ENV", "RUN", "VOLUME", "ENTRYPOINT", "CMD"}
+)
+
+
 def _platform_evidence(stage: Stage, escape: str) -> tuple[Platform, str]:
     """What the stage's own instructions say about the platform (Windows evidence wins)."""
     if escape == "`":
@@ -89,9 +94,8 @@ def _platform_evidence(stage: Stage, escape: str) -> tuple[Platform, str]:
                 return Platform.WINDOWS, f"SHELL {instruction.value[0]}"
             if instruction.value[0].startswith("/") and not linux_reason:
                 linux_reason = f"SHELL {instruction.value[0]}"
-        if cmd in ("WORKDIR", "COPY", "ADD", "ENV", "RUN", "VOLUME", "ENTRYPOINT", "CMD"):
-            if any(has_windows_path(value) for value in instruction.value):
-                return Platform.WINDOWS, f"Windows path in {cmd} (line {instruction.line})"
+        if cmd in _PATH_INSTRUCTIONS and any(map(has_windows_path, instruction.value)):
+            return Platform.WINDOWS, f"Windows path in {cmd} (line {instruction.line})"
         if cmd != "RUN":
             continue
         if instruction.is_json and instruction.value:
@@ -151,6 +155,17 @@ def _installed_by(stage: Stage) -> tuple[set[str], set[str]]:
     return added, removed
 
 
+def _join_workdir(current: str | None, target: str | None) -> str | None:
+    """The WORKDIR after ``WORKDIR target`` (relative targets join the current one)."""
+    if target is None:
+        return None
+    if target.startswith("/"):
+        return target
+    if current is None:
+        return None
+    return current.rstrip("/") + "/" + target
+
+
 class _StageWalker:
     """Walks one stage's instructions, recording the ``Step`` before each."""
 
@@ -184,13 +199,7 @@ class _StageWalker:
             elif cmd == "SHELL":
                 shell = tuple(instruction.value)
             elif cmd == "WORKDIR" and instruction.value:
-                target = expand(instruction.value[0], variables)
-                if target is None or workdir is None and not target.startswith("/"):
-                    workdir = None if target is None or not target.startswith("/") else target
-                elif target.startswith("/"):
-                    workdir = target
-                else:
-                    workdir = workdir.rstrip("/") + "/" + target
+                workdir = _join_workdir(workdir, expand(instruction.value[0], variables))
             else:
                 continue
             step = Step(
@@ -244,7 +253,11 @@ class FileModel:
     ) -> StageFacts:
         image = _resolved_image(stage, self.global_args)
         parent = None
-        reference = (image.text if image else stage.from_instruction.value[0]).lower() if stage.from_instruction.value else ""
+        reference = (
+            (image.text if image else stage.from_instruction.value[0]).lower()
+            if stage.from_instruction.value
+            else ""
+        )
         for candidate in reversed(earlier):
             if candidate.alias and candidate.alias.lower() == reference:
                 parent = candidate

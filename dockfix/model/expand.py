@@ -16,6 +16,9 @@ _REFERENCE = re.compile(
 )
 
 
+_ESCAPED = "\x00"
+
+
 def expand(text: str, values: Mapping[str, str | None]) -> str | None:
     """``text`` with references replaced, or None when one of them is unknown."""
     if "$" not in text:
@@ -25,7 +28,7 @@ def expand(text: str, values: Mapping[str, str | None]) -> str | None:
     def substitute(match: re.Match[str]) -> str:
         nonlocal unknown
         if match.group(0) == "\\$":
-            return "$"
+            return _ESCAPED
         name = match.group("bare") or match.group("name")
         op, word = match.group("op"), match.group("word") or ""
         declared = name in values
@@ -44,6 +47,6 @@ def expand(text: str, values: Mapping[str, str | None]) -> str | None:
         return value or ""
 
     result = _REFERENCE.sub(substitute, text)
-    if unknown or "$" in result.replace("\\$", ""):
-        return None
-    return result
+    if unknown or "$" in result:
+        return None  # a form this reader does not model (``$(...)``, ``${A/x/y}``...)
+    return result.replace(_ESCAPED, "$")

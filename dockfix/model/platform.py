@@ -35,27 +35,74 @@ _LINUX_TAG = re.compile(
 #: Commands that exist only on Linux images.
 LINUX_COMMANDS = frozenset(
     {
-        "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "pacman", "dpkg", "rpm",
-        "useradd", "groupadd", "adduser", "addgroup", "usermod", "chmod", "chown", "chgrp",
-        "ln", "ldconfig", "update-alternatives", "locale-gen", "export", "source", "sed",
-        "grep", "awk", "ls", "rm", "mkdir", "cp", "mv", "touch", "cat", "test", "[",
-        "su", "sudo", "useradd", "bash", "sh", "make", "gcc", "tar", "gzip", "chsh",
+        "apt-get",
+        "apt",
+        "apk",
+        "yum",
+        "dnf",
+        "microdnf",
+        "zypper",
+        "pacman",
+        "dpkg",
+        "rpm",
+        "useradd",
+        "groupadd",
+        "adduser",
+        "addgroup",
+        "usermod",
+        "chmod",
+        "chown",
+        "chgrp",
+        "ln",
+        "ldconfig",
+        "update-alternatives",
+        "locale-gen",
+        "export",
+        "source",
+        "sed",
+        "grep",
+        "awk",
+        "test",
+        "[",
+        "su",
+        "sudo",
+        "chsh",
+        "dpkg-reconfigure",
+        "update-ca-certificates",
     }
-)
+)  # (not ls/rm/cp/mv/cat/mkdir: PowerShell has them as aliases; not make/tar: Windows has them)
 #: Commands that exist only on Windows images.
 WINDOWS_COMMANDS = frozenset(
     {
-        "powershell", "powershell.exe", "pwsh.exe", "cmd.exe", "choco", "setx",
-        "msiexec", "msiexec.exe", "icacls", "dism", "dism.exe",
-        "install-windowsfeature", "invoke-webrequest", "start-process", "set-itemproperty",
-        "new-item", "remove-item", "expand-archive", "copy-item", "winget",
+        "powershell",
+        "powershell.exe",
+        "pwsh.exe",
+        "cmd.exe",
+        "choco",
+        "setx",
+        "msiexec",
+        "msiexec.exe",
+        "icacls",
+        "dism",
+        "dism.exe",
+        "install-windowsfeature",
+        "invoke-webrequest",
+        "start-process",
+        "set-itemproperty",
+        "new-item",
+        "remove-item",
+        "expand-archive",
+        "copy-item",
+        "winget",
     }
 )
 #: ``C:\\x`` (any drive, backslash) or ``C:/x`` (the usual drives, slash); not ``'s:/``.
 _WINDOWS_PATH = re.compile(r"(?:^|(?<=[\s=;,\[\"']))(?:[A-Za-z]:\\|[CDcd]:/)")
 
 
-def image_platform(image_text: str, platform_flag: str | None, traits: ImageTraits | None) -> tuple[Platform, str]:
+def image_platform(
+    image_text: str, platform_flag: str | None, traits: ImageTraits | None
+) -> tuple[Platform, str]:
     """What the FROM line alone says (the image name, tag, ``--platform`` and the table)."""
     lowered = image_text.lower()
     flag = (platform_flag or "").lower()

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from dockfix.model.build import FileModel
 from dockfix.model.platform import Platform
-from dockfix.model.stages import StageFacts
 from dockfix.model.shells import ShellDialect
+from dockfix.model.stages import StageFacts
 from dockfix.syntax import Instruction
 
 
@@ -74,7 +74,9 @@ def evaluate(
         if supported is False:
             return Verdict(False, f"`# syntax={model.syntax.frontend}` has no RUN --mount")
         if model.syntax.present:
-            return Verdict(None, f"frontend `{model.syntax.frontend}` is not known to support RUN --mount")
+            return Verdict(
+                None, f"frontend `{model.syntax.frontend}` is not known to support RUN --mount"
+            )
         if may_add_syntax:
             return HOLDS  # the fix adds `# syntax=docker/dockerfile:1`
         return Verdict(

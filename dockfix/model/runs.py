@@ -1,4 +1,4 @@
-"""The shell text of RUN instructions, parsed once per distinct text (shared by the model and rules).
+"""The shell text of RUN instructions, parsed once per distinct text (model and rules).
 
 Rules that look inside ``RUN`` share this: the logical shell text BuildKit hands to
 ``/bin/sh -c``, where it starts in the instruction's logical line (so word offsets can

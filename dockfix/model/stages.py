@@ -20,6 +20,14 @@ from dockfix.syntax import Instruction, Stage
 from dockfix.syntax.images import ImageRef
 
 ROOT_NAMES = frozenset({"root", "0"})
+#: Packages that bring a tool, by tool, across apt/apk/dnf names.
+TOOL_PACKAGES = {
+    "curl": ("curl",),
+    "wget": ("wget",),
+    "python": ("python3", "python", "python3-minimal", "python3.11", "python3.12"),
+    "useradd": ("passwd", "shadow", "shadow-utils", "adduser"),
+    "toolchain": ("build-essential", "gcc", "g++", "build-base", "make"),
+}
 
 
 def is_root_user(user: str | None) -> bool | None:
@@ -64,7 +72,9 @@ class Step:
         return merged
 
 
-def home_of(user: str | None, env: Mapping[str, str | None], known: Mapping[str, str]) -> str | None:
+def home_of(
+    user: str | None, env: Mapping[str, str | None], known: Mapping[str, str]
+) -> str | None:
     if "HOME" in env:
         return env["HOME"]
     if user is None:
@@ -97,7 +107,9 @@ class StageFacts:
     installed: frozenset[str] = frozenset()
     children: list[StageFacts] = field(default_factory=list, repr=False)
     #: Homes of users the stage's image knows (``node`` -> ``/home/node``).
-    known_homes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(KNOWN_HOMES)))
+    known_homes: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType(dict(KNOWN_HOMES))
+    )
 
     @property
     def index(self) -> int:
@@ -134,6 +146,20 @@ class StageFacts:
     def inherited_onbuild(self) -> tuple[Instruction, ...]:
         """Triggers of in-file parent stages, run when this stage starts."""
         return self.parent.onbuild if self.parent is not None else ()
+
+    @property
+    def end_traits(self) -> ImageTraits | None:
+        """The base image's traits plus the tools the stage (and lineage) installed:
+        what the stage's image has at its end (None: the base is unknown)."""
+        from dataclasses import replace
+
+        if self.traits is None:
+            return None
+        traits = self.traits
+        for tool, packages in TOOL_PACKAGES.items():
+            if self.installed.intersection(packages):
+                traits = replace(traits, **{tool: True})  # type: ignore[arg-type]
+        return traits
 
     def at(self, instruction: Instruction) -> Step:
         """The state when ``instruction`` starts (``end`` for instructions not in the stage)."""

@@ -30,7 +30,9 @@ class SyntaxInfo:
     #: The frontend is Docker's own Dockerfile frontend (else: unknown features).
     known_frontend: bool = True
 
-    def supports(self, minimum: tuple[int, int], *, experimental_from: tuple[int, int] | None = None) -> bool | None:
+    def supports(
+        self, minimum: tuple[int, int], *, experimental_from: tuple[int, int] | None = None
+    ) -> bool | None:
         """True/False when the pinned frontend has a feature added in ``minimum``; None if unknown.
 
         Without a directive the answer is None too: it depends on the builder.
@@ -39,7 +41,11 @@ class SyntaxInfo:
             return None
         if self.version is None:
             return True  # a floating tag: the newest release of the major version
-        if self.experimental and experimental_from is not None and self.version >= experimental_from:
+        if (
+            self.experimental
+            and experimental_from is not None
+            and self.version >= experimental_from
+        ):
             return True
         return self.version >= minimum
 
@@ -75,7 +81,5 @@ def syntax_info(document: Dockerfile) -> SyntaxInfo:
         experimental = "experimental" in suffix or "labs" in suffix
         if numbers.group(2) is None:
             return SyntaxInfo(True, value, None, experimental)
-        return SyntaxInfo(
-            True, value, (int(numbers.group(1)), int(numbers.group(2))), experimental
-        )
+        return SyntaxInfo(True, value, (int(numbers.group(1)), int(numbers.group(2))), experimental)
     return SyntaxInfo(False)

@@ -24,20 +24,37 @@ DEFAULT_USERS: tuple[tuple[str, KnownUser], ...] = (
     (r"(docker\.io/)?jupyterhub/singleuser", KnownUser("jovyan", 1000, "/home/jovyan")),
     (r"(.*/)?kubeflownotebookswg/.*", KnownUser("jovyan", 1000, "/home/jovyan")),
     (r"(.*/)?kubeflow/.*notebook.*", KnownUser("jovyan", 1000, "/home/jovyan")),
-    (r"jenkins/(jenkins|agent|inbound-agent|ssh-agent)", KnownUser("jenkins", 1000, "/var/jenkins_home")),
+    (
+        r"jenkins/(jenkins|agent|inbound-agent|ssh-agent)",
+        KnownUser("jenkins", 1000, "/var/jenkins_home"),
+    ),
     (r"(.*/)?bitnami/.*", KnownUser("1001", 1001, None)),
     (r"nginxinc/nginx-unprivileged", KnownUser("nginx", 101, None)),
     (r"grafana/grafana(-oss|-enterprise)?", KnownUser("grafana", 472, "/usr/share/grafana")),
     (r"sonarqube|sonarsource/.*", KnownUser("sonarqube", 1000, None)),
-    (r"docker\.elastic\.co/elasticsearch/.*", KnownUser("elasticsearch", 1000, "/usr/share/elasticsearch")),
+    (
+        r"docker\.elastic\.co/elasticsearch/.*",
+        KnownUser("elasticsearch", 1000, "/usr/share/elasticsearch"),
+    ),
     (r"mambaorg/micromamba", KnownUser("mambauser", 57439, "/home/mambauser")),
     (r"rocker/.*|continuumio/.*", KnownUser("root", 0, "/root")),
-    (r"registry\.access\.redhat\.com/ubi\d/(python|nodejs|ruby|php|perl)-\d+", KnownUser("1001", 1001, "/opt/app-root/src")),
-    (r"(quay\.io/)?(sclorg|centos7?)/(python|nodejs|ruby|php)-\d+-.*", KnownUser("1001", 1001, "/opt/app-root/src")),
+    (
+        r"registry\.access\.redhat\.com/ubi\d/(python|nodejs|ruby|php|perl)-\d+",
+        KnownUser("1001", 1001, "/opt/app-root/src"),
+    ),
+    (
+        r"(quay\.io/)?(sclorg|centos7?)/(python|nodejs|ruby|php)-\d+-.*",
+        KnownUser("1001", 1001, "/opt/app-root/src"),
+    ),
 )
 
 #: Home folders of users named in the image table (``ImageTraits.nonroot_user``).
-KNOWN_HOMES = {"root": "/root", "node": "/home/node", "jovyan": "/home/jovyan", "nonroot": "/home/nonroot"}
+KNOWN_HOMES = {
+    "root": "/root",
+    "node": "/home/node",
+    "jovyan": "/home/jovyan",
+    "nonroot": "/home/nonroot",
+}
 
 
 def default_user_of(repository: str) -> KnownUser | None:
