@@ -26,6 +26,7 @@ from dockfix.rules import (
     runs_as_root,
     shell_form_cmd,
     source_copied_before_install,
+    unused_suppression,
 )
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
 
@@ -51,10 +52,13 @@ _REGISTERED: tuple[Rule, ...] = (
     gunicorn_worker_tmp_dir.RULE,
     log_to_file.RULE,
     runs_as_root.RULE,
+    unused_suppression.RULE,
 )
 
 #: Every rule, in code order (the order of `--list-rules` and of the engine's runs).
 ALL_RULES: tuple[Rule, ...] = tuple(sorted(_REGISTERED, key=lambda rule: rule.code))
+#: Rules that run only when a selector names them (``default_enabled=False``).
+_OPT_IN = frozenset(rule.code for rule in ALL_RULES if not rule.default_enabled)
 
 
 __all__ = [
@@ -99,13 +103,15 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tupl
                 prefixed = {r.code for r in ALL_RULES if r.code.startswith(part.upper())}
                 if not prefixed or part.upper() == "ALL":
                     if part.upper() == "ALL":
-                        codes.update(r.code for r in ALL_RULES)
+                        codes.update(r.code for r in ALL_RULES if r.default_enabled)
                         continue
                     raise ValueError(f"unknown rule selector {part!r}")
+                if len(part) <= 2:  # `DF` means every default rule; opt-in ones need DF9...
+                    prefixed = {c for c in prefixed if c not in _OPT_IN}
                 codes.update(prefixed)
         return codes
 
     select = tuple(select)
-    chosen = expand(select) if select else {rule.code for rule in ALL_RULES}
+    chosen = expand(select) if select else {r.code for r in ALL_RULES if r.default_enabled}
     dropped = expand(ignore)
     return tuple(rule for rule in ALL_RULES if rule.code in chosen - dropped)

@@ -1,0 +1,173 @@
+"""What ``dockfix pr`` will commit, worked out in memory before git is touched.
+
+The end state is fixed first: each file as a one-shot ``--write`` leaves it (same
+reader, same engine, same settings), so the branch can never end anywhere else.  Then
+each rule is applied alone, in code order, to the text the previous rules left: that
+gives one reviewable step per rule.  Rules interact (one rule's fix can enable or block
+another's), so applying them one at a time can end somewhere else than applying them
+together; a last "remaining fixes" step then makes every file equal the one-shot result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from unidiff import PatchSet
+
+from dockfix.files import FileProblem, SourceFile, read_source
+from dockfix.output.diff import unified_diff
+from dockfix.profiles import Profile
+from dockfix.rules.base import Applicability, Rule, Settings
+from dockfix.runner import FileReport, ReportedFinding, process_text
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's change in one step, with its size as a reviewer sees it."""
+
+    path: str
+    before: str
+    after: str
+    added: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One commit: a rule's fixes, or (``rule`` None) what remains to reach one-shot."""
+
+    rule: Rule | None
+    changes: tuple[FileChange, ...]
+
+    @property
+    def paths(self) -> list[str]:
+        return [change.path for change in self.changes]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A Dockerfile of the tree: where it is, how it was read, what one-shot makes of it."""
+
+    path: Path
+    rel: str
+    source: SourceFile
+    #: The rules and settings for this file (its configuration plus the command line).
+    profile: Profile
+    final: str
+    fixed: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A finding still there after the PR, with why it was not fixed."""
+
+    path: str
+    finding: ReportedFinding
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    targets: tuple[Target, ...]
+    #: ``(path, why)`` for files dockfix left alone (parse errors, dropped fixes...).
+    skipped: tuple[tuple[str, str], ...]
+    leftovers: tuple[Leftover, ...]
+
+    @property
+    def changed(self) -> list[Target]:
+        return [t for t in self.targets if t.final != t.source.text]
+
+
+def line_counts(before: str, after: str, path: str) -> tuple[int, int]:
+    """Lines added and removed, counted by ``unidiff`` from the unified diff."""
+    diff = unified_diff(before, after, path)
+    if not diff:
+        return 0, 0
+    patch = PatchSet(diff)
+    return sum(f.added for f in patch), sum(f.removed for f in patch)
+
+
+def change(path: str, before: str, after: str) -> FileChange:
+    added, removed = line_counts(before, after, path)
+    return FileChange(path, before, after, added, removed)
+
+
+def _run(
+    source: SourceFile,
+    path: Path,
+    text: str,
+    rules: Sequence[Rule],
+    settings: Settings,
+    *,
+    apply: bool = True,
+) -> FileReport:
+    current = dataclasses.replace(source, text=text)
+    return process_text(current, str(path), rules, settings, apply=apply, context_dir=path.parent)
+
+
+def _may_fix(rule: Rule, settings: Settings) -> bool:
+    if rule.applicability is Applicability.DISPLAY_ONLY:
+        return False
+    return rule.applicability is Applicability.SAFE or settings.unsafe_fixes
+
+
+def _reason(finding: ReportedFinding, settings: Settings) -> str:
+    if finding.note:
+        return finding.note
+    if finding.applicability == Applicability.UNSAFE.value and not settings.unsafe_fixes:
+        return "the fix may change behaviour: needs `--unsafe-fixes`"
+    if finding.applicability is None or finding.applicability == "display-only":
+        return "report only: no automatic fix"
+    return "left by the fixer"
+
+
+def make_plan(files: Sequence[tuple[Path, str, Profile]]) -> Plan:
+    """The steps for ``files``: ``(path, repository-relative name, profile)``."""
+    targets: list[Target] = []
+    skipped: list[tuple[str, str]] = []
+    for path, rel, profile in files:
+        try:
+            source = read_source(path)
+        except FileProblem as problem:
+            skipped.append((rel, problem.message))
+            continue
+        report = _run(source, path, source.text, profile.rules, profile.settings)
+        if report.errors:
+            first = report.errors[0]
+            where = f"line {first.line}: " if first.line else ""
+            skipped.append((rel, where + first.message))
+            continue
+        final = report.output if report.output is not None else source.text
+        targets.append(Target(path, rel, source, profile, final, dict(report.fixed)))
+
+    current = {t.rel: t.source.text for t in targets}
+    steps: list[Step] = []
+    every = {rule.code: rule for t in targets for rule in t.profile.rules}
+    for _, rule in sorted(every.items()):
+        changes = []
+        for target in targets:
+            settings = target.profile.settings
+            if rule not in target.profile.rules or not _may_fix(rule, settings):
+                continue
+            report = _run(target.source, target.path, current[target.rel], (rule,), settings)
+            if report.errors or report.output is None:
+                continue
+            changes.append(change(target.rel, current[target.rel], report.output))
+            current[target.rel] = report.output
+        if changes:
+            steps.append(Step(rule, tuple(changes)))
+    rest = [change(t.rel, current[t.rel], t.final) for t in targets if current[t.rel] != t.final]
+    if rest:
+        steps.append(Step(None, tuple(rest)))
+
+    leftovers = []
+    for target in targets:
+        rules, settings = target.profile.rules, target.profile.settings
+        report = _run(target.source, target.path, target.final, rules, settings, apply=False)
+        for finding in report.findings:
+            leftovers.append(Leftover(target.rel, finding, _reason(finding, settings)))
+    return Plan(tuple(steps), tuple(targets), tuple(skipped), tuple(leftovers))
