@@ -1,8 +1,10 @@
 """The ``dockfix`` command line (click): find Dockerfiles, report, diff, write, check.
 
 Like black, the output mode is one value (``Mode``); like ruff, rules are chosen with
-``--select``/``--ignore`` and unsafe fixes need ``--unsafe-fixes``.  Exit status:
-0 nothing to do, 1 findings or changes, 2 an error (bad input, unreadable file).
+``--select``/``--ignore`` and unsafe fixes need ``--unsafe-fixes``; each file's nearest
+configuration adds to that (``dockfix.profiles``).  Exit status (``dockfix.gate``): 0
+nothing this mode can fix, 1 something fixable (``--fail-on`` changes what counts), 2 an
+error (bad configuration or input, unreadable file, no Dockerfile found).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import click
 
 if TYPE_CHECKING:
     from dockfix.output.report import Printer
-    from dockfix.rules.base import Rule, Settings
+    from dockfix.profiles import Resolver
+    from dockfix.rules.base import Rule
     from dockfix.runner import FileReport
 
 from dockfix import __version__
@@ -48,7 +51,35 @@ class _DefaultCommandGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage("dockfix", "[OPTIONS] [PATHS]... | dump FILE... | verify DOCKERFILE")
+        formatter.write_usage(
+            "dockfix", "[OPTIONS] [PATHS]... | dump FILE... | verify DOCKERFILE | pr [PATHS]..."
+        )
+
+
+class _MainContext(click.Context):
+    """``dockfix PATHS`` is the main command: usage and errors name it ``dockfix``."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class _MainCommand(click.Command):
+    """The main command; its help also lists the other commands (``dump``, ``verify``)."""
+
+    context_class = _MainContext
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        group = ctx.parent.command if ctx.parent is not None else None
+        if isinstance(group, click.Group):
+            rows = [
+                (f"{name} ...", command.get_short_help_str(limit=60))
+                for name, command in group.commands.items()
+                if command is not self
+            ]
+            with formatter.section("Other commands (see `dockfix COMMAND --help`)"):
+                formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
 
 
 @click.group(cls=_DefaultCommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,9 +102,7 @@ def _list_rules() -> None:
     width = max(len(rule.name) for rule in ALL_RULES)
     click.echo(f"{'code':6} {'name':{width}} {'fix':12} summary")
     for rule in ALL_RULES:
-        click.echo(
-            f"{rule.code:6} {rule.name:{width}} {rule.applicability.value:12} {rule.summary}"
-        )
+        click.echo(f"{rule.code:6} {rule.name:{width}} {rule.fix_label:12} {rule.summary}")
 
 
 def _explain(code: str) -> None:
@@ -82,11 +111,22 @@ def _explain(code: str) -> None:
     rule = lookup(code)
     if rule is None:
         raise click.UsageError(f"unknown rule {code!r}; see `dockfix --list-rules`")
-    click.echo(f"{rule.code} {rule.name} ({rule.applicability.value} fix)\n")
-    click.echo(rule.explanation.strip())
+    from dockfix.rules.catalog import PRACTICES_DOC, plain_text, practices
+
+    click.echo(f"{rule.code} {rule.name} ({rule.fix_label} fix)\n")
+    click.echo(plain_text(rule.explanation), nl=False)
+    numbers = practices(rule)
+    if numbers:
+        rows = ", ".join(str(number) for number in numbers)
+        plural = "s" * (len(numbers) > 1)
+        click.echo(f"\nPractice{plural} {rows} in {PRACTICES_DOC} of dockfix's repository.")
+    if rule.preconditions:
+        click.echo("\nPreconditions (a fix is withdrawn where one fails, unsafe where unknown):")
+        for precondition in rule.preconditions:
+            click.echo(f"  - {precondition.value}: {precondition.description}")
 
 
-@main.command("run", context_settings={"help_option_names": ["-h", "--help"]})
+@main.command("run", cls=_MainCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
     "--diff", "diff", is_flag=True, help="Print a unified diff of the fixes; write nothing."
@@ -96,22 +136,27 @@ def _explain(code: str) -> None:
     "--check",
     "check",
     is_flag=True,
-    help="Print nothing; exit 1 if anything would change or is reported.",
+    help="Print nothing; exit 1 if the mode could fix something (see --fail-on).",
 )
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change behaviour.")
 @click.option(
+    "--ignore-noqa",
+    is_flag=True,
+    help="Disregard suppression comments (# dockfix: ignore, # hadolint ignore=, # check=skip=).",
+)
+@click.option(
     "--cache-strategy",
     type=click.Choice(["mount", "no-cache"]),
-    default="mount",
-    show_default=True,
-    help="Keep package caches out of layers with BuildKit cache mounts, or with no-cache flags.",
+    default=None,
+    help="Keep package caches out of layers with BuildKit cache mounts, or with no-cache flags."
+    "  [default: mount, or the configuration's]",
 )
 @click.option(
     "--split-strategy",
     type=click.Choice(["wheels", "venv"]),
-    default="wheels",
-    show_default=True,
-    help="Hand the builder stage's packages to the final stage as wheels, or as a virtualenv.",
+    default=None,
+    help="Hand the builder stage's packages to the final stage as wheels, or as a virtualenv."
+    "  [default: wheels, or the configuration's]",
 )
 @click.option(
     "--select",
@@ -121,12 +166,45 @@ def _explain(code: str) -> None:
 )
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
 @click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Use this configuration file for every file (instead of the nearest one).",
+)
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fixable", "any", "none"]),
+    default="fixable",
+    show_default=True,
+    help="Which findings make the exit status 1: those this mode can fix, all, or none.",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
+@click.option(
+    "--exit-non-zero-on-fix", is_flag=True, help="With --write: exit 1 if any file was changed."
+)
+@click.option("--statistics", is_flag=True, help="Print counts of findings per rule instead.")
+@click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "sarif", "github"]),
     default="text",
     show_default=True,
-    help="Output format; json is one document for bots.",
+    help="Output format: json (one versioned document for bots), sarif (code scanning), "
+    "github (workflow annotations).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    metavar="N|auto",
+    callback=lambda _ctx, _param, value: _jobs(value),
+    help="Worker processes (default auto: one per CPU for runs of 48 files or more).",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    help="Path of the Dockerfile read from stdin: names it in the output; its folder is the "
+    "build context.",
 )
 @click.option(
     "--color/--no-color", default=None, help="Colour the diff (default: when stdout is a terminal)."
@@ -140,11 +218,20 @@ def run(
     write: bool,
     check: bool,
     unsafe_fixes: bool,
-    cache_strategy: str,
-    split_strategy: str,
+    ignore_noqa: bool,
+    cache_strategy: str | None,
+    split_strategy: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    config_path: Path | None,
+    isolated: bool,
+    fail_on: str,
+    exit_zero: bool,
+    exit_non_zero_on_fix: bool,
+    statistics: bool,
     output_format: str,
+    jobs: int | None,
+    stdin_filename: str | None,
     color: bool | None,
     list_rules: bool,
     explain: str | None,
@@ -154,7 +241,9 @@ def run(
     \b
     Default: report findings as `path:line:col: CODE message`.
     --diff / --write / --check: show, apply, or only test the fixes.
-    Other commands: `dockfix dump FILE...` prints BuildKit's reading as JSON Lines.
+    Each file uses the nearest .dockfix.toml, dockfix.toml or pyproject.toml
+    [tool.dockfix] in its folder or above (--config: one file; --isolated: none).
+    Exit status: 0 nothing fixable, 1 fixable findings (see --fail-on), 2 an error.
     """
     if list_rules:
         _list_rules()
@@ -164,57 +253,169 @@ def run(
         return
     if sum((diff, write, check)) > 1:
         raise click.UsageError("choose one of --diff, --write and --check")
+    if stdin_filename is not None and not paths:
+        paths = ("-",)
     if not paths:
         raise click.UsageError("no paths given (try `dockfix .`)")
+    if stdin_filename is not None and "-" not in paths:
+        raise click.UsageError("--stdin-filename names standard input: give `-` or no paths")
     mode = Mode.DIFF if diff else Mode.WRITE if write else Mode.CHECK if check else Mode.REPORT
+    from dockfix.gate import Gate
+    from dockfix.profiles import ConfigError, Overrides, Resolver
     from dockfix.rules.base import Settings
 
-    settings = Settings(
-        unsafe_fixes=unsafe_fixes, cache_strategy=cache_strategy, split_strategy=split_strategy
+    _rules_from(select, ignore)  # a bad --select/--ignore is a usage error, before any work
+    overrides = Overrides(
+        select=select,
+        ignore=ignore,
+        unsafe_fixes=unsafe_fixes,
+        cache_strategy=cache_strategy,
+        split_strategy=split_strategy,
+        ignore_noqa=ignore_noqa,
     )
-    rules = _rules_from(select, ignore)
+    settings = Settings(unsafe_fixes=unsafe_fixes, ignore_noqa=ignore_noqa)
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     from dockfix.output.report import Printer
 
-    printer = Printer(mode.value, output_format, color=color, settings=settings)
-    status = _run(paths, mode, rules, settings, printer)
-    sys.exit(status)
+    printer = Printer(
+        Mode.CHECK.value if statistics else mode.value,
+        "text" if statistics else output_format,
+        color=color,
+        settings=settings,
+    )
+    gate = Gate(fail_on, exit_zero, exit_non_zero_on_fix, unsafe_fixes)
+    try:
+        resolver = Resolver(overrides, config_path=config_path, isolated=isolated)
+        reports = _run(paths, mode, resolver, printer, jobs=jobs, stdin_filename=stdin_filename)
+    except ConfigError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    if reports is None:
+        sys.exit(EXIT_ERROR)
+    if statistics:
+        _print_statistics(reports, output_format, unsafe_fixes)
+    sys.exit(gate.status(reports))
+
+
+def _print_statistics(reports: Sequence[FileReport], output_format: str, unsafe: bool) -> None:
+    from dockfix.output.statistics import count, render_json, render_text
+
+    rows = count(reports, unsafe_fixes=unsafe)
+    click.echo(render_json(rows) if output_format == "json" else render_text(rows), nl=False)
 
 
 def _run(
     paths: Sequence[str],
     mode: Mode,
-    rules: Sequence[Rule],
-    settings: Settings,
+    resolver: Resolver,
     printer: Printer,
-) -> int:
+    *,
+    jobs: int | None = None,
+    stdin_filename: str | None = None,
+) -> list[FileReport] | None:
+    """Process and print; None (after a warning) when the paths hold no Dockerfile.
+
+    Each file is printed as soon as it and all files before it are done (dockfix.streaming).
+    """
+    from contextlib import closing
+
     from dockfix.discovery import discover
-    from dockfix.files import FileProblem, read_stdin_source
-    from dockfix.runner import Error, FileReport, process_text
+    from dockfix.runner import Error, FileReport
+    from dockfix.streaming import (
+        PROGRESS_THRESHOLD,
+        Progress,
+        process_files,
+        stderr_is_terminal,
+        with_repo_headers,
+        worker_count,
+    )
 
     reports: list[FileReport] = []
     file_paths = [Path(p) for p in paths if p != "-"]
-    found, problems = discover(file_paths) if file_paths else ([], [])
+    found, problems = (
+        discover(file_paths, excluded=resolver.excluded, included=resolver.included)
+        if file_paths
+        else ([], [])
+    )
+    if file_paths and not found and not problems and "-" not in paths:
+        # Most likely a typo or a wrong folder: a green run that checked nothing would hide it.
+        names = " ".join(str(p) for p in file_paths)
+        click.echo(f"warning: no Dockerfiles found in {names}", err=True)
+        return None
     for problem in problems:
         reports.append(FileReport(str(problem.path), errors=(Error(0, 0, problem.message),)))
+        printer.add(reports[-1])
     if "-" in paths:
-        try:
-            source = read_stdin_source(_read_stdin())
-            report = process_text(source, "-", rules, settings, apply=True, context_dir=None)
-        except FileProblem as problem:
-            report = FileReport("-", errors=(Error(0, 0, problem.message),))
-        if mode in (Mode.REPORT, Mode.WRITE) and not report.errors:
+        report = _stdin_report(mode, resolver, printer, stdin_filename)
+        reports.append(with_repo_headers(report, printer.paths))
+        printer.add(reports[-1])
+    workers = worker_count(jobs, len(found), PARALLEL_THRESHOLD)
+    bar = (
+        printer.output_format == "text"
+        and len(found) >= PROGRESS_THRESHOLD
+        and stderr_is_terminal()
+    )
+    profiles = [resolver.profile_for(p) for p in found]
+    stream = process_files(found, profiles, write=mode is Mode.WRITE, workers=workers)
+    with Progress(len(found), enabled=bar) as progress, closing(stream):
+        for report in stream:
+            if report.errors or report.findings or report.diff:
+                progress.before_output()
+            reports.append(with_repo_headers(report, printer.paths))
+            printer.add(reports[-1])
+            progress.advance()
+    printer.finish()
+    return reports
+
+
+def _jobs(value: str | None) -> int | None:
+    from dockfix.streaming import parse_jobs
+
+    try:
+        return None if value is None else parse_jobs(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'-j' / '--jobs'") from None
+
+
+def _stdin_report(
+    mode: Mode, resolver: Resolver, printer: Printer, stdin_filename: str | None
+) -> FileReport:
+    """Fix standard input; in report and write mode its text goes to stdout, fixed or not.
+
+    Editors pipe a buffer through ``dockfix -`` and replace it with what comes back, so input
+    dockfix cannot fix (a parse error) is echoed unchanged; the error goes to stderr, exit 2.
+    ``--stdin-filename`` gives the path to show and the build context (its folder).
+    """
+    from dockfix.files import FileProblem, SourceFile, read_stdin_source
+    from dockfix.runner import Error, FileReport, process_text
+
+    display = stdin_filename or "-"
+    named = Path(stdin_filename) if stdin_filename else None
+    data: bytes | None = None
+    source: SourceFile | None = None
+    try:
+        data = _read_stdin()
+        source = read_stdin_source(data)
+        profile = resolver.profile_for(named)
+    except FileProblem as problem:
+        report = FileReport(display, errors=(Error(0, 0, problem.message),))
+    else:
+        context = named.parent if named is not None and named.parent.is_dir() else None
+        report = process_text(
+            source, display, profile.rules, profile.settings, apply=True, context_dir=context
+        )
+    if mode in (Mode.REPORT, Mode.WRITE) and data is not None:
+        if source is not None and not report.errors:
             text = report.output if report.output is not None else source.text
-            sys.stdout.buffer.write(text.encode(source.encoding, "surrogateescape"))
-            sys.stdout.flush()
-            printer.stdout_taken = True
+            data = text.encode(source.encoding, "surrogateescape")
             if mode is Mode.WRITE and report.output is not None:
                 # stdout is where `--write -` writes: count the fixes as applied, like a file's.
                 report = dataclasses.replace(report, written=True)
-        reports.append(report)
-    reports.extend(_process_all(found, mode, rules, settings))
-    return printer.emit(reports)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        printer.stdout_taken = True
+    return report
 
 
 def _read_stdin() -> bytes:
@@ -230,25 +431,73 @@ def _read_stdin() -> bytes:
         raise FileProblem(Path("-"), f"cannot read standard input: {exc.strerror or exc}") from exc
 
 
-def _process_all(
-    files: Sequence[Path], mode: Mode, rules: Sequence[Rule], settings: Settings
-) -> list[FileReport]:
-    from dockfix.runner import process_path
+@main.command("pr", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change behaviour.")
+@click.option("--ignore-noqa", is_flag=True, help="Disregard suppression comments.")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rules.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Use this configuration file for every file.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("--branch", metavar="NAME", help="Branch to create [default: dockfix/DATE-HASH].")
+@click.option(
+    "--body-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the PR body here and print only the title (default: both to stdout).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--verify", "verify_builds", is_flag=True, help="Build before/after (needs a builder)."
+)
+def pr_command(
+    paths: tuple[str, ...],
+    unsafe_fixes: bool,
+    ignore_noqa: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_path: Path | None,
+    isolated: bool,
+    branch: str | None,
+    body_file: Path | None,
+    dry_run: bool,
+    verify_builds: bool,
+) -> None:
+    """Commit the fixes under PATHS (default `.`) rule by rule on a new branch.
 
-    apply = True  # even a report needs the fixed text, to say which files --write would change
-    write = mode is Mode.WRITE
-    if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        return [process_path(p, rules, settings, apply=apply, write=write) for p in files]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from functools import partial
+    Needs a clean git work tree. One commit per rule (and a last "remaining fixes"
+    commit where applying rules one at a time ends elsewhere than `--write`), on branch
+    dockfix/DATE-HASH; prints the PR title and markdown body. Never pushes.
+    Exit status: 0 done or nothing to fix, 2 an error (dirty tree, not a repository).
+    """
+    from dockfix.pr import PrError, PrOptions, run_pr
+    from dockfix.profiles import ConfigError, Overrides, Resolver
 
-    work = partial(process_path, rules=rules, settings=settings, apply=apply, write=write)
-    # forkserver: workers start from a clean process, never from a fork of one that may
-    # hold a lock in another thread.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
-        return list(pool.map(work, files, chunksize=16))
+    _rules_from(select, ignore)  # a bad --select/--ignore is a usage error, before any work
+    overrides = Overrides(
+        select=select, ignore=ignore, unsafe_fixes=unsafe_fixes, ignore_noqa=ignore_noqa
+    )
+    try:
+        resolver = Resolver(overrides, config_path=config_path, isolated=isolated)
+        options = PrOptions(
+            paths or (".",),
+            resolver,
+            unsafe_fixes=unsafe_fixes,
+            branch=branch,
+            body_file=body_file,
+            dry_run=dry_run,
+            verify=verify_builds,
+            cwd=Path.cwd(),
+        )
+        status = run_pr(options)
+    except (PrError, ConfigError) as error:
+        click.echo(f"dockfix pr: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(status)
 
 
 @main.command("dump", context_settings={"help_option_names": ["-h", "--help"]})
@@ -333,8 +582,7 @@ def verify_command(
     """
     from dockfix.engine import fix_document
     from dockfix.files import FileProblem, read_source
-    from dockfix.rules import ALL_RULES
-    from dockfix.rules.base import Settings
+    from dockfix.profiles import ConfigError, Overrides, Resolver
     from dockfix.syntax import ParseError, parse
     from dockfix.verify.builders import BuilderUnavailable, find_builder
     from dockfix.verify.workflow import intended_changes, render_text, verify
@@ -349,10 +597,15 @@ def verify_command(
     except ParseError as error:
         click.echo(f"{dockerfile}:{error.line}:{error.column}: error: {error.message}", err=True)
         sys.exit(EXIT_ERROR)
+    try:  # the fixes `dockfix --write` would make: the file's configuration decides them
+        profile = Resolver(Overrides(unsafe_fixes=unsafe_fixes)).profile_for(dockerfile)
+    except ConfigError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
     result = fix_document(
         document,
-        ALL_RULES,
-        Settings(unsafe_fixes=unsafe_fixes),
+        profile.rules,
+        profile.settings,
         path=dockerfile,
         context_dir=context,
     )

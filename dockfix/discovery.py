@@ -9,7 +9,9 @@ Rules:
 * A path given explicitly as a file is always included, whatever its name (the user asked).
   A folder given explicitly is searched even if its own name would be skipped.
 * Inside folders, a file is a Dockerfile if its name, compared case-insensitively, is
-  ``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``, ``Containerfile`` or ``Containerfile.*``.
+  ``Dockerfile``, ``Dockerfile.*``, ``Dockerfile-*``, ``Dockerfile_*``, ``*.Dockerfile``,
+  ``Containerfile``, ``Containerfile.*`` (``-*``, ``_*``) or ``*.Containerfile``, or matches
+  a configured ``include`` pattern; configured ``exclude`` patterns skip files and folders.
   Case-insensitive because Docker itself falls back to ``dockerfile`` and on macOS/Windows the
   spelling of the name is an accident of whoever created it.
 * ``Dockerfile.*``/``Containerfile.*`` are skipped if their last extension marks documentation,
@@ -28,7 +30,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +83,9 @@ SKIP_SUFFIXES = frozenset(
 )
 
 _BASE_NAMES = ("dockerfile", "containerfile")
-_SUFFIX_NAME = ".dockerfile"
+_SUFFIX_NAMES = (".dockerfile", ".containerfile")
+#: What may follow a base name: ``Dockerfile.dev``, ``Dockerfile-dev``, ``Dockerfile_dev``.
+_VARIANT_SEPARATORS = (".", "-", "_")
 
 #: Variables git sets for hooks that would point every ``git -C dir`` at the hook's repository.
 _GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
@@ -114,13 +118,26 @@ def is_dockerfile_name(name: str) -> bool:
     for base in _BASE_NAMES:
         if lower == base:
             return True
-        if lower.startswith(base + ".") and len(lower) > len(base) + 1:
-            return os.path.splitext(lower)[1] not in SKIP_SUFFIXES
-    return lower.endswith(_SUFFIX_NAME) and len(lower) > len(_SUFFIX_NAME)
+        for separator in _VARIANT_SEPARATORS:
+            if lower.startswith(base + separator) and len(lower) > len(base) + 1:
+                return os.path.splitext(lower)[1] not in SKIP_SUFFIXES
+    return any(lower.endswith(s) and len(lower) > len(s) for s in _SUFFIX_NAMES)
 
 
-def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+#: A question about a path met while searching (``exclude`` or ``include`` configuration).
+PathTest = Callable[[Path], bool]
+
+
+def discover(
+    paths: Sequence[Path],
+    *,
+    excluded: PathTest | None = None,
+    included: PathTest | None = None,
+) -> tuple[list[Path], list[Problem]]:
     """Return the Dockerfiles at or under *paths* and the problems met on the way.
+
+    *excluded* skips files and folders met inside given folders (never the given paths
+    themselves); *included* accepts more file names than the conventional ones.
 
     The files come sorted by path components and deduplicated by resolved path (the first in
     sorted order wins), so the same input always yields the same output. Problems never stop
@@ -139,14 +156,19 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
             problems.append(Problem(given, _reason(exc)))
             continue
         if is_dir:
-            candidates.extend(_walk(given, problems))
+            candidates.extend(_walk(given, problems, excluded, included))
         else:
             files.append(given)
     files.extend(_drop_git_ignored(candidates))
     return _sorted_unique(files), problems
 
 
-def _walk(top: Path, problems: list[Problem]) -> list[_Candidate]:
+def _walk(
+    top: Path,
+    problems: list[Problem],
+    excluded: PathTest | None = None,
+    included: PathTest | None = None,
+) -> list[_Candidate]:
     """Search *top* depth-first without following directory symlinks."""
     real_top = os.path.realpath(top)
     found: list[_Candidate] = []
@@ -173,10 +195,11 @@ def _walk(top: Path, problems: list[Problem]) -> list[_Candidate]:
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS:
+                    child = folder / entry.name
+                    if entry.name not in SKIP_DIRS and not (excluded and excluded(child)):
                         real_child = os.path.join(real_folder, entry.name)
                         stack.append((folder / entry.name, real_child, repo, False))
-                elif is_dockerfile_name(entry.name) and entry.is_file():
+                elif _wanted(folder / entry.name, excluded, included) and entry.is_file():
                     real_file = os.path.join(real_folder, entry.name)
                     rel = _relative(real_file, repo) if repo is not None else ""
                     given = top_rel if repo is not None and repo == top_repo else None
@@ -184,6 +207,12 @@ def _walk(top: Path, problems: list[Problem]) -> list[_Candidate]:
             except OSError:
                 continue  # vanished or unreadable entry: nothing to format there
     return found
+
+
+def _wanted(path: Path, excluded: PathTest | None, included: PathTest | None) -> bool:
+    """A Dockerfile by name (or by ``include``) and not excluded."""
+    named = is_dockerfile_name(path.name) or (included is not None and included(path))
+    return named and not (excluded is not None and excluded(path))
 
 
 def _drop_git_ignored(candidates: list[_Candidate]) -> list[Path]:

@@ -29,6 +29,7 @@ from pathlib import Path
 __all__ = [
     "FileProblem",
     "SourceFile",
+    "describe_os_error",
     "dominant_newline",
     "encode_source",
     "read_source",
@@ -204,6 +205,17 @@ def _binary(path: Path, offset: int) -> FileProblem:
 def _reason(exc: OSError) -> str:
     """A one-line reason without the path (the caller prefixes it) or errno noise."""
     return exc.strerror or str(exc) or type(exc).__name__
+
+
+def describe_os_error(exc: OSError, path: Path | str) -> str:
+    """``file not found: path`` and the like, for notes: never ``[Errno 2] ...: 'path'``."""
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {path}"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {path}"
+    if isinstance(exc, IsADirectoryError):
+        return f"a folder, not a file: {path}"
+    return f"cannot read {path}: {(exc.strerror or type(exc).__name__).lower()}"
 
 
 def _copy_metadata(original: Path, tmp: Path, mode: int | None) -> None:

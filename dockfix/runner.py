@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockfix.engine import fix_document
 from dockfix.files import FileProblem, SourceFile, read_source, write_atomic
 from dockfix.output.diff import unified_diff
 from dockfix.rules.base import Applicability, Finding, Rule, Settings
+
+if TYPE_CHECKING:
+    from dockfix.profiles import Profile
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ReportedFinding:
     message: str
     applicability: str | None
     note: str = ""
+    severity: str = "warning"
 
     @classmethod
     def of(cls, finding: Finding) -> ReportedFinding:
@@ -39,6 +44,7 @@ class ReportedFinding:
             finding.message,
             applicability,
             finding.note,
+            finding.severity,
         )
 
 
@@ -62,6 +68,8 @@ class FileReport:
     output: str | None = None
     fixed: dict[str, int] = field(default_factory=dict)
     written: bool = False
+    #: Whether unsafe fixes applied to this file (its configuration may say so).
+    unsafe_fixes: bool = False
 
     @property
     def changed(self) -> bool:
@@ -116,6 +124,7 @@ def process_text(
         diff=diff,
         output=result.output if result.changed else None,
         fixed=dict(result.fixed),
+        unsafe_fixes=settings.unsafe_fixes,
     )
 
 
@@ -163,6 +172,7 @@ def process_path(
             output=report.output,
             fixed=report.fixed,
             written=True,
+            unsafe_fixes=report.unsafe_fixes,
         )
     return report
 
@@ -171,3 +181,19 @@ def fixable(finding: ReportedFinding, settings: Settings) -> bool:
     if finding.applicability == Applicability.SAFE.value:
         return True
     return finding.applicability == Applicability.UNSAFE.value and settings.unsafe_fixes
+
+
+def process_profiled(
+    path: Path,
+    number: int,
+    *,
+    profiles: Sequence[Profile],
+    apply: bool,
+    write: bool,
+) -> FileReport:
+    """:func:`process_path` with the file's profile given by its index in *profiles*.
+
+    Worker processes receive the few distinct profiles once per chunk, not once per file.
+    """
+    profile = profiles[number]
+    return process_path(path, profile.rules, profile.settings, apply=apply, write=write)

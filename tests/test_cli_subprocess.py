@@ -151,7 +151,7 @@ def test_every_mode_end_to_end(command: list[str], env: dict[str, str], tree: Pa
     assert snapshot(tree) == before
 
     written = run(command, "--write", ".", cwd=tree, env=env)
-    assert written.returncode == 1
+    assert written.returncode == 0  # everything fixable was fixed (--exit-non-zero-on-fix: 1)
     assert written.stdout == b""
     assert written.stderr == b"3 files checked, 8 fixes applied in 2 files.\n"
     after = snapshot(tree)
@@ -183,7 +183,7 @@ def test_diff_applies_with_patch_and_equals_write(
         capture_output=True,
     )
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert run(module, "--write", ".", cwd=written, env=env).returncode == 1
+    assert run(module, "--write", ".", cwd=written, env=env).returncode == 0
     contents = {name: data for name, (data, _) in snapshot(patched).items()}
     assert contents == {name: data for name, (data, _) in snapshot(written).items()}
     assert contents["odd/Dockerfile"] == ODD_FIXED
@@ -193,7 +193,7 @@ def test_diff_applies_with_patch_and_equals_write(
     ("mode", "status", "stdout"),
     [
         ([], 1, FIXED),
-        (["--write"], 1, FIXED),
+        (["--write"], 0, FIXED),
         (["--check"], 1, b""),
         (["--diff"], 1, None),
     ],
@@ -210,14 +210,16 @@ def test_stdin(
     result = run(module, *mode, "-", cwd=tmp_path, env=env, input=FIXABLE)
     assert result.returncode == status
     if stdout is None:
-        assert result.stdout.startswith(b"--- a/-\n+++ b/-\n@@ -1,4 +1,4 @@\n")
+        assert result.stdout.startswith(b"--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1,4 +1,4 @@\n")
     else:
         assert result.stdout == stdout
     odd = run(module, *mode, "-", cwd=tmp_path, env=env, input=ODD)
     if stdout == FIXED:
         assert odd.stdout == ODD_FIXED
-    bad = run(module, *mode, "-", cwd=tmp_path, env=env, input=BAD["Dockerfile.heredoc"][0])
-    assert (bad.returncode, bad.stdout) == (2, b"")
+    bad_input = BAD["Dockerfile.heredoc"][0]
+    bad = run(module, *mode, "-", cwd=tmp_path, env=env, input=bad_input)
+    # Fix modes echo input they cannot fix (editors replace the buffer with stdout).
+    assert (bad.returncode, bad.stdout) == (2, bad_input if stdout == FIXED else b"")
     assert b"-:2:1: error: unterminated heredoc\n" in bad.stderr
 
 
@@ -412,4 +414,4 @@ def test_list_rules_and_explain(module: list[str], env: dict[str, str], tmp_path
         assert code in listed.stdout
     explained = run(module, "--explain", "DF004", cwd=tmp_path, env=env)
     assert explained.returncode == 0
-    assert b"DF004 add-local-source: ``ADD`` used where ``COPY`` does the job." in explained.stdout
+    assert b"DF004 add-local-source: ADD used where COPY does the job." in explained.stdout

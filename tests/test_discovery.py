@@ -70,6 +70,12 @@ MATCHING = [
     "Containerfile",
     "containerfile",
     "Containerfile.ci",
+    "Dockerfile-dev",
+    "Dockerfile_prod",
+    "dockerfile-test.arm64",
+    "Containerfile-ci",
+    "app.containerfile",
+    "api.Containerfile",
 ]
 
 NOT_MATCHING = [
@@ -102,7 +108,11 @@ NOT_MATCHING = [
     "Dockerfile~",
     "Dockerfiles",
     "mydockerfile",
-    "Dockerfile-dev",
+    "Dockerfile-",
+    "Dockerfile_",
+    "Dockerfile-dev.md",
+    "Dockerfile_prod.j2",
+    ".containerfile",
     "docker-compose.yml",
     "README.md",
 ]

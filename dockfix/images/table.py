@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 
@@ -91,6 +92,12 @@ _DISTROLESS = ImageTraits(
 _NODE_ENTRYPOINT = ("docker-entrypoint.sh",)
 
 TABLE: tuple[ImageRow, ...] = (
+    # -- Windows tags of language images (before their Linux rows) ------------------------
+    ImageRow(
+        r"golang|rust|gcc|openjdk|eclipse-temurin|amazoncorretto|maven|gradle|node|ruby|php",
+        r".*(windowsservercore|nanoserver|ltsc20\d\d).*",
+        ImageTraits(Family.WINDOWS),
+    ),
     # -- Python (docker-library/python) --------------------------------------------
     ImageRow(r"python", r".*alpine.*", replace(_ALPINE, python=True)),
     ImageRow(r"python", r".*windowsservercore.*|.*nanoserver.*", ImageTraits(Family.WINDOWS)),
@@ -129,8 +136,12 @@ TABLE: tuple[ImageRow, ...] = (
         replace(_RHEL_MINIMAL, package_manager=None, curl=False),
     ),
     ImageRow(r"(registry\.access\.redhat\.com/|redhat/)?ubi\d*(/ubi)?", r".*", _RHEL),
+    # `-minimal` variants ship microdnf and no shadow-utils (no useradd), like ubi-minimal.
+    ImageRow(r"rockylinux|almalinux|amazonlinux", r".*minimal.*", _RHEL_MINIMAL),
     ImageRow(r"fedora|centos|rockylinux|almalinux|oraclelinux", r".*", _RHEL),
-    ImageRow(r"amazonlinux", r".*", replace(_RHEL, package_manager="yum")),
+    # Amazon Linux container images have no shadow-utils (no useradd); 2023 uses dnf.
+    ImageRow(r"amazonlinux", r"2023.*", replace(_RHEL, useradd=False)),
+    ImageRow(r"amazonlinux", r".*", replace(_RHEL, useradd=False, package_manager="yum")),
     # -- Language images on Debian ------------------------------------------------------
     ImageRow(r"golang", r".*alpine.*", replace(_ALPINE, toolchain=True)),
     ImageRow(r"golang|rust|gcc|openjdk|eclipse-temurin|maven|gradle", r".*alpine.*", _ALPINE),
@@ -192,9 +203,30 @@ TABLE: tuple[ImageRow, ...] = (
 )
 
 
-def lookup(repository: str, tag: str | None) -> ImageTraits | None:
-    """Traits of ``repository:tag`` (Docker Hub ``library/`` stripped), or None if unknown."""
-    repository = repository.lower()
+def canonical_image(name: str, aliases: Sequence[tuple[str, str]] = ()) -> str:
+    """*name* with a configured alias applied: the first exact or folder-prefix match.
+
+    ``("registry.corp/python", "python")`` maps that repository; a prefix alias such as
+    ``("mirror.gcr.io", "docker.io")`` maps every repository under it.
+    """
+    lower = name.lower()
+    for alias, canonical in aliases:
+        if lower == alias:
+            return canonical
+    for alias, canonical in aliases:
+        if lower.startswith(alias + "/"):
+            return canonical + lower[len(alias) :]
+    return lower
+
+
+def lookup(
+    repository: str, tag: str | None, aliases: Sequence[tuple[str, str]] = ()
+) -> ImageTraits | None:
+    """Traits of ``repository:tag`` (Docker Hub ``library/`` stripped), or None if unknown.
+
+    *aliases* (``Settings.image_aliases``) map internal registries and mirrors first.
+    """
+    repository = canonical_image(repository, aliases)
     if repository.startswith("docker.io/"):
         repository = repository.removeprefix("docker.io/")
     repository = repository.removeprefix("library/")

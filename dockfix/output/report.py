@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 
+from dockfix.gate import is_fixable
 from dockfix.output.diff import colorize
+from dockfix.output.locations import RepoPaths
 from dockfix.rules.base import Settings
-from dockfix.runner import FileReport, fixable
+from dockfix.runner import FileReport
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -41,13 +42,42 @@ class Printer:
         self.settings = settings
         #: Set when stdin's fixed text already went to stdout (``dockfix -``).
         self.stdout_taken = False
+        self._reports: list[FileReport] = []
+        #: Repository-relative paths for annotations and SARIF locations.
+        self.paths = RepoPaths()
 
     def emit(self, reports: Sequence[FileReport]) -> int:
+        for report in reports:
+            self.add(report)
+        return self.finish()
+
+    def add(self, report: FileReport) -> None:
+        """Take one file's report; text and github print it now (streaming), json/sarif keep it."""
+        self._reports.append(report)
+        if self.output_format == "text":
+            self._text_report(report)
+        elif self.output_format == "github":
+            from dockfix.output.github import annotate
+
+            _write(self._out, annotate(report, self.mode, self.settings, self.paths))
+
+    def finish(self) -> int:
+        """Print what needs the whole run (a document, the summary); return the exit status."""
+        reports = self._reports
         if self.output_format == "json":
             self._emit_json(reports)
-        else:
-            self._emit_text(reports)
+        elif self.output_format == "sarif":
+            from dockfix.output.sarif import sarif_document
+
+            document = sarif_document(reports, self.mode, self.settings, self.paths)
+            _write(self._out, json.dumps(document, indent=2) + "\n")
+        elif self.output_format == "text" and self.mode != "check":
+            _write(sys.stderr, self._summary(reports))
         return self.status(reports)
+
+    @property
+    def _out(self) -> object:
+        return sys.stderr if self.stdout_taken else sys.stdout
 
     @staticmethod
     def status(reports: Sequence[FileReport]) -> int:
@@ -57,33 +87,33 @@ class Printer:
             return EXIT_FINDINGS
         return EXIT_CLEAN
 
-    def _emit_text(self, reports: Sequence[FileReport]) -> None:
-        out = sys.stderr if self.stdout_taken else sys.stdout
-        for report in reports:
-            for error in report.errors:
-                where = _location(report.path, error.line, error.column)
-                _write(sys.stderr, f"{where}: error: {error.message}\n")
-            if self.mode == "check":
-                continue
-            if self.mode == "diff":
-                if report.diff:
-                    _write(out, colorize(report.diff) if self.color else report.diff)
-                continue
-            for finding in report.findings:
-                if self.mode == "write" and report.written and fixable(finding, self.settings):
-                    continue  # fixed: nothing left to say
-                where = _location(report.path, finding.line, finding.column)
-                note = f" (not fixed: {finding.note})" if finding.note else ""
-                _write(out, f"{where}: {finding.code} {finding.message}{note}\n")
-        if self.mode != "check":
-            _write(sys.stderr, self._summary(reports))
+    def _text_report(self, report: FileReport) -> None:
+        out = self._out
+        for error in report.errors:
+            where = _location(report.path, error.line, error.column)
+            _write(sys.stderr, f"{where}: error: {error.message}\n")
+        if self.mode == "check":
+            return
+        if self.mode == "diff":
+            if report.diff:
+                _write(out, colorize(report.diff) if self.color else report.diff)
+            return
+        for finding in report.findings:
+            if self.mode == "write" and report.written and is_fixable(finding, report):
+                continue  # fixed: nothing left to say
+            where = _location(report.path, finding.line, finding.column)
+            note = f" (not fixed: {finding.note})" if finding.note else ""
+            _write(out, f"{where}: {finding.code} {finding.message}{note}\n")
 
     def _summary(self, reports: Sequence[FileReport]) -> str:
         findings = sum(len(r.findings) for r in reports)
         errors = sum(1 for r in reports if r.errors)
         changed = sum(1 for r in reports if r.changed)
         fixed = sum(sum(r.fixed.values()) for r in reports if r.written)
-        unsafe = sum(1 for r in reports for f in r.findings if f.applicability == "unsafe")
+        # Unsafe fixes that were not on for their file (its configuration may turn them on).
+        unsafe = sum(
+            f.applicability == "unsafe" for r in reports if not r.unsafe_fixes for f in r.findings
+        )
         parts = [f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked"]
         if self.mode == "write":
             parts.append(
@@ -94,37 +124,20 @@ class Printer:
         else:
             parts.append(f"{findings} finding{'s' * (findings != 1)}")
             if changed:
-                parts.append(f"{changed} file{'s' * (changed != 1)} fixable with --write")
-        if unsafe and not self.settings.unsafe_fixes:
+                # The text was fixed with --unsafe-fixes: --write alone would not do the same.
+                with_unsafe = self.settings.unsafe_fixes and any(
+                    f.applicability == "unsafe" for r in reports if r.changed for f in r.findings
+                )
+                how = "--write --unsafe-fixes" if with_unsafe else "--write"
+                parts.append(f"{changed} file{'s' * (changed != 1)} fixable with {how}")
+        if unsafe and not self.settings.unsafe_fixes:  # (an error's report has no settings)
             parts.append(f"{unsafe} more fix{'es' * (unsafe != 1)} with --unsafe-fixes")
         if errors:
             parts.append(f"{errors} file{'s' * (errors != 1)} with errors")
         return ", ".join(parts) + ".\n"
 
     def _emit_json(self, reports: Sequence[FileReport]) -> None:
-        files = []
-        for report in reports:
-            files.append(
-                {
-                    "path": report.path,
-                    "findings": [asdict(finding) for finding in report.findings],
-                    "errors": [asdict(error) for error in report.errors],
-                    "changed": report.changed,
-                    "written": report.written,
-                    "fixed": report.fixed,
-                    "diff": report.diff,
-                }
-            )
-        document = {
-            "tool": "dockfix",
-            "mode": self.mode,
-            "files": files,
-            "summary": {
-                "files": len(reports),
-                "changed": sum(1 for r in reports if r.changed),
-                "findings": sum(len(r.findings) for r in reports),
-                "errors": sum(len(r.errors) for r in reports),
-            },
-        }
-        out = sys.stderr if self.stdout_taken else sys.stdout
-        _write(out, json.dumps(document, indent=2) + "\n")
+        from dockfix.output.json_format import json_document
+
+        document = json_document(reports, self.mode, self.settings)
+        _write(self._out, json.dumps(document, indent=2) + "\n")

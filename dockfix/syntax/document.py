@@ -293,7 +293,12 @@ class Dockerfile:
         return nodes[0]
 
     def add_flag(self, instruction: Instruction, flag_text: str) -> Instruction:
-        """Add ``--name=value`` after the keyword (and after existing flags)."""
+        """Add ``--name=value`` after the keyword (and after existing flags).
+
+        Raises ValueError for a flag the instruction does not take (BuildKit would refuse
+        the file): ``MAINTAINER --mount=...`` must fail here, not in the next parse.
+        """
+        _check_flag(instruction, flag_text)
         anchor = instruction.pieces_of("flag")
         if anchor:
             last = anchor[-1]
@@ -329,6 +334,20 @@ class Dockerfile:
         end = next(i for i, p in enumerate(pieces) if p is last)
         edits = [(first, text)] + [(piece, "") for piece in pieces[start + 1 : end + 1]]
         return self._splice(instruction, edits)
+
+
+def _check_flag(instruction: Instruction, flag_text: str) -> None:
+    """Refuse text that is not one ``--name[=value]`` flag the instruction accepts."""
+    from dockfix.syntax.validate import ALLOWED_FLAGS
+
+    cmd = instruction.sub_cmd or instruction.cmd
+    match = re.fullmatch(r"--([a-z][a-z0-9-]*)(=\S*)?", flag_text)
+    if match is None:
+        raise ValueError(f"not a flag: {flag_text!r} (expected --name or --name=value)")
+    allowed = ALLOWED_FLAGS.get(cmd, frozenset())
+    if match.group(1) not in allowed:
+        takes = ", ".join(f"--{name}" for name in sorted(allowed)) or "no flags"
+        raise ValueError(f"{cmd} does not take --{match.group(1)} ({cmd} takes {takes})")
 
 
 def _ends_in_continuation(instruction: Instruction) -> bool:
