@@ -15,6 +15,8 @@ from dockfix.syntax import parse
 
 RULE = lookup_rule("runs-as-root")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs-as-root"
+#: A command, so that the image is not taken for a build environment (no CMD).
+RUNS = "CMD python a.py\n"
 
 
 def _finding(text: str, context_dir: Path | None = None):  # type: ignore[no-untyped-def]
@@ -32,7 +34,6 @@ def _fixture(name: str) -> str:
     [
         ("flask-logs", "runs as `app` (uid 10001): what it writes at run time outside `/app`"),
         ("entrypoint-script", "files copied into `/app` before the switch (line 3)"),
-        ("article-webapp", "images built FROM this one start as the user too"),
         ("distroless", "BuildKit creates `/app` owned by the user"),
         ("node", "runs as `node` (uid 1000)"),
     ],
@@ -54,13 +55,22 @@ def test_volume_on_the_app_folder_is_named_in_the_reason() -> None:
 @pytest.mark.parametrize(
     ("text", "note"),
     [
-        ("FROM nginx:1.27\nWORKDIR /app\n", "the server binds port 80"),
-        ("FROM python:3.12\nWORKDIR /app\nUSER www-data\nUSER root\n", "switched to `www-data`"),
-        ("FROM python:3.12\nWORKDIR /app\nRUN poetry install\n", "poetry makes its virtualenv"),
+        ("FROM nginx:1.27\nWORKDIR /app\n" + RUNS, "the server binds port 80"),
+        (
+            "FROM python:3.12\nWORKDIR /app\nUSER www-data\nUSER root\n" + RUNS,
+            "switched to `www-data`",
+        ),
+        (
+            "FROM python:3.12\nWORKDIR /app\nRUN poetry install\n" + RUNS,
+            "poetry makes its virtualenv",
+        ),
         ('FROM python:3.12\nWORKDIR /app\nCMD ["tini", "--", "/run"]\n', "`/run` cannot be"),
-        ("FROM python:3.12\nWORKDIR /root/app\n", "`/root/app` is a system folder"),
-        ("FROM python:3.12\nWORKDIR $APP\n", "uses a variable the Dockerfile does not set"),
-        ("FROM python:3.12\nWORKDIR /app\nRUN <<EOF\nuseradd x\nEOF\n", "name is not readable"),
+        ("FROM python:3.12\nWORKDIR /root/app\n" + RUNS, "`/root/app` is a system folder"),
+        ("FROM python:3.12\nWORKDIR $APP\n" + RUNS, "uses a variable the Dockerfile does not set"),
+        (
+            "FROM python:3.12\nWORKDIR /app\nRUN <<EOF\nuseradd x\nEOF\n" + RUNS,
+            "name is not readable",
+        ),
     ],
 )
 def test_reports_say_why(text: str, note: str) -> None:

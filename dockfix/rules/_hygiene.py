@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from dockfix.model import FileModel
+from dockfix.model import FileModel, has_mount_over
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Edit, Finding, Rule
 from dockfix.shell import (
@@ -27,6 +27,7 @@ from dockfix.shell import (
     ShellScript,
     SimpleCommand,
     classify,
+    command_name,
     command_words,
     iter_nodes,
     iter_simple_commands,
@@ -123,43 +124,14 @@ def reads_lists(use: AptUse) -> bool:
     return use.action in APT_LIST_READERS or use.action == "query"
 
 
-@dataclass(frozen=True)
-class Mount:
-    """One ``RUN --mount=...`` flag: its type and target directory."""
-
-    type: str
-    target: str
-
-
-def mounts(instruction: Instruction) -> list[Mount]:
-    found = []
-    for flag in instruction.flags:
-        if flag.name != "mount" or flag.value is None:
-            continue
-        fields: dict[str, str] = {}
-        for part in flag.value.split(","):
-            key, _, value = part.partition("=")
-            fields[key.strip().lower()] = value.strip().strip("\"'")
-        target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
-        found.append(Mount(fields.get("type", "bind"), target.rstrip("/") or "/"))
-    return found
-
-
 def has_mount_under(instruction: Instruction, *directories: str) -> bool:
     """True when a cache or tmpfs mount covers (or sits inside) one of ``directories``.
 
     Either way the files the rule is about do not end up in the layer as they would
-    without the mount, so the rule has nothing to say.
+    without the mount, so the rule has nothing to say.  (The one mount parser:
+    ``dockfix.model.mounts``.)
     """
-    for mount in mounts(instruction):
-        if mount.type not in ("cache", "tmpfs"):
-            continue
-        for directory in directories:
-            inside = mount.target.startswith(directory.rstrip("/") + "/")
-            covers = directory.startswith(mount.target.rstrip("/") + "/")
-            if mount.target == directory or inside or covers:
-                return True
-    return False
+    return has_mount_over(instruction, *directories, types=("cache", "tmpfs"))
 
 
 def configures(shell: RunShell, setting: str) -> bool:
@@ -283,13 +255,16 @@ def _layout(document: Dockerfile, shell: RunShell, chain: Sequence[Node]) -> tup
     return style, indent if indent is not None else _continuation_indent(text)
 
 
-def _file_style(document: Dockerfile) -> tuple[str, str | None]:
-    r"""How the file's other RUNs break lines at ``&&`` (before it on a tie), and the
-    most common indentation of the lines that start with ``&&`` (or follow ``&& \``)."""
+def _file_style(
+    document: Dockerfile, instructions: Sequence[Instruction] | None = None
+) -> tuple[str, str | None]:
+    r"""How the file's other RUNs (or ``instructions``) break lines at ``&&`` (before it
+    on a tie), and the most common indentation of the lines that start with ``&&`` (or
+    follow ``&& \``); None when no line does."""
     votes: Counter[str] = Counter()
     indents: dict[str, Counter[str]] = {_LEADING: Counter(), _TRAILING: Counter()}
     trailing = re.compile(rf"&&\s*{re.escape(document.escape)}\s*$")
-    for instruction in document.instructions:
+    for instruction in document.instructions if instructions is None else instructions:
         if instruction.cmd != "RUN":
             continue
         lines = instruction.text.splitlines()
@@ -304,6 +279,15 @@ def _file_style(document: Dockerfile) -> tuple[str, str | None]:
     style = _TRAILING if votes[_TRAILING] > votes[_LEADING] else _LEADING
     common = indents[style].most_common(1)
     return style, common[0][0] if common else None
+
+
+def join_layout(
+    document: Dockerfile, instructions: Sequence[Instruction] | None = None
+) -> tuple[bool, str | None]:
+    """``(leading, indent)``: whether ``&&`` starts continuation lines in these RUNs (the
+    file's by default), and those lines' indentation (None: no RUN breaks at ``&&``)."""
+    style, indent = _file_style(document, instructions)
+    return style == _LEADING, indent
 
 
 def _continuation_indent(text: str) -> str:
@@ -356,3 +340,25 @@ def runs_before_apt_setting(document: Dockerfile, setting: str) -> Iterator[RunS
             if configures(shell, setting):
                 break
             yield shell
+
+
+#: Spellings of the apt lists folder whose removal cleans the lists.
+_LISTS_REMOVED = frozenset(
+    f"{root}{tail}"
+    for root in ("/var/lib/apt/lists", "/var/lib/apt")
+    for tail in ("", "/", "*", "/*", "/**", "/**/*", "/*.*")
+)
+
+
+def removes_lists(command: SimpleCommand) -> bool:
+    """``rm -rf /var/lib/apt/lists/*`` and its spellings (also ``find ... -delete``)."""
+    words = command_words(command)
+    name = command_name(command)
+    args = [word.value for word in words[1:]]
+    if name == "rm":
+        return any(arg.rstrip("/") in _LISTS_REMOVED or arg in _LISTS_REMOVED for arg in args)
+    if name == "find":
+        paths = list(itertools.takewhile(lambda arg: not arg.startswith(("-", "(", "!")), args))
+        removes = "-delete" in args or "rm" in args
+        return removes and any(path.rstrip("/") in _LISTS_REMOVED for path in paths)
+    return False

@@ -42,7 +42,6 @@ References
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 
@@ -56,6 +55,7 @@ from dockfix.rules._hygiene import (
     has_mount_under,
     instructions_after,
     reads_lists,
+    removes_lists,
     stage_runs,
     under_sudo,
 )
@@ -73,11 +73,6 @@ from dockfix.syntax import Instruction
 
 LISTS = "/var/lib/apt/lists"
 CLEAN_UP = f"rm -rf {LISTS}/*"
-_REMOVED_PATHS = frozenset(
-    f"{root}{tail}"
-    for root in (LISTS, "/var/lib/apt")
-    for tail in ("", "/", "*", "/*", "/**", "/**/*", "/*.*")
-)
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
 #: Installer scripts known to leave apt alone (or to run their own ``apt-get update``).
 _KNOWN_INSTALLERS = (
@@ -98,20 +93,6 @@ _MENTIONS_APT = re.compile(r"(?:^|[\s;&|(\"'`]|/bin/)apt(?:-get|-cache)?[\s\"',]
 def first_update_at(uses: list[AptUse]) -> int | None:
     """Where the RUN's first ``apt-get update`` starts (a shell offset), if it has one."""
     return min((use.command.start for use in uses if use.action == "update"), default=None)
-
-
-def removes_lists(command: SimpleCommand) -> bool:
-    """``rm -rf /var/lib/apt/lists/*`` and its spellings (also ``find ... -delete``)."""
-    words = command_words(command)
-    name = command_name(command)
-    args = [word.value for word in words[1:]]
-    if name == "rm":
-        return any(arg.rstrip("/") in _REMOVED_PATHS or arg in _REMOVED_PATHS for arg in args)
-    if name == "find":
-        paths = list(itertools.takewhile(lambda arg: not arg.startswith(("-", "(", "!")), args))
-        removes = "-delete" in args or "rm" in args
-        return removes and any(path.rstrip("/") in _REMOVED_PATHS for path in paths)
-    return False
 
 
 def runs_script(shell: RunShell) -> bool:

@@ -63,16 +63,27 @@ Fix safety
       ``--no-binary``, hash-checking mode, uv/poetry/pipenv, ``setup.py``.  Building the
       project's own wheel (``pip wheel .``) is left to the user: the final stage would
       have to install it by file name, which the Dockerfile does not say;
-    * requirement files found in the build context install local paths, URLs or use
-      hashes (built wheels would not match them);
+    * requirement files (read from the build context through the COPY that put them in
+      the image) install local paths, URLs or use hashes (built wheels would not match
+      them);
     * an ``-dev`` package has no runtime package in the table, or a release-dependent
       one and the tag names no Debian release;
     * another RUN uses the build tools (``make``, ``gcc``, ``git``, a script), a RUN
       cannot be read, pip runs as a non-root ``USER``, the stage purges build packages
       itself, or commands must be removed from a RUN that is not a plain ``&&`` chain;
     * the base is the full image and the final stage could not switch to ``-slim``
-      (it uses curl, wget, git... or the tag has no version): the split alone would
-      keep every compiler of the base.
+      (it uses curl, wget, git... itself or in a script it runs, or the tag has no
+      version): the split alone would keep every compiler of the base;
+    * the base is the full image and the requirements cannot be read from the build
+      context (stdin, a file the COPY does not bring), or name a package built from
+      source whose runtime library has no known name for the image's Debian release:
+      packages built there link the full image's libraries (``psycopg2`` ->
+      ``libpq5``), so the final stage installs those it can name
+      (``dockfix/images/python_packages.py``) in an ``apt-get install`` before the
+      first install of the wheels, or there is no split;
+    * every requirement is known to need no compiler (pure Python, or wheels for every
+      current CPython, e.g. ``flask``, ``requests``, ``numpy``): a builder stage would
+      build nothing; the build packages may simply go.
 
 References
     practices.md rows 1, 3 and 17; the seed article's multi-stage examples.
@@ -83,31 +94,37 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from dockfix.images import base_traits
+from dockfix.images.python_packages import PURE_OR_WHEELS
 from dockfix.images.runtime_libs import (
     NoRuntimeKnown,
     is_build_package,
     package_name,
-    release_of_tag,
     runtime_packages,
 )
 from dockfix.images.table import Family
+from dockfix.model import BuildContext, StageFacts
 from dockfix.model.preconditions import Precondition
-from dockfix.rules._hygiene import and_chain
-from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.apt_lists_not_removed import removes_lists
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.rules.full_python_base_image import (
+from dockfix.rules._hygiene import and_chain, removes_lists
+from dockfix.rules._python import (
+    Reader,
+    Requirements,
     artifact_dirs,
+    debian_release,
+    image_reader,
     is_binary_only,
     is_full_python,
     is_python_image,
     python_builds,
+    read_requirement_files,
+    requirements_of,
+    script_tool_uses,
     slim_image,
     slim_lacking_tools,
+    source_build_needs,
 )
+from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import (
     Manager,
     PackageCommand,
@@ -192,7 +209,6 @@ _BUILD_WORD = re.compile(
 )
 _HOUSEKEEPING = frozenset({"update", "clean", "autoremove"})
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "eval"})
-_ROOT_USERS = frozenset({"root", "0", "0:0", "root:root", "root:0", "0:root"})
 _REQUIREMENT_PROBLEMS = (
     (re.compile(r"^\s*(-e|--editable)\b"), "an editable install"),
     (re.compile(r"^\s*(\.|/|file:)"), "a local path"),
@@ -200,7 +216,6 @@ _REQUIREMENT_PROBLEMS = (
     (re.compile(r"--hash[=\s]|--require-hashes"), "hash-checking mode"),
     (re.compile(r"--no-binary"), "--no-binary"),
 )
-_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)[\s=]+(\S+)")
 
 REASON = (
     "the final image no longer has compilers and headers: anything that compiles at run "
@@ -306,10 +321,10 @@ def _check_final_stage(rule: Rule, context: RuleContext, stage: Stage) -> Findin
     try:
         if purged & set(names):
             raise NoFix("the stage purges build packages itself; split it by hand")
-        edits = _plan(context, stage, installs, builds, from_base)
+        edits, reason = _plan(context, stage, installs, builds, from_base)
     except NoFix as why:
         return rule.finding(message, at, note=str(why))
-    return rule.finding(message, at, edits=edits, reason=REASON)
+    return rule.finding(message, at, edits=edits, reason=reason)
 
 
 def _unique(items: Iterator[str]) -> list[str]:
@@ -357,30 +372,77 @@ def _plan(
     installs: list[BuildInstall],
     builds: list[tuple[Instruction, PackageCommand | None]],
     from_base: bool,
-) -> list[Edit]:
+) -> tuple[list[Edit], str]:
     document = context.document
+    facts = context.model.facts_of(stage)
+    build_context = context.model.context
     strategy = context.settings.split_strategy
-    _check_base(document, stage)
+    _check_base(document, facts)
     sites = [
-        _site(instruction, package, strategy, context.context_dir)
+        _site(instruction, package, strategy, image_reader(facts, instruction, build_context))
         for instruction, package in builds
     ]
-    _check_users(stage, sites)
+    _check_users(facts, sites)
     moved = {id(i.package.command) for i in installs} | {id(s.package.command) for s in sites}
     _check_other_runs(stage, moved)
     runtime = _runtime_words(stage, installs)
     if from_base:
-        _check_slimmable(stage, frozenset(moved))
-    return _Split(document, stage, installs, sites, runtime, strategy).edits()
+        _check_slimmable(facts, frozenset(moved), build_context)
+    requirements = _requirements(facts, sites, build_context)
+    _check_needs_compiling(requirements)
+    linked, caveats = _linked_libraries(stage, requirements, runtime) if from_base else ((), [])
+    split = _Split(document, stage, installs, sites, runtime, strategy, linked)
+    return split.edits(), "; ".join([REASON, *caveats])
 
 
-def _check_base(document: Dockerfile, stage: Stage) -> None:
+def _requirements(facts: StageFacts, sites: list[Site], context: BuildContext) -> Requirements:
+    """What the split installs name (command lines and requirement files)."""
+    found = Requirements()
+    for site in sites:
+        read = image_reader(facts, site.shell.instruction, context)
+        found.extend(requirements_of(site.package, read))
+    return found
+
+
+def _check_needs_compiling(requirements: Requirements) -> None:
+    """A builder stage is for packages that compile: when every requirement is known to
+    be pure Python or to have wheels, there is nothing to build."""
+    names = [name for name, _ in requirements.names]
+    if requirements.unread or not names or not set(names) <= PURE_OR_WHEELS:
+        return
+    listed = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    raise NoFix(
+        f"no requirement needs compiling ({listed}: pure Python or wheels), so a builder "
+        "stage would only build what pip downloads; the build packages may simply go"
+    )
+
+
+def _linked_libraries(
+    stage: Stage, requirements: Requirements, runtime: dict[int, tuple[str, ...]]
+) -> tuple[tuple[str, ...], list[str]]:
+    """Runtime packages that requirements built on the full image link (``psycopg2`` ->
+    ``libpq5``): the final stage, later ``-slim``, must install them.  NoFix when the
+    requirements cannot be read or a library's name is not known."""
+    if requirements.unread:
+        raise NoFix(
+            f"`{requirements.unread[0]}` cannot be read: packages built from source on the "
+            "full image may link its libraries, which -slim lacks"
+        )
+    needs = source_build_needs(requirements, debian_release(stage.image.tag))
+    if needs.blockers:
+        raise NoFix(needs.blockers[0])
+    named = {name for names in runtime.values() for name in names}
+    return tuple(name for name in needs.packages if name not in named), needs.caveats
+
+
+def _check_base(document: Dockerfile, facts: StageFacts) -> None:
     if len(document.stages) != 1:
         raise NoFix("the file already has several stages; move the build tools by hand")
+    stage = facts.stage
     image = stage.image
     if image.has_variables:
         raise NoFix("the base image is given by a variable")
-    traits = base_traits(document, stage)
+    traits = facts.traits
     if traits is None:
         raise NoFix(f"the base image `{image.text}` is not known")
     if traits.family is not Family.DEBIAN:
@@ -396,7 +458,7 @@ def _site(
     instruction: Instruction,
     package: PackageCommand | None,
     strategy: str,
-    context_dir: Path | None,
+    read: Reader,
 ) -> Site:
     """The install as a split site, or NoFix when the final stage could not reuse wheels."""
     line = instruction.line
@@ -425,7 +487,7 @@ def _site(
     ):
         if not word.is_literal:
             raise NoFix(f"the requirement file `{word.text}` on line {line} is a variable")
-    _check_requirement_files(package.requirement_files, context_dir)
+    _check_requirement_files(package.requirement_files, read)
     return Site(shell, package)
 
 
@@ -444,42 +506,28 @@ def _check_options(package: PackageCommand, line: int, strategy: str) -> None:
         raise NoFix(f"pip is run by path on line {line}, not the virtualenv's")
 
 
-def _check_requirement_files(files: Sequence[str], context_dir: Path | None) -> None:
-    """Requirement files in the build context must name packages only (best effort).
+def _check_requirement_files(files: Sequence[str], read: Reader) -> None:
+    """Requirement files must name packages only.
 
-    The files are looked up by their path relative to the context; one that is not
-    there cannot be checked (the fix is unsafe anyway).
+    The files are read as the install sees them: the build-context file the stage's
+    COPY put there, through the model's view of the context.  One that cannot be read
+    is not checked here (the full-image case then reports, see ``_linked_libraries``).
     """
-    if context_dir is None:
-        return
-    queue, seen = list(files), set()
-    while queue and len(seen) < 50:
-        name = queue.pop(0)
-        path = context_dir / name
-        if name in seen or not path.is_file():
-            continue
-        seen.add(name)
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            text = line.split(" #", 1)[0]
-            if text.lstrip().startswith("#"):
-                continue
-            include = _INCLUDE.match(text)
-            if include:
-                queue.append(str(Path(name).parent / include.group(1)))
-                continue
-            for pattern, what in _REQUIREMENT_PROBLEMS:
-                if pattern.search(text):
-                    excerpt = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
-                    raise NoFix(f"{name} uses {what} (`{excerpt}`): built wheels cannot serve it")
+    for name, line in read_requirement_files(files, read).lines:
+        for pattern, what in _REQUIREMENT_PROBLEMS:
+            if pattern.search(line):
+                text = line.strip()
+                excerpt = text if len(text) <= 40 else text[:37] + "..."
+                raise NoFix(f"{name} uses {what} (`{excerpt}`): built wheels cannot serve it")
 
 
-def _check_users(stage: Stage, sites: list[Site]) -> None:
-    at_site = {id(site.shell.instruction) for site in sites}
-    user: str | None = None
-    for instruction in stage.instructions:
-        if instruction.cmd == "USER" and instruction.value:
-            user = instruction.value[0]
-        if id(instruction) in at_site and user is not None and user not in _ROOT_USERS:
+def _check_users(facts: StageFacts, sites: list[Site]) -> None:
+    """pip must run as root: the user each install runs as, as the model knows it."""
+    for site in sites:
+        instruction = site.shell.instruction
+        step = facts.at(instruction)
+        if step.is_root is not True:
+            user = step.user if step.user is not None else "(not known)"
             raise NoFix(f"pip runs as USER {user} on line {instruction.line}")
 
 
@@ -526,15 +574,16 @@ def _needs_build_tools(command: SimpleCommand, artifacts: set[str]) -> str:
     return ""
 
 
-def _check_slimmable(stage: Stage, moved: frozenset[int]) -> None:
+def _check_slimmable(facts: StageFacts, moved: frozenset[int], context: BuildContext) -> None:
     """A full base keeps its compilers unless the final stage can move to ``-slim``."""
-    slim, why = slim_image(stage.image)
+    slim, why = slim_image(facts.stage.image)
     if slim is None:
         raise NoFix(f"{why}, and the full base image keeps its compilers")
-    tools = slim_lacking_tools(stage, moved)
-    if tools:
+    uses = [tool.describe() for tool in slim_lacking_tools(facts, moved)]
+    uses += script_tool_uses(facts, context)
+    if uses:
         raise NoFix(
-            f"{tools[0].describe()}, so the final stage cannot use {slim} and the full base "
+            f"{uses[0]}, so the final stage cannot use {slim} and the full base "
             "image keeps its compilers"
         )
 
@@ -545,7 +594,7 @@ def _runtime_words(stage: Stage, installs: list[BuildInstall]) -> dict[int, tupl
     A runtime package that the same command already installs, or that an earlier word
     of the command already brings, is not named twice.
     """
-    release = _debian_release(stage.image.tag)
+    release = debian_release(stage.image.tag)
     result: dict[int, tuple[str, ...]] = {}
     for install in installs:
         if install.package.manager not in _APT:
@@ -567,19 +616,6 @@ def _runtime_words(stage: Stage, installs: list[BuildInstall]) -> dict[int, tupl
     return result
 
 
-def _debian_release(tag: str | None) -> str | None:
-    """The Debian release of a python image tag: its codename, or None for "today's
-    default" (bookworm or trixie).  Images of Python 3.7 and older stopped before
-    bookworm, so their default is an older release the table has no names for."""
-    named = release_of_tag(tag)
-    if named is not None:
-        return named
-    version = re.match(r"(\d+)(?:\.(\d+))?", tag or "")
-    if version and (int(version[1]), int(version[2] or 99)) < (3, 8):
-        return "before bookworm"
-    return None
-
-
 # -- writing the split --------------------------------------------------------------------
 
 
@@ -594,6 +630,7 @@ class _Split:
         sites: list[Site],
         runtime: dict[int, tuple[str, ...]],
         strategy: str,
+        linked: tuple[str, ...] = (),
     ) -> None:
         self.document = document
         self.stage = stage
@@ -601,6 +638,8 @@ class _Split:
         self.sites = sites
         self.runtime = runtime
         self.strategy = strategy
+        #: Runtime libraries of packages built on the full image, for the final stage.
+        self.linked = linked
         self.style = document.style
         self.alias = _builder_name(stage)
         self.result = _Edits()
@@ -646,10 +685,24 @@ class _Split:
                     self.line(f"{self.keyword('COPY')} --from={self.alias} {VENV} {VENV}"),
                     self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"),
                 ]
+            if self.linked and instruction is first_site:
+                replacement[:0] = [self.linked_run()]
             if not replacement:
                 self.drop(instruction)
             else:
                 self.result.replace(instruction, replacement)
+
+    def linked_run(self) -> Instruction:
+        """``apt-get install`` of the libraries that packages built on the full image
+        link: the final stage keeps them when it moves to ``-slim``."""
+        style = self.style
+        joint = f" && {style.escape}{style.eol}{style.indent}"
+        commands = [
+            "apt-get update",
+            f"apt-get install -y --no-install-recommends {' '.join(self.linked)}",
+            "rm -rf /var/lib/apt/lists/*",
+        ]
+        return self.line(f"{self.keyword('RUN')} {joint.join(commands)}")
 
     def has_site(self, instruction: Instruction) -> bool:
         return any(site.shell.instruction is instruction for site in self.sites)
@@ -932,5 +985,8 @@ RULE = Rule(
     applicability=Applicability.UNSAFE,
     check=check,
     explanation=__doc__ or "",
-    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
+    preconditions=(
+        Precondition.LINUX,
+        Precondition.POSIX_SHELL,
+    ),
 )

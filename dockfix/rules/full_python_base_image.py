@@ -22,6 +22,16 @@ What it does
     * no ``RUN``, ``CMD``, ``ENTRYPOINT`` or ``HEALTHCHECK`` uses a tool that the full
       image has and ``-slim`` lacks (curl, wget, git, ssh, gcc, make, ...), unless the
       stage installs that tool's package itself;
+    * no script that ``RUN``, ``CMD`` or ``ENTRYPOINT`` runs (``./start.sh``, ``sh
+      fetch.sh``) uses such a tool: the script is read from the build context through
+      the COPY that put it in the image (the model's cached view); one that cannot be
+      read (no context, copied from another stage, unpacked by ``ADD``) blocks the fix;
+    * packages built from source in another stage and installed here (wheels installed
+      with ``--no-index`` from another stage, a virtualenv or ``/usr/local`` copied with
+      ``COPY --from``) find the libraries they link: ``psycopg2`` needs ``libpq5``,
+      ``mysqlclient`` ``libmariadb3``, ``uwsgi`` ``libxml2`` (the table in
+      ``dockfix/images/python_packages.py``, names per Debian release from
+      ``runtime_libs.py``), and the stage must install them;
     * every ``RUN`` can be read (shell form that parses, no heredoc).
 
     It never proposes Alpine: musl has no manylinux wheels, so packages compile (slower,
@@ -52,96 +62,38 @@ References
 
 from __future__ import annotations
 
-import posixpath
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
-from dockfix.images import lookup
 from dockfix.images.runtime_libs import is_build_package
+from dockfix.model import BuildContext, StageFacts
+from dockfix.model.mounts import mounts_of
 from dockfix.model.preconditions import Precondition
+from dockfix.rules._python import (
+    Requirements,
+    artifact_dirs,
+    debian_release,
+    image_reader,
+    installs_in,
+    is_binary_only,
+    is_full_python,
+    python_builds,
+    requirements_of,
+    script_tool_uses,
+    slim_image,
+    slim_lacking_tools,
+    source_build_needs,
+)
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
-from dockfix.syntax import Dockerfile, ImageRef, Instruction, Stage
+from dockfix.shell import Manager
+from dockfix.syntax import Dockerfile, Instruction, Stage
 
-#: Tools the full image has and ``-slim`` lacks, with the Debian package that brings each.
-SLIM_LACKS: dict[str, str] = {
-    "curl": "curl",
-    "wget": "wget",
-    "git": "git",
-    "hg": "mercurial",
-    "svn": "subversion",
-    "ssh": "openssh-client",
-    "scp": "openssh-client",
-    "ssh-keyscan": "openssh-client",
-    "gpg": "gnupg",
-    "ps": "procps",
-    "pgrep": "procps",
-    "pkill": "procps",
-    "file": "file",
-    "unzip": "unzip",
-    "xz": "xz-utils",
-    "bzip2": "bzip2",
-    "patch": "patch",
-    "convert": "imagemagick",
-    "identify": "imagemagick",
-    "gcc": "gcc",
-    "cc": "gcc",
-    "g++": "g++",
-    "c++": "g++",
-    "make": "make",
-    "autoconf": "autoconf",
-    "automake": "automake",
-    "libtool": "libtool",
-    "pkg-config": "pkg-config",
-}
-_TOOL_WORD = re.compile(
-    r"(?<![\w.+-])(?:/usr(?:/local)?/bin/|/bin/)?("
-    + "|".join(re.escape(tool) for tool in sorted(SLIM_LACKS, key=len, reverse=True))
-    + r")(?![\w.+-])"
+REASON = (
+    "-slim lacks the full image's libraries and tools: Python packages that load "
+    "system libraries at run time (python-magic, Wand, WeasyPrint, ...), wheels "
+    "built against the full image's libraries, and programs that call git or "
+    "ImageMagick fail on it"
 )
-#: ``python:<version>[-<codename>]``: the full variants whose slim tag is known.
-_FULL_TAG = re.compile(
-    r"(?P<version>\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?(?:-rc)?)"
-    r"(?:-(?P<release>buster|bullseye|bookworm|trixie|forky))?"
-)
-#: Python package commands that may build an sdist, by manager (``uv pip install`` is
-#: ``install``: the ``pip`` group word adds no prefix).
-_BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
-    Manager.PIP: frozenset({"install", "wheel"}),
-    Manager.UV: frozenset({"install", "sync", "add"}),
-    Manager.POETRY: frozenset({"install", "add"}),
-    Manager.PIPENV: frozenset({"install", "sync"}),
-}
-_TOOLING = frozenset({"pip", "setuptools", "wheel"})
-_TOOLING_SPEC = re.compile(r"([A-Za-z0-9._-]+)\s*(?:[<>=!~]=?.*)?")
-
-
-def is_python_image(image: ImageRef) -> bool:
-    """The official ``python`` repository (Docker Hub, with or without ``library/``)."""
-    registry = (image.registry or "docker.io").lower()
-    return registry in ("docker.io", "index.docker.io") and image.repository == "python"
-
-
-def is_full_python(image: ImageRef) -> bool:
-    """A full (buildpack-deps based) Debian ``python`` image, by the image table."""
-    if image.has_variables or not is_python_image(image):
-        return False
-    traits = lookup("python", image.tag)
-    return traits is not None and traits.toolchain
-
-
-def slim_image(image: ImageRef) -> tuple[str | None, str]:
-    """The ``-slim`` image for a full python image, or None and why it cannot be named."""
-    if image.digest:
-        return None, "the image is pinned by digest; the -slim image's digest is not known"
-    match = _FULL_TAG.fullmatch(image.tag or "")
-    if match is None:
-        return None, "the tag names no Python version, so the -slim tag is not known"
-    slim = f"{match['version']}-slim" + (f"-{match['release']}" if match["release"] else "")
-    prefix = image.text[: len(image.text) - len(image.tag or "")]
-    return prefix + slim, ""
 
 
 def referenced_stages(document: Dockerfile) -> set[int]:
@@ -156,158 +108,16 @@ def referenced_stages(document: Dockerfile) -> set[int]:
         if stage.image.text.lower() in names and names[stage.image.text.lower()] < stage.index:
             used.add(names[stage.image.text.lower()])
         for instruction in stage.instructions:
-            for source in _from_references(instruction):
+            for source in from_references(instruction):
                 if source.lower() in names:
                     used.add(names[source.lower()])
     return used
 
 
-def _from_references(instruction: Instruction) -> list[str]:
-    found = []
-    for flag in instruction.flags:
-        if flag.name == "from" and flag.value:
-            found.append(flag.value)
-        elif flag.name == "mount" and flag.value:
-            for part in flag.value.split(","):
-                key, _, value = part.partition("=")
-                if key.strip() == "from" and value:
-                    found.append(value.strip())
-    return found
-
-
-def _mount_targets_from_stages(instruction: Instruction) -> set[str]:
-    """Targets of ``RUN --mount=type=bind,from=...`` flags (files of another stage)."""
-    targets = set()
-    for flag in instruction.flags:
-        if flag.name != "mount" or not flag.value:
-            continue
-        fields = dict(part.partition("=")[::2] for part in flag.value.split(","))
-        target = fields.get("target") or fields.get("dst") or fields.get("destination")
-        if fields.get("from") and fields.get("type", "bind") == "bind" and target:
-            targets.add(posixpath.normpath(target))
-    return targets
-
-
-def artifact_dirs(stage: Stage, upto: Instruction) -> set[str]:
-    """Directories at ``upto`` that hold files built by another stage (and only those)."""
-    dirs = _mount_targets_from_stages(upto)
-    for instruction in stage.instructions:
-        if instruction is upto:
-            break
-        if instruction.cmd == "COPY" and instruction.flag("from") and len(instruction.value) >= 2:
-            destination = instruction.value[-1]
-            if destination.startswith("/") and "$" not in destination:
-                dirs.add(posixpath.normpath(destination))
-    return dirs
-
-
-def is_tooling_install(package: PackageCommand) -> bool:
-    """``pip install -U pip setuptools wheel``: installers only, always pure-Python wheels."""
-    if package.manager is not Manager.PIP or package.action != "install":
-        return False
-    if package.requirement_files or not package.packages:
-        return False
-    for word in package.packages:
-        match = _TOOLING_SPEC.fullmatch(word.value)
-        if not word.is_literal or match is None or match.group(1).lower() not in _TOOLING:
-            return False
-    return True
-
-
-def is_binary_only(package: PackageCommand, artifacts: set[str]) -> bool:
-    """True when the install provably cannot compile anything (see the module docstring)."""
-    if package.manager is not Manager.PIP or package.action != "install":
-        return False
-    if is_tooling_install(package):
-        return True
-    if any(word.value == ":all:" for word in package.option_values("--only-binary")):
-        return True
-    if not package.has_option("--no-index"):
-        return False
-    links = package.option_values("-f", "--find-links")
-    return bool(links) and all(
-        posixpath.normpath(word.value.removeprefix("file://")) in artifacts for word in links
-    )
-
-
-def python_builds(stage: Stage) -> Iterator[tuple[Instruction, PackageCommand | None]]:
-    """Python package installs of the stage that may compile, with their RUN.
-
-    ``None`` in place of the command marks a ``python setup.py ...`` run.
-    """
-    for instruction in stage.instructions:
-        shell = run_shell(instruction)
-        if not isinstance(shell, RunShell):
-            continue
-        artifacts = artifact_dirs(stage, instruction)
-        for command in iter_simple_commands(shell.script):
-            words = [word.value for word in command.words]
-            name = command_name(command) or ""
-            if name.startswith("python") and "setup.py" in words:
-                yield instruction, None
-        for package in shell.packages():
-            if package.action not in _BUILDING_ACTIONS.get(package.manager, ()):
-                continue
-            if not is_binary_only(package, artifacts):
-                yield instruction, package
-
-
-@dataclass(frozen=True)
-class ToolUse:
-    """A tool that ``-slim`` lacks, used by an instruction."""
-
-    tool: str
-    instruction: Instruction
-
-    def describe(self) -> str:
-        return f"the {self.instruction.cmd} on line {self.instruction.line} uses `{self.tool}`"
-
-
-def _installed_debian_packages(stage: Stage) -> set[str]:
-    names: set[str] = set()
-    for instruction in stage.instructions:
-        shell = run_shell(instruction)
-        if not isinstance(shell, RunShell):
-            continue
-        for package in shell.packages():
-            if package.manager in (Manager.APT_GET, Manager.APT) and package.action == "install":
-                names.update(word.value.split("=")[0] for word in package.packages)
-    return names
-
-
-def _command_texts(instruction: Instruction, skip: frozenset[int]) -> list[str]:
-    """The words an instruction runs, as text to search for tool names.
-
-    Shell-form RUN: the words of each command (strings passed to ``sh -c`` included),
-    except the commands in ``skip`` (``id``s).  Other forms: the whole argument text.
-    """
-    shell = run_shell(instruction)
-    if isinstance(shell, RunShell):
-        return [
-            " ".join(word.value for word in command.words)
-            for command in iter_simple_commands(shell.script)
-            if id(command) not in skip
-        ]
-    return [" ".join(instruction.value)]
-
-
-def slim_lacking_tools(stage: Stage, skip: frozenset[int] = frozenset()) -> list[ToolUse]:
-    """Uses of tools the ``-slim`` image lacks and the stage does not install itself.
-
-    ``skip`` holds ``id``s of shell commands not to look at (the installs DF202 moves to
-    the builder).  Build packages installed by the stage do not count as installed: DF202
-    moves them out of the final stage.
-    """
-    installed = {name for name in _installed_debian_packages(stage) if not is_build_package(name)}
-    found = []
-    for instruction in stage.instructions:
-        if instruction.cmd not in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK"):
-            continue
-        for text in _command_texts(instruction, skip):
-            for match in _TOOL_WORD.finditer(text):
-                tool = match.group(1)
-                if SLIM_LACKS[tool] not in installed:
-                    found.append(ToolUse(tool, instruction))
+def from_references(instruction: Instruction) -> list[str]:
+    """Stages an instruction reads: ``COPY --from=x`` and ``RUN --mount=...,from=x``."""
+    found = [flag.value for flag in instruction.flags if flag.name == "from" and flag.value]
+    found += [mount.from_stage for mount in mounts_of(instruction) if mount.from_stage]
     return found
 
 
@@ -335,8 +145,9 @@ def apt_build_packages(stage: Stage) -> list[str]:
     return names
 
 
-def slim_blockers(stage: Stage) -> str:
+def slim_blockers(facts: StageFacts, context: BuildContext) -> str:
     """Why the stage cannot switch to ``-slim`` (the first reason), or ``""``."""
+    stage = facts.stage
     unreadable = unreadable_runs(stage)
     if unreadable:
         line = unreadable[0].line
@@ -350,24 +161,88 @@ def slim_blockers(stage: Stage) -> str:
     build = apt_build_packages(stage)
     if build:
         return f"the stage installs build packages ({', '.join(build[:3])}; see DF202)"
-    tools = slim_lacking_tools(stage)
+    tools = slim_lacking_tools(facts)
     if tools:
         return tools[0].describe() + ", which the -slim image lacks"
+    scripts = script_tool_uses(facts, context)
+    if scripts:
+        return scripts[0]
     return ""
+
+
+def compiled_elsewhere(
+    stages: Sequence[StageFacts], facts: StageFacts, context: BuildContext
+) -> Requirements:
+    """What the stage installs that another stage built: wheels it installs with
+    ``--no-index`` from another stage's files, and the installs of every stage it copies
+    or mounts files from (a virtualenv, ``/usr/local`` or wheels built there)."""
+    found = Requirements()
+    stage = facts.stage
+    for instruction in stage.instructions:
+        shell = run_shell(instruction)
+        if not isinstance(shell, RunShell):
+            continue
+        artifacts = artifact_dirs(stage, instruction)
+        for package in shell.packages():
+            from_stage = package.manager is Manager.PIP and package.has_option("--no-index")
+            if from_stage and is_binary_only(package, artifacts):
+                reader = image_reader(facts, instruction, context)
+                found.extend(requirements_of(package, reader))
+    by_name = _stages_by_name(stages, facts)
+    read: set[int] = set()
+    for instruction in stage.instructions:
+        for name in from_references(instruction):
+            source = by_name.get(name.lower())
+            if source is not None and source.index not in read:
+                read.add(source.index)
+                found.extend(installs_in(source, context))
+    return found
+
+
+def _stages_by_name(stages: Sequence[StageFacts], facts: StageFacts) -> dict[str, StageFacts]:
+    """Stages before ``facts`` by alias and by index (what ``--from`` may name)."""
+    names: dict[str, StageFacts] = {}
+    for earlier in stages[: facts.index]:
+        names[str(earlier.index)] = earlier
+        if earlier.alias:
+            names[earlier.alias.lower()] = earlier
+    return names
+
+
+def runtime_lib_check(
+    stages: Sequence[StageFacts], facts: StageFacts, context: BuildContext, slim: str
+) -> tuple[str, str]:
+    """``(blocker, caveat)``: runtime libraries that packages built from source in another
+    stage load and the stage does not install (``psycopg2`` -> ``libpq5``), which the full
+    image had and ``-slim`` lacks; the caveat names what could not be checked."""
+    requirements = compiled_elsewhere(stages, facts, context)
+    needs = source_build_needs(requirements, debian_release(slim.rpartition(":")[2]))
+    if needs.blockers:
+        return needs.blockers[0], ""
+    missing = [name for name in needs.packages if name not in facts.installed]
+    if missing:
+        return (
+            f"packages built from source in another stage load {', '.join(missing)}, which "
+            "-slim lacks and the stage does not install",
+            "",
+        )
+    caveats = needs.caveats + [f"`{name}` could not be read" for name in requirements.unread]
+    return "", "; ".join(caveats)
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     shipped = set(range(len(document.stages))) - referenced_stages(document)
-    for stage in document.stages:
-        if stage.index not in shipped:
+    for facts in context.model.stages:
+        if facts.index not in shipped:
             continue  # a builder: its size does not ship, and it may need the compilers
-        if not is_full_python(stage.image):
+        if not is_full_python(facts.stage.image):
             continue
-        yield _check_stage(rule, document, stage)
+        yield _check_stage(rule, context, facts)
 
 
-def _check_stage(rule: Rule, document: Dockerfile, stage: Stage) -> Finding:
+def _check_stage(rule: Rule, context: RuleContext, facts: StageFacts) -> Finding:
+    document, stage = context.document, facts.stage
     image = stage.image
     message = (
         f"`{image.text}` is the full Python image (compilers, headers, tools); "
@@ -376,7 +251,11 @@ def _check_stage(rule: Rule, document: Dockerfile, stage: Stage) -> Finding:
     slim, why = slim_image(image)
     if slim is None:
         return rule.finding(message, stage.from_instruction, note=why)
-    blocked = slim_blockers(stage)
+    build_context = context.model.context
+    blocked = slim_blockers(facts, build_context)
+    caveat = ""
+    if not blocked:
+        blocked, caveat = runtime_lib_check(context.model.stages, facts, build_context, slim)
     if blocked:
         return rule.finding(message, stage.from_instruction, note=blocked)
     instruction = stage.from_instruction
@@ -388,12 +267,7 @@ def _check_stage(rule: Rule, document: Dockerfile, stage: Stage) -> Finding:
         f"{message} (`{slim}`)",
         instruction,
         edits=[Edit(instruction, (new,))],
-        reason=(
-            "-slim lacks the full image's libraries and tools: Python packages that load "
-            "system libraries at run time (python-magic, Wand, WeasyPrint, ...), wheels "
-            "built against the full image's libraries, and programs that call git or "
-            "ImageMagick fail on it"
-        ),
+        reason=f"{REASON}; {caveat}" if caveat else REASON,
     )
 
 
@@ -407,17 +281,4 @@ RULE = Rule(
     preconditions=(Precondition.LINUX,),
 )
 
-__all__ = [
-    "RULE",
-    "SLIM_LACKS",
-    "artifact_dirs",
-    "is_binary_only",
-    "is_full_python",
-    "is_python_image",
-    "is_tooling_install",
-    "python_builds",
-    "referenced_stages",
-    "slim_blockers",
-    "slim_image",
-    "slim_lacking_tools",
-]
+__all__ = ["RULE", "referenced_stages", "slim_blockers"]

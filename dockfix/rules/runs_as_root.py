@@ -22,11 +22,18 @@ What it does
     where ``useradd`` (shadow-utils) exists.  Every new user gets a home directory:
     Jupyter, matplotlib and pip write to ``$HOME``.  It is called ``app`` (``appuser``
     when ``app`` is a user or group name in the file already) and gets the fixed uid
-    and gid 10001: above the system and login ranges, so it is nobody on the host, and
-    ``USER`` can name the number, which Kubernetes' ``runAsNonRoot`` can check and
-    hadolint (DL3066) asks for.  A user the image already has is reused instead: one
-    the Dockerfile creates or switched to before going back to root, or one the base
-    image ships (``node`` is ``USER 1000``, distroless ``nonroot`` is ``USER 65532``).
+    and gid 10001 (both from the configuration: ``Settings.user_name``/``user_uid``):
+    above the system and login ranges, so it is nobody on the host, and ``USER`` can
+    name the number, which Kubernetes' ``runAsNonRoot`` can check and hadolint (DL3066)
+    asks for.  Where the image keeps its files in the root group for OpenShift
+    (``chgrp -R 0 ... && chmod -R g=u ...``), which runs images as a random uid in group
+    0, the user is made in group 0 (no group of its own) and the switch is
+    ``USER 10001:0``.  The RUN that makes the user is a RUN of its own, after an empty
+    line when it follows a RUN: DF102 does not join RUNs across one, so the user's
+    creation never rides on an unrelated, expensive step (``go build ... && groupadd``).
+    A user the image already has is reused instead: one the Dockerfile creates or
+    switched to before going back to root, or one the base image ships (``node`` is
+    ``USER 1000``, distroless ``nonroot`` is ``USER 65532``).
 
     The application folder is the last absolute ``WORKDIR``.  ``WORKDIR`` creates it
     owned by root and ``COPY --chown`` never changes the owner of a folder that exists
@@ -34,8 +41,11 @@ What it does
     recursive; skipped when it is the user's home or already chowned): without that,
     an app that creates ``logs/`` or a SQLite database next to its code fails.  A lone
     ``RUN chown`` goes right after that ``WORKDIR`` when it would otherwise follow a
-    one-command ``RUN`` (hadolint DL3059).  ``COPY``/``ADD`` into the folder after the
-    switch get ``--chown`` (an existing ``--chown`` is kept).  Images without a shell
+    one-command ``RUN`` (hadolint DL3059).  Folders that RUNs make inside it as root
+    before the switch (``mkdir -p data logs``) are given to the user recursively
+    (``chown -R app:app /app/data /app/logs``): the app writes there, and a chown of
+    the application folder alone leaves them closed.  ``COPY``/``ADD`` into the folder
+    after the switch get ``--chown`` (an existing ``--chown`` is kept).  Images without a shell
     (distroless) cannot run ``chown``: there the ``USER`` goes before the ``WORKDIR``,
     and BuildKit creates the folder owned by that user.
 
@@ -47,11 +57,18 @@ What it does
     ``pybabel``, ``flask``, ``alembic``) come after it, so the files they make belong
     to the user.
 
-    The rule reports without fixing, saying why, when: there is no ``WORKDIR`` (the
-    app would run in ``/``, owned by root) or it is a system folder; the base image is
-    unknown, Windows, ``scratch`` (it has no ``/etc/passwd``: a numeric ``USER`` works
-    only if the program never looks its user up, which the Dockerfile cannot show),
-    or has no tool to create users (``ubi-minimal`` has no ``useradd``); the container
+    The rule reports without fixing, saying why, when: the image is a base or a build
+    environment (no ``CMD``/``ENTRYPOINT`` in the stage or the stages it builds on, or
+    one that starts a shell or a build tool: toolchain and CI images, whose users
+    install into them as root); the stage has ``ONBUILD RUN``/``ADD``/``COPY``
+    triggers (child builds run them as the last ``USER``, and they need root); there is
+    no ``WORKDIR`` (the app would run in ``/``, owned by root) or it is a system folder;
+    the base image is unknown, Windows (the stage model's platform: ``golang:*-nanoserver``,
+    ``openjdk:*-windowsservercore``...), ``scratch`` (it has no ``/etc/passwd``: a
+    numeric ``USER`` works only if the program never looks its user up, which the
+    Dockerfile cannot show), or has no tool to create users (``ubi-minimal``,
+    ``amazonlinux``, the ``-minimal`` images of Rocky and Alma Linux have no
+    ``useradd`` unless the file installs ``shadow-utils``); the container
     exposes or binds a port below 1024, or the image's notes say its server binds one
     (nginx, httpd, php); ``CMD``/``ENTRYPOINT`` runs a package manager, ``sudo``/
     ``su``/``gosu``, or a daemon that expects to start as root; the Dockerfile shows
@@ -61,7 +78,9 @@ What it does
     another user with ``chown``; the base image's ``ENTRYPOINT`` is unknown or may
     change user itself (node's ``docker-entrypoint.sh`` does not), the image installs
     ``gosu``/``su-exec``/``sudo``, or the container's entrypoint is a script that
-    cannot be read from the build context or that uses root's tools; or the
+    cannot be read from the build context (the model's cached view: one copied from
+    another stage with ``COPY --from``, downloaded or unpacked from an archive by
+    ``ADD`` is unknown) or that uses root's tools; or the
     Dockerfile creates a user whose name cannot be read.
 
 Why is this bad?
@@ -92,12 +111,14 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from dockfix.images import Family, ImageTraits, stage_traits
+from dockfix.images import Family, ImageTraits
+from dockfix.model import BuildContext, StageFacts, Step, is_root_user
+from dockfix.model.expand import expand
 from dockfix.model.preconditions import Precondition
+from dockfix.rules._copied import Origin, inside, origin_of
 from dockfix.rules._shell import RunShell, parse_text, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import (
@@ -115,8 +136,6 @@ from dockfix.syntax.nodes import Node
 MESSAGE = "The container runs as root: no USER switches to an unprivileged user"
 MESSAGE_EXPLICIT = "The last USER is root, so the container runs as root"
 
-#: Names tried for a new user and group, in order.
-NEW_NAMES = ("app", "appuser")
 ROOT_NAMES = frozenset({"root", "0"})
 
 
@@ -215,7 +234,6 @@ _PORT_IN_WORD = re.compile(
     r"(?:^|=)(?:\[[^\]]*\]|[A-Za-z0-9_.\-]*[A-Za-z_.\-][A-Za-z0-9_.\-]*)?:(\d{1,5})$"
 )
 _PORT_OPTIONS = _words("--port -p --http-port --https-port --server.port --listen --bind -b")
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_]\w*))")
 
 #: ``useradd``/``adduser`` options that take a value (shadow, Debian adduser, BusyBox).
 _USER_VALUE_OPTIONS = _words(
@@ -228,9 +246,17 @@ _GROUP_VALUE_OPTIONS = _words("-g --gid -K --key -p --password -R --root -P --pr
 _CHOWN_VALUE_OPTIONS = frozenset({"--from", "--reference"})
 #: Options naming the user's ids and groups (names in use, with the user's own).
 _ID_OPTIONS = (("-u", "--uid"), ("-g", "--gid"), ("-G", "--groups", "--ingroup"))
-#: Uids tried for a new user: above the ranges of system and login users, so that it
-#: is nobody on the host either.
-NEW_UIDS = tuple(str(uid) for uid in range(10001, 10010))
+#: How many uids from ``Settings.user_uid`` on are tried for a new user (the default,
+#: 10001, is above the ranges of system and login users: nobody on the host either).
+UID_TRIES = 9
+#: Packages that bring ``useradd``/``groupadd`` (Debian ``passwd``, RHEL ``shadow-utils``).
+_USERADD_PACKAGES = frozenset({"passwd", "shadow", "shadow-utils"})
+#: ``chgrp``/``chown`` group operands that name the root group (OpenShift's group 0).
+_GROUP_ZERO = frozenset({"0", "root"})
+#: Programs a CMD of a build or CI environment runs: a shell, or a build tool.
+_BUILD_ENV_PROGRAMS = _words(
+    "sh bash ash dash zsh make cmake mvn mvnw gradle gradlew gcc g++ cc cargo rustc javac ant"
+)
 _MKDIR_VALUE_OPTIONS = frozenset({"-m", "--mode", "-d", "-r", "-t", "--context"})
 
 
@@ -280,12 +306,30 @@ class Target:
 
 @dataclass(frozen=True)
 class Image:
-    """The final image as this Dockerfile builds it: the final stage and its ancestors."""
+    """The final image as this Dockerfile builds it: the final stage and its ancestors,
+    as the stage model sees them."""
 
     document: Dockerfile
-    stages: tuple[Stage, ...]
+    facts: StageFacts
     traits: ImageTraits | None
-    variables: dict[str, str]
+    #: ENV and ARG values in effect at the end of the final stage (None: unknown).
+    variables: Mapping[str, str | None]
+    context: BuildContext
+    #: Name and uid for a new user (``Settings.user_name``/``user_uid``).
+    user_name: str = "app"
+    user_uid: int = 10001
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """The final stage and the earlier stages it is built ``FROM``, oldest first."""
+        return tuple(facts.stage for facts in reversed(self.facts.lineage))
+
+    def step(self, instruction: Instruction) -> Step:
+        """The model's state before ``instruction`` (user, ENV/ARG, WORKDIR)."""
+        for facts in self.facts.lineage:
+            if facts.contains(instruction):
+                return facts.at(instruction)
+        return self.facts.end
 
     @property
     def final(self) -> Stage:
@@ -315,62 +359,22 @@ class Folders:
 # -- the image: stages, variables, users ------------------------------------------------
 
 
-def _stages(document: Dockerfile) -> tuple[Stage, ...]:
-    """The final stage and the earlier stages it is built ``FROM``, oldest first."""
-    chain = [document.stages[-1]]
-    while True:
-        name = chain[0].image.text.lower()
-        earlier = document.stages[: chain[0].index]
-        parent = next((s for s in earlier if s.alias and s.alias.lower() == name), None)
-        if parent is None:
-            return tuple(chain)
-        chain.insert(0, parent)
-
-
-def _unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        return text[1:-1]
-    return text
-
-
-def _expand(text: str, variables: dict[str, str]) -> str | None:
-    """``text`` with ``$NAME``/``${NAME}``/``${NAME:-x}`` replaced; None if one is unset."""
-    unknown = False
-
-    def substitute(match: re.Match[str]) -> str:
-        nonlocal unknown
-        name = match.group(1) or match.group(4)
-        operator, word = match.group(2), match.group(3) or ""
-        value = variables.get(name)
-        if operator in (":-", "-"):
-            return value if value else word
-        if operator in (":+", "+"):
-            return word if value else ""
-        if value is None:
-            unknown = True
-            return ""
-        return value
-
-    result = _VARIABLE.sub(substitute, text)
-    return None if unknown else result
-
-
-def _variables(instructions: Iterable[Instruction]) -> dict[str, str]:
-    """ENV values and ARG defaults the Dockerfile sets (the last one wins)."""
-    found: dict[str, str] = {}
-    for instruction in instructions:
-        pairs: list[tuple[str, str]] = []
-        if instruction.cmd == "ENV":
-            values = instruction.value
-            pairs = [(values[i], values[i + 1]) for i in range(0, len(values) - 1, 2)]
-        elif instruction.cmd == "ARG":
-            split = (word.partition("=") for word in instruction.value if "=" in word)
-            pairs = [(name, value) for name, _, value in split]
-        for name, raw in pairs:
-            value = _expand(_unquote(raw), found)
-            if value is not None:
-                found[name] = value
-    return found
+def _image(context: RuleContext) -> Image:
+    """The final stage as the model sees it, with the tools its lineage installs."""
+    facts = context.model.stages[-1]
+    traits = facts.traits
+    if traits is not None and not traits.useradd and facts.installed & _USERADD_PACKAGES:
+        traits = replace(traits, useradd=True)  # e.g. ubi-minimal + shadow-utils
+    settings = context.settings
+    return Image(
+        context.document,
+        facts,
+        traits,
+        facts.end.variables,
+        context.model.context,
+        settings.user_name,
+        settings.user_uid,
+    )
 
 
 def _user_of(spec: str) -> str:
@@ -421,11 +425,11 @@ def _commands(image: Image) -> Iterator[tuple[Instruction, SimpleCommand]]:
                 yield instruction, command
 
 
-def _values(command: SimpleCommand, variables: dict[str, str]) -> list[str] | None:
+def _values(command: SimpleCommand, variables: Mapping[str, str | None]) -> list[str] | None:
     """The command's words (wrappers skipped), variables expanded; None if one is unset."""
     values = []
     for word in command_words(command):
-        value = _expand(word.value, variables) if "$" in word.value else word.value
+        value = expand(word.value, variables) if "$" in word.value else word.value
         if value is None:
             return None
         values.append(value)
@@ -517,19 +521,15 @@ def _names_of_command(command: SimpleCommand) -> set[str]:
 # -- folders ------------------------------------------------------------------------------
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def _under_any(path: str, trees: Iterable[str]) -> bool:
-    return any(_inside(path, tree) for tree in trees)
+    return any(inside(path, tree) for tree in trees)
 
 
-def _resolve(path: str, workdir: str | None, variables: dict[str, str]) -> str | None:
+def _resolve(path: str, workdir: str | None, variables: Mapping[str, str | None]) -> str | None:
     """An image path made absolute; ``~`` and ``$HOME`` are root's home during the build."""
     if path.startswith("~"):
         path = "/root" + path[1:]
-    expanded = _expand(path, {"HOME": "/root", **variables})
+    expanded = expand(path, {"HOME": "/root", **variables})
     if not expanded:
         return None
     if expanded.startswith("/"):
@@ -548,7 +548,7 @@ def _folders(image: Image) -> Folders:
     for instruction in image.instructions:
         if instruction.cmd == "WORKDIR" and instruction.value:
             raw = instruction.value[0]
-            expanded = _expand(raw, image.variables)
+            expanded = expand(raw, image.step(instruction).variables)
             if expanded is None:
                 current, app_workdir = None, None
                 problem = f"the WORKDIR `{raw}` uses a variable the Dockerfile does not set"
@@ -610,7 +610,7 @@ def _needs_root(instruction: Instruction, folders: Folders, image: Image) -> boo
 
 
 def _writes_outside(
-    command: SimpleCommand, workdir: str | None, app: str, variables: dict[str, str]
+    command: SimpleCommand, workdir: str | None, app: str, variables: Mapping[str, str | None]
 ) -> bool:
     """A redirection into a file outside the application folder."""
     for redirect in command.redirects:
@@ -618,7 +618,7 @@ def _writes_outside(
         if not redirect.operator.startswith(">") or not target or "&" in redirect.operator:
             continue
         path = _resolve(target, workdir, variables)
-        if path is None or not (_inside(path, app) or _under_any(path, _WORLD_WRITABLE)):
+        if path is None or not (inside(path, app) or _under_any(path, _WORLD_WRITABLE)):
             return True
     return False
 
@@ -681,9 +681,9 @@ def _root_tool_blockers(command: SimpleCommand) -> Iterator[Blocker]:
     real = command_words(command)
     leading = command.words[: len(command.words) - len(real) + 1]
     for word in leading:
-        name = posixpath.basename(word.value)
-        if name in _PRIVILEGE_TOOLS:
-            yield Blocker("root-command", f"the command runs `{name}`")
+        tool = posixpath.basename(word.value)
+        if tool in _PRIVILEGE_TOOLS:
+            yield Blocker("root-command", f"the command runs `{tool}`")
             return
     name = command_name(command)
     if name in _ROOT_DAEMONS:
@@ -716,7 +716,7 @@ def _bound_port_blockers(words: list[str]) -> Iterator[Blocker]:
 
 
 def _command_write_blockers(
-    command: SimpleCommand, app: str, variables: dict[str, str]
+    command: SimpleCommand, app: str, variables: Mapping[str, str | None]
 ) -> Iterator[Blocker]:
     """Log, pid and data paths outside the application folder among the arguments."""
     words = [word.value for word in command.words]
@@ -729,9 +729,9 @@ def _command_write_blockers(
         if not text.startswith(("/", "~", "$")):
             continue
         path = _resolve(text, app, variables)
-        if path is None or _inside(path, app) or _under_any(path, _WORLD_WRITABLE):
+        if path is None or inside(path, app) or _under_any(path, _WORLD_WRITABLE):
             continue
-        if _inside(path, "/root"):
+        if inside(path, "/root"):
             yield Blocker("root-home", f"the command uses `{path}` in root's home")
             return
         names_data = option_name.startswith("-") and bool(_WRITE_OPTION.search(option_name))
@@ -753,7 +753,7 @@ def _exposed_port_blockers(image: Image) -> Iterator[Blocker]:
         if instruction.cmd != "EXPOSE":
             continue
         for word in instruction.value:
-            expanded = _expand(word, image.variables) or ""
+            expanded = expand(word, image.variables) or ""
             first = expanded.split("/", 1)[0].split("-", 1)[0]
             if first.isdigit() and 0 < int(first) < 1024:
                 yield Blocker("privileged-port", f"EXPOSE {expanded}: ports below 1024 need root")
@@ -774,7 +774,7 @@ def _write_blockers(image: Image, folders: Folders) -> Iterator[Blocker]:
         if instruction.cmd == "VOLUME":
             for word in instruction.value:
                 path = _resolve(word, folders.at.get(id(instruction)), image.variables)
-                if path is None or not (_inside(path, app) or _under_any(path, _WORLD_WRITABLE)):
+                if path is None or not (inside(path, app) or _under_any(path, _WORLD_WRITABLE)):
                     yield Blocker("writes-outside", f"VOLUME `{word}` is outside `{app}`")
         elif instruction.cmd == "ENV":
             yield from _env_blockers(instruction, image)
@@ -785,7 +785,7 @@ def _write_blockers(image: Image, folders: Folders) -> Iterator[Blocker]:
 
 def _virtualenv_blockers(image: Image) -> Iterator[Blocker]:
     """Poetry and pipenv make their virtualenvs in root's home unless told otherwise."""
-    settings = {name: value.lower() for name, value in image.variables.items()}
+    settings = {name: (value or "").lower() for name, value in image.variables.items()}
     configured = " ".join(
         " ".join(word.value for word in command.words)
         for _, command in _commands(image)
@@ -814,14 +814,17 @@ def _virtualenv_blockers(image: Image) -> Iterator[Blocker]:
 def _env_blockers(instruction: Instruction, image: Image) -> Iterator[Blocker]:
     """ENV values in root's home (``PATH=/root/.local/bin``): the user cannot read it."""
     for raw in instruction.value[1::2]:
-        value = _expand(raw, {"HOME": "/root", **image.variables}) or raw
+        value = expand(raw, {"HOME": "/root", **image.variables}) or raw
         if _ROOT_HOME.search(value):
             yield Blocker("root-home", f"ENV `{raw}` points into root's home, closed to the user")
             return
 
 
 def _run_write_blockers(
-    instruction: Instruction, command: SimpleCommand, folders: Folders, variables: dict[str, str]
+    instruction: Instruction,
+    command: SimpleCommand,
+    folders: Folders,
+    variables: Mapping[str, str | None],
 ) -> Iterator[Blocker]:
     """Folders a RUN makes for data outside the application folder, and root's home."""
     app = folders.app or "/"
@@ -840,9 +843,9 @@ def _run_write_blockers(
         yield Blocker("root-home", "`pip install --user` installs into root's home")
     for target in targets:
         path = _resolve(target, workdir, variables)
-        if path is None or _inside(path, app):
+        if path is None or inside(path, app):
             continue
-        if _inside(path, "/root"):
+        if inside(path, "/root"):
             yield Blocker("root-home", f"line {instruction.line} writes `{path}` in root's home")
         elif _is_data_path(path):
             yield Blocker(
@@ -866,9 +869,7 @@ def _chown_blockers(image: Image, target: Target) -> Iterator[Blocker]:
             return
 
 
-def _entrypoint_blockers(
-    image: Image, folders: Folders, context_dir: Path | None
-) -> Iterator[Blocker]:
+def _entrypoint_blockers(image: Image, folders: Folders) -> Iterator[Blocker]:
     """An entrypoint that may need root: the base image's, or a script of the Dockerfile."""
     traits = image.traits
     own = any(i.cmd == "ENTRYPOINT" for i in image.instructions)
@@ -886,7 +887,7 @@ def _entrypoint_blockers(
             if word.value in ("gosu", "su-exec", "sudo"):
                 yield Blocker("entrypoint", f"the image installs `{word.value}` to change user")
                 return
-    yield from _script_blockers(image, folders, context_dir)
+    yield from _script_blockers(image, folders)
 
 
 def _harmless_base_entrypoint(traits: ImageTraits) -> bool:
@@ -894,11 +895,12 @@ def _harmless_base_entrypoint(traits: ImageTraits) -> bool:
     return traits.nonroot_user == "node" and traits.entrypoint == ("docker-entrypoint.sh",)
 
 
-def _script_blockers(image: Image, folders: Folders, context_dir: Path | None) -> Iterator[Blocker]:
+def _script_blockers(image: Image, folders: Folders) -> Iterator[Blocker]:
     """The first script the container runs: unreadable, or using root's tools.
 
-    A program built in an earlier stage (``COPY --from``) is taken to be a binary;
-    without a shell (distroless, scratch) nothing can run a script at all.
+    Only a script read from the build context is known: one copied from another stage
+    (``COPY --from``), downloaded or unpacked from an archive by ``ADD`` may do anything.
+    Without a shell (distroless, scratch) nothing can run a script at all.
     """
     if not image.has_shell:
         return
@@ -909,26 +911,29 @@ def _script_blockers(image: Image, folders: Folders, context_dir: Path | None) -
                 continue
             resolved = _resolve(path, folders.app, image.variables) or path
             is_script = path.endswith((".sh", ".bash"))
-            if folders.app and _inside(resolved, folders.app) and not is_script:
+            if folders.app and inside(resolved, folders.app) and not is_script:
                 return  # the app's own program, built in its folder
             origins = (
-                _origin(image, folders, candidate, context_dir)
+                _origin(image, folders, candidate)
                 for candidate in _candidates(path, folders.app, image.variables)
             )
             origin = next((found for found in origins if found is not None), None)
-            if origin == "stage":
-                return
-            code = "\n".join(line.split("#", 1)[0] for line in (origin or "").splitlines())
-            match = _SCRIPT_NEEDS_ROOT.search(code)
             if origin is None:
                 yield Blocker(
                     "entrypoint",
                     f"the entrypoint `{path}` cannot be read from the build context: "
                     "it may need root",
                 )
-            elif match is not None:
-                found = match.group(0).strip()
-                yield Blocker("entrypoint", f"the entrypoint `{path}` runs `{found}` (root)")
+            elif origin.text is None:
+                yield Blocker(
+                    "entrypoint", f"the entrypoint `{path}` {origin.why}: it may need root"
+                )
+            else:
+                code = "\n".join(line.split("#", 1)[0] for line in origin.text.splitlines())
+                match = _SCRIPT_NEEDS_ROOT.search(code)
+                if match is not None:
+                    found = match.group(0).strip()
+                    yield Blocker("entrypoint", f"the entrypoint `{path}` runs `{found}` (root)")
             return
 
 
@@ -955,7 +960,7 @@ def _script_path(words: list[str]) -> str | None:
     return path if unusual and len(path) > 1 else None
 
 
-def _candidates(path: str, workdir: str | None, variables: dict[str, str]) -> list[str]:
+def _candidates(path: str, workdir: str | None, variables: Mapping[str, str | None]) -> list[str]:
     """Where the program may be: a bare name is looked up on the usual PATH."""
     if "/" not in path:
         return [posixpath.join(folder, path) for folder in _PATH]
@@ -963,42 +968,14 @@ def _candidates(path: str, workdir: str | None, variables: dict[str, str]) -> li
     return [resolved] if resolved else []
 
 
-def _origin(image: Image, folders: Folders, path: str, context_dir: Path | None) -> str | None:
-    """The text of the file at ``path`` read from the build context through the COPY that
-    put it there; ``"stage"`` when an earlier stage built it; None when not known."""
-    root = context_dir.resolve() if context_dir is not None else None
-    found: str | None = None
-    for instruction in image.instructions:
-        values = list(instruction.value)
-        if instruction.cmd not in ("COPY", "ADD") or len(values) < 2 or instruction.heredocs:
-            continue
-        dest = _resolve(values[-1], folders.at.get(id(instruction)), image.variables)
-        into_folder = values[-1].endswith("/") or len(values) > 2
-        for item in values[:-1]:
-            source = _context_source(item, dest, into_folder, path) if dest else None
-            if source is None:
-                continue
-            if instruction.flag("from") is not None:
-                found = "stage"
-                continue
-            file = (root / source).resolve() if root is not None else None
-            if file is not None and file.is_relative_to(root) and file.is_file():
-                found = file.read_text(encoding="utf-8", errors="replace")
-            else:
-                found = None  # a later COPY we cannot read replaces what we knew
-    return found
+def _origin(image: Image, folders: Folders, path: str) -> Origin | None:
+    """The file at ``path`` as the image's last COPY/ADD to it leaves it (None: none)."""
 
+    def destination(instruction: Instruction) -> str | None:
+        workdir = folders.at.get(id(instruction))
+        return _resolve(instruction.value[-1], workdir, image.variables)
 
-def _context_source(item: str, dest: str, into_folder: bool, path: str) -> str | None:
-    """Where in the build context ``path`` would come from, if this COPY source put it."""
-    item = posixpath.normpath(item)
-    if not into_folder and dest == path:
-        return item
-    if posixpath.join(dest, posixpath.basename(item)) == path:
-        return item
-    if _inside(path, dest) and path != dest:
-        return posixpath.join(item, posixpath.relpath(path, dest))
-    return None
+    return origin_of(path, image.instructions, destination, image.context)
 
 
 # -- the user to switch to -----------------------------------------------------------------
@@ -1009,7 +986,7 @@ def _target(image: Image) -> Target | Blocker:
     created = _created_users(image)
     if any(user.name is None for user in created):
         return Blocker("user", "the Dockerfile creates a user whose name is not readable")
-    specs = [_expand(i.value[0], image.variables) for i in image.instructions if i.cmd == "USER"]
+    specs = [expand(i.value[0], image.variables) for i in image.instructions if i.cmd == "USER"]
     for spec in reversed(specs):
         if spec is None or _user_of(spec) in ROOT_NAMES:
             continue
@@ -1021,48 +998,93 @@ def _target(image: Image) -> Target | Blocker:
             return Target(user, group or match.group, match.uid)
         if image.traits is None or user != image.traits.nonroot_user:
             return Blocker("user", f"the Dockerfile switched to `{user}` before, not a known user")
-    if created and created[-1].name is not None:
-        return Target(created[-1].name, created[-1].group, created[-1].uid)
+    group_zero = _group_zero(image) is not None
+    last = created[-1] if created else None
+    if last is not None and last.name is not None:
+        return _in_group_zero(Target(last.name, last.group, last.uid), group_zero)
     traits = image.traits
     if traits is not None and traits.nonroot_user:
         uid = str(traits.nonroot_uid) if traits.nonroot_uid is not None else None
-        return Target(traits.nonroot_user, traits.nonroot_user, uid)
-    return _new_user(image)
+        target = Target(traits.nonroot_user, traits.nonroot_user, uid)
+        return _in_group_zero(target, group_zero)
+    return _new_user(image, group_zero)
 
 
-def _new_user(image: Image) -> Target | Blocker:
-    """A system user and group made with the tool of the image's family."""
+def _group_zero(image: Image) -> Instruction | None:
+    """The RUN that gives files to the root group (OpenShift's ``chgrp -R 0 ... && chmod
+    -R g=u ...``): the platform runs the image as a random uid in group 0."""
+    for instruction, command in _commands(image):
+        name = command_name(command)
+        if name not in ("chgrp", "chown"):
+            continue
+        values = _values(command, image.variables) or []
+        operands = _positionals(values[1:], _CHOWN_VALUE_OPTIONS)
+        if not operands:
+            continue
+        group = operands[0] if name == "chgrp" else re.split("[:.]", operands[0] + ":")[1]
+        owner = re.split("[:.]", operands[0])[0] if name == "chown" else ""
+        if group in _GROUP_ZERO and owner in ("", *ROOT_NAMES):
+            return instruction
+    return None
+
+
+def _in_group_zero(target: Target, group_zero: bool) -> Target:
+    """The target with the root group as its group, where the image keeps files there."""
+    if not group_zero:
+        return target
+    uid = target.uid.split(":", 1)[0] if target.uid else None
+    return replace(target, group="0", uid=f"{uid}:0" if uid else None)
+
+
+def _new_user(image: Image, group_zero: bool = False) -> Target | Blocker:
+    """A system user (and group) made with the tool of the image's family; in the root
+    group, with no group of its own, where the image keeps its files in group 0."""
     traits = image.traits
     if traits is None:
         return Blocker("unknown-image", "the base image is not known")
     taken = _names_in_use(image.document)
-    name = next((n for n in NEW_NAMES if n not in taken), None)
-    uid = next((n for n in NEW_UIDS if n not in taken), None)
+    names = (image.user_name, f"{image.user_name}user")
+    uids = tuple(str(image.user_uid + offset) for offset in range(UID_TRIES))
+    name = next((n for n in names if n not in taken), None)
+    uid = next((n for n in uids if n not in taken), None)
     if name is None or uid is None:
-        return Blocker("user", "the names app and appuser (or uids 10001-10009) are in use")
-    commands = _create_commands(traits, name, uid)
+        return Blocker(
+            "user", f"the names {' and '.join(names)} (or uids {uids[0]}-{uids[-1]}) are in use"
+        )
+    commands = _create_commands(traits, name, uid, group_zero)
     if commands is None:
-        return Blocker("user-tool", _no_tool_text(traits.family))
+        return Blocker("user-tool", _no_tool_text(traits))
+    if group_zero:
+        return Target(name, "0", f"{uid}:0", commands)
     return Target(name, name, uid, commands)
 
 
-def _create_commands(traits: ImageTraits, name: str, uid: str) -> tuple[str, ...] | None:
+def _create_commands(
+    traits: ImageTraits, name: str, uid: str, group_zero: bool = False
+) -> tuple[str, ...] | None:
     """Group and user (with a home) by the family's own tool; ``-l``/``--no-log-init``
     keeps a high uid from making a huge sparse /var/log/lastlog (hadolint DL3046)."""
     family = traits.family
     if family is Family.DEBIAN and traits.useradd:
+        if group_zero:
+            return (f"useradd --system --no-log-init --uid {uid} --gid 0 --create-home {name}",)
         return (
             f"groupadd --system --gid {uid} {name}",
             f"useradd --system --no-log-init --uid {uid} --gid {name} --create-home {name}",
         )
     if family is Family.ALPINE and traits.busybox_adduser:
+        if group_zero:
+            return (f"adduser -S -D -u {uid} -G root {name}",)
         return (f"addgroup -S -g {uid} {name}", f"adduser -S -D -u {uid} -G {name} {name}")
     if family is Family.RHEL and traits.useradd:
+        if group_zero:
+            return (f"useradd -r -l -u {uid} -g 0 -m {name}",)
         return (f"groupadd -r -g {uid} {name}", f"useradd -r -l -u {uid} -g {name} -m {name}")
     return None
 
 
-def _no_tool_text(family: Family) -> str:
+def _no_tool_text(traits: ImageTraits) -> str:
+    family = traits.family
     if family is Family.SCRATCH:
         return (
             "scratch has no /etc/passwd: a numeric `USER 65532:65532` works only if the "
@@ -1071,7 +1093,9 @@ def _no_tool_text(family: Family) -> str:
     if family is Family.WINDOWS:
         return "Windows images are not handled (their unprivileged user is ContainerUser)"
     if family is Family.RHEL:
-        return "the image has no useradd (shadow-utils): install it, or add the user by hand"
+        manager = traits.package_manager
+        how = f" (`{manager} install -y shadow-utils`)" if manager else ""
+        return f"the image has no useradd (shadow-utils): install it{how}, or add the user by hand"
     return "the image has no tool to create a user and no non-root user of its own"
 
 
@@ -1111,16 +1135,47 @@ def _already_owned(image: Image, folders: Folders, target: Target) -> bool:
             workdir = folders.app_workdir
             if workdir is None or order.index(user.instruction) < order.index(workdir):
                 return True
+    return any(app in paths for paths, _ in _chowns_to(image, target))
+
+
+def _chowns_to(image: Image, target: Target) -> Iterator[tuple[list[str], bool]]:
+    """Paths the image's RUNs give to the target user, and whether recursively."""
     for _, command in _commands(image):
         values = _values(command, image.variables) if command_name(command) == "chown" else None
         operands = _positionals(values[1:], _CHOWN_VALUE_OPTIONS) if values else []
-        if (
-            len(operands) >= 2
-            and _user_of(operands[0]) == target.user
-            and any(posixpath.normpath(path) == app for path in operands[1:])
-        ):
-            return True
-    return False
+        if len(operands) >= 2 and _user_of(operands[0]) == target.user:
+            options = [word for word in (values or [])[1:] if word.startswith("-")]
+            recursive = any(
+                word == "--recursive" or (not word.startswith("--") and "R" in word)
+                for word in options
+            )
+            yield [posixpath.normpath(path) for path in operands[1:]], recursive
+
+
+def _root_made_subfolders(image: Image, folders: Folders, target: Target, index: int) -> list[str]:
+    """Folders inside the application folder that RUNs before the switch make as root
+    (``mkdir -p data logs``): a chown of the folder alone leaves them closed to the user.
+
+    Each is named by its top folder below the application folder (``data`` for
+    ``mkdir -p data/db``), to be chowned recursively.
+    """
+    app = folders.app
+    assert app is not None
+    after = {id(instruction) for instruction in image.final.instructions[index + 1 :]}
+    owned = [path for paths, recursive in _chowns_to(image, target) if recursive for path in paths]
+    found: list[str] = []
+    for instruction, command in _commands(image):
+        if id(instruction) in after or command_name(command) != "mkdir":
+            continue
+        values = _values(command, image.variables) or []
+        for operand in _positionals(values[1:], _MKDIR_VALUE_OPTIONS):
+            path = _resolve(operand, folders.at.get(id(instruction)), image.variables)
+            if path is None or path == app or not inside(path, app):
+                continue
+            top = posixpath.join(app, posixpath.relpath(path, app).split("/")[0])
+            if top not in found and not any(inside(top, done) for done in owned):
+                found.append(top)
+    return found
 
 
 def _folder_stays_roots(image: Image, folders: Folders, index: int) -> bool:
@@ -1142,6 +1197,10 @@ def _fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit], st
     commands = list(target.create)
     if image.has_shell and not _already_owned(image, folders, target):
         commands.append(f"chown {target.owner} {shlex.quote(app)}")
+    subfolders = _root_made_subfolders(image, folders, target, index) if image.has_shell else []
+    if subfolders:
+        paths = " ".join(shlex.quote(path) for path in subfolders)
+        commands.append(f"chown -R {target.owner} {paths}")
     edits: list[Edit] = []
     early = _early_chown_anchor(image, folders, target, anchor) if len(commands) == 1 else None
     if early is not None:
@@ -1172,9 +1231,12 @@ def _insert_after(document: Dockerfile, anchor: Instruction, texts: list[str]) -
     added: list[Node] = [
         document.make_instruction(t, eol=e) for t, e in zip(texts, eols, strict=True)
     ]
-    if anchor.heredocs:
+    new_run = texts[0].split(" ", 1)[0].upper() == "RUN"
+    if anchor.heredocs or (anchor.cmd == "RUN" and new_run):
         # hadolint cannot parse an instruction right after a heredoc's terminator line
-        # (DL1000); an empty line between keeps it reading the file.
+        # (DL1000); an empty line between keeps it reading the file.  After a RUN, the
+        # empty line also keeps the user's creation in a RUN of its own: DF102 does not
+        # join RUNs across one (`go build ... && groupadd ...` would rebuild with it).
         added.insert(0, BlankLine("", document.style.eol, 0))
     return Edit(anchor, (new_anchor, *added))
 
@@ -1223,14 +1285,14 @@ def _copies_into(instruction: Instruction, folders: Folders, image: Image, app: 
     if len(instruction.value) < 2:
         return False
     dest = _resolve(instruction.value[-1], folders.at.get(id(instruction)), image.variables)
-    return dest is not None and _inside(dest, app)
+    return dest is not None and inside(dest, app)
 
 
 def _volume_covers(instruction: Instruction, folders: Folders, image: Image) -> bool:
     app = folders.app or "/"
     workdir = folders.at.get(id(instruction))
     paths = [_resolve(word, workdir, image.variables) for word in instruction.value]
-    return any(path is not None and _inside(app, path) for path in paths)
+    return any(path is not None and inside(app, path) for path in paths)
 
 
 def _is_broad_copy(instruction: Instruction) -> bool:
@@ -1264,8 +1326,6 @@ def _reason(image: Image, folders: Folders, target: Target, index: int) -> str:
             f"`{app}` is a VOLUME (line {volumes[0].line}) before the chown: BuildKit keeps "
             "the change, the classic builder drops it"
         )
-    if not any(i.cmd in ("CMD", "ENTRYPOINT") for i in image.instructions):
-        parts.append("images built FROM this one start as the user too")
     return "; ".join(parts)
 
 
@@ -1282,42 +1342,83 @@ def _report_at(image: Image, last_user: Instruction | None) -> Instruction:
 
 
 def _runs_as_root(image: Image, last_user: Instruction | None) -> bool | None:
-    """True/False, or None when it cannot be told (a USER from an unset variable)."""
-    if last_user is not None:
-        spec = _expand(last_user.value[0], image.variables)
-        return None if spec is None else _user_of(spec) in ROOT_NAMES
-    if image.traits is None:
-        return True  # most images run as root; an unknown one is only reported
-    return image.traits.default_user in ROOT_NAMES
+    """True/False, or None when it cannot be told (a USER from an unset variable).
+
+    The model knows the user at the end of the stage: the last USER, or the base image's
+    default user (the image table, jupyter/jenkins/bitnami images...).
+    """
+    user = image.facts.end.user
+    if user is None:
+        # A USER we cannot read: not reported; no USER and an unknown image: most
+        # images run as root, and an unknown one is only reported.
+        return None if last_user is not None else True
+    return is_root_user(user)
 
 
-def _blockers(image: Image, folders: Folders, context_dir: Path | None) -> list[Blocker]:
+def _onbuild_blockers(image: Image) -> Iterator[Blocker]:
+    """ONBUILD triggers run in every image built FROM this one, as its last USER."""
+    triggers = sorted(image.facts.onbuild, key=lambda trigger: trigger.sub_cmd != "RUN")
+    for trigger in triggers:
+        if trigger.sub_cmd in ("RUN", "ADD", "COPY"):
+            yield Blocker(
+                "onbuild",
+                f"ONBUILD {trigger.sub_cmd} (line {trigger.line}) runs in child builds as "
+                "the image's last USER and may need root",
+            )
+            return
+
+
+def _build_environment_blockers(image: Image) -> Iterator[Blocker]:
+    """An image with no command of its own, or one that starts a shell or a build tool,
+    is a base or a build environment (toolchain, CI): its users install into it."""
+    if not any(i.cmd in ("CMD", "ENTRYPOINT") and i.value for i in image.instructions):
+        yield Blocker(
+            "build-environment",
+            "no CMD or ENTRYPOINT: the image looks like a base or build environment "
+            "(toolchain, CI) whose users install into it as root",
+        )
+        return
+    scripts = _runtime_scripts(image)
+    commands = list(iter_simple_commands(scripts[0])) if scripts else []
+    if len(commands) != 1:
+        return
+    words = [word.value for word in command_words(commands[0])]
+    program = posixpath.basename(words[0]) if words else ""
+    if program in _BUILD_ENV_PROGRAMS and "-c" not in words:
+        yield Blocker(
+            "build-environment",
+            f"the image starts `{program}`: a shell or build tool, as build and CI "
+            "environments do, whose users install into it as root",
+        )
+
+
+def _blockers(image: Image, folders: Folders) -> list[Blocker]:
     traits = image.traits
     found: list[Blocker] = []
     if traits is None:
         found.append(Blocker("unknown-image", "the base image is not known"))
     elif traits.family in (Family.WINDOWS, Family.SCRATCH):
-        found.append(Blocker("user-tool", _no_tool_text(traits.family)))
+        found.append(Blocker("user-tool", _no_tool_text(traits)))
+    found.extend(_onbuild_blockers(image))
+    found.extend(_build_environment_blockers(image))
     if folders.problem:
         found.append(Blocker("workdir", folders.problem))
     found.extend(_exposed_port_blockers(image))
     found.extend(_command_blockers(image, folders.app))
     found.extend(_write_blockers(image, folders))
-    found.extend(_entrypoint_blockers(image, folders, context_dir))
+    found.extend(_entrypoint_blockers(image, folders))
     return found
 
 
-def _plan(
-    image: Image, folders: Folders, context_dir: Path | None
-) -> tuple[list[Edit], str] | list[Blocker]:
+def _plan(image: Image, folders: Folders) -> tuple[list[Edit], str] | list[Blocker]:
     """The fix's edits and reason, or every reason not to fix."""
-    blockers = _blockers(image, folders, context_dir)
+    blockers = _blockers(image, folders)
     if blockers:
         return blockers
     target = _target(image)
     if isinstance(target, Blocker):
         return [target]
-    if not target.spec.isdigit():
+    if not target.spec.split(":", 1)[0].isdigit():
         # `USER name` with no known uid: hadolint DL3066 flags it, and Kubernetes'
         # runAsNonRoot cannot check it; the user is better given a fixed uid by hand.
         return [Blocker("user name", f"user {target.user} has no known uid for USER")]
@@ -1332,16 +1433,14 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     if not document.stages:
         return
-    stages = _stages(document)
-    instructions = [i for stage in stages for i in stage.instructions]
-    image = Image(document, stages, stage_traits(document, stages[-1]), _variables(instructions))
+    image = _image(context)
     users = [i for i in image.instructions if i.cmd == "USER" and i.value]
     last_user = users[-1] if users else None
     if not _runs_as_root(image, last_user):
         return  # already unprivileged, or a USER from a variable we cannot read
     message = MESSAGE_EXPLICIT if last_user is not None else MESSAGE
     at = _report_at(image, last_user)
-    plan = _plan(image, _folders(image), context.context_dir)
+    plan = _plan(image, _folders(image))
     if isinstance(plan, list):
         yield rule.finding(message, at, note=note_text(plan))
         return
@@ -1364,5 +1463,8 @@ RULE = Rule(
     applicability=Applicability.UNSAFE,
     check=check,
     explanation=__doc__ or "",
-    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
+    preconditions=(
+        Precondition.LINUX,
+        Precondition.POSIX_SHELL,
+    ),
 )

@@ -32,14 +32,18 @@ Fix safety
       assignments before the command, shell builtins and keywords are reported, since
       ``exec`` would change what runs.  For a ``CMD`` the same entrypoint condition holds.
     * Text that already starts with ``exec``: **safe**.  ``["/bin/sh", "-c", "<text>"]``
-      is byte for byte the configuration the shell form produced (so no ENTRYPOINT or
-      CMD condition).  For a ``CMD`` that no ENTRYPOINT receives, plain words after
-      ``exec`` become the array without it instead.
+      is the configuration the shell form produced (so no ENTRYPOINT or CMD condition),
+      except that runs of blanks between words (the indentation of continuation lines)
+      become one space in both ``/bin/sh -c`` rewrites: the shell splits the same
+      words.  For a ``CMD`` that no ENTRYPOINT receives, plain words after ``exec``
+      become the array without it instead.
     Both ``/bin/sh -c`` rewrites need a base image the image table knows, with a shell:
     an unknown image may set its own ``SHELL``.
     Never rewritten: an array that is not valid JSON (``['a', 'b']``: BuildKit runs it
     as shell text, and what was meant needs a human), a stage with a custom ``SHELL``
-    (here or in a stage it builds on), Windows images (their shell is ``cmd /S /C``),
+    (here or in a stage it builds on, as the stage model knows it; ``bash --login``
+    reads profile files where conda and nvm put programs on ``PATH``, which the exec
+    form would skip, so the note says so), Windows images (their shell is ``cmd /S /C``),
     ``ONBUILD CMD`` (it runs in images whose shell and entrypoint are unknown), and
     commands whose continuation lines hold comment lines (joining them into one JSON
     line would drop the comments).  The keyword's case, flags and line ending are kept.
@@ -53,22 +57,17 @@ References
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockfix.model import Platform, ShellDialect, StageFacts
 from dockfix.model.preconditions import Precondition
-from dockfix.rules._runtime import (
-    applying,
-    descendants,
-    is_windows,
-    lineage,
-    parse_script,
-    root_traits,
-)
+from dockfix.rules._runtime import applying, parse_script
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import SimpleCommand
-from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax import Dockerfile, Instruction
 
 #: Characters that mean nothing to the shell outside quotes.
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=,+@%^")
@@ -146,46 +145,57 @@ def _is_assignment(text: str) -> bool:
     return bool(equals) and name.isidentifier() and name.isascii()
 
 
-def entrypoint_for_cmd(document: Dockerfile, stage: Stage) -> Entrypoint:
-    """Whether an ENTRYPOINT applies to the CMDs of ``stage``.
+def entrypoint_for_cmd(facts: StageFacts) -> Entrypoint:
+    """Whether an ENTRYPOINT applies to the CMDs of the stage.
 
     The stage's own last ENTRYPOINT decides (``ENTRYPOINT []`` clears it), else the
     nearest stage it builds on that sets one, else the base image's as the table knows it.
     """
-    for ancestor in lineage(document, stage):
-        entrypoints = applying(ancestor.instructions, "ENTRYPOINT")
+    for ancestor in facts.lineage:
+        entrypoints = applying(ancestor.stage.instructions, "ENTRYPOINT")
         if entrypoints:
             last = entrypoints[-1]
             return Entrypoint.NONE if last.is_json and not last.value else Entrypoint.SET
-        if ancestor is not stage and any(i.sub_cmd == "ENTRYPOINT" for i in ancestor.instructions):
+        if ancestor is not facts and any(i.sub_cmd == "ENTRYPOINT" for i in ancestor.onbuild):
             return Entrypoint.SET  # an ONBUILD trigger sets it in the stages built on it
-    traits = root_traits(document, stage)
+    traits = facts.traits
     if traits is None or traits.entrypoint is None:
         return Entrypoint.UNKNOWN
     return Entrypoint.SET if traits.entrypoint else Entrypoint.NONE
 
 
-def custom_shell(document: Dockerfile, stage: Stage, instruction: Instruction) -> bool:
-    """A ``SHELL`` before ``instruction`` in its stage, or in a stage it builds on."""
-    index = next(i for i, candidate in enumerate(stage.instructions) if candidate is instruction)
-    before = stage.instructions[:index]
-    if applying(before, "SHELL"):
-        return True
-    return any(
-        i.cmd == "SHELL" or i.sub_cmd == "SHELL"
-        for ancestor in lineage(document, stage)[1:]
-        for i in ancestor.instructions
-    )
+def shell_note(facts: StageFacts, instruction: Instruction) -> str:
+    """Why the shell form runs under another shell than ``/bin/sh -c`` (``""``: it does not).
+
+    The model's step knows the ``SHELL`` in effect (from this stage or one it builds
+    on); an ``ONBUILD SHELL`` of a parent stage sets one too.  Under ``bash --login``
+    the shell form reads profile files (conda, nvm and ``~/.profile`` put programs on
+    ``PATH`` there): the exec form would run without them.
+    """
+    step = facts.at(instruction)
+    if step.shell is not None:
+        words = " ".join(step.shell)
+        if step.dialect is ShellDialect.BASH_LOGIN:
+            return (
+                f"the shell form runs under `{words}`, which reads profile files (conda, "
+                "nvm, ~/.profile set PATH there): the exec form would skip them"
+            )
+        return f"the stage runs shell forms with a custom SHELL (`{words}`)"
+    if any(
+        trigger.sub_cmd == "SHELL" for ancestor in facts.lineage[1:] for trigger in ancestor.onbuild
+    ):
+        return "the stage runs shell forms with a custom SHELL (an ONBUILD SHELL)"
+    return ""
 
 
-def cmd_is_passed(document: Dockerfile, stage: Stage) -> bool:
-    """Would an exec-form ENTRYPOINT of ``stage`` receive a CMD as arguments?
+def cmd_is_passed(facts: StageFacts) -> bool:
+    """Would an exec-form ENTRYPOINT of the stage receive a CMD as arguments?
 
     A CMD in the stage itself, or in a later stage built on it, would be.  (Setting an
     ENTRYPOINT clears a CMD inherited from the base image.)
     """
-    stages = (stage, *descendants(document, stage))
-    return any(applying(s.instructions, "CMD") for s in stages)
+    stages = (facts, *facts.descendants)
+    return any(applying(s.stage.instructions, "CMD") for s in stages)
 
 
 def exec_form(words: list[str] | tuple[str, ...]) -> str:
@@ -214,10 +224,11 @@ _EXEC_REASON = (
 )
 
 
-def plan(document: Dockerfile, stage: Stage, instruction: Instruction) -> Plan:
+def plan(facts: StageFacts, instruction: Instruction) -> Plan:
     """Decide the rewrite of one shell-form CMD/ENTRYPOINT (see *Fix safety*)."""
-    if custom_shell(document, stage, instruction):
-        return Plan(note="the stage runs shell forms with a custom SHELL")
+    note = shell_note(facts, instruction)
+    if note:
+        return Plan(note=note)
     if instruction.comments:
         return Plan(note="comment lines inside the command would be lost")
     text = instruction.value[0]
@@ -225,13 +236,11 @@ def plan(document: Dockerfile, stage: Stage, instruction: Instruction) -> Plan:
         return Plan(note="not valid JSON (single quotes? a trailing comma?): it runs as shell")
     words = plain_words(text)
     if words is not None:
-        return _plan_words(document, stage, instruction, words)
-    return _plan_exec(document, stage, instruction, text)
+        return _plan_words(facts, instruction, words)
+    return _plan_exec(facts, instruction, text)
 
 
-def _plan_words(
-    document: Dockerfile, stage: Stage, instruction: Instruction, words: list[str]
-) -> Plan:
+def _plan_words(facts: StageFacts, instruction: Instruction, words: list[str]) -> Plan:
     exec_already = words[0] == "exec"
     if exec_already:
         if len(words) == 1 or words[1].startswith("-"):
@@ -240,23 +249,23 @@ def _plan_words(
     if words[0] in _BUILTINS or words[0] in _KEYWORDS:
         return Plan(note=f"`{words[0]}` is a shell builtin or keyword, not a program")
     if instruction.cmd == "CMD":
-        blocked = _cmd_blocked(document, stage)
+        blocked = _cmd_blocked(facts)
         if blocked and exec_already:
             # The ENTRYPOINT gets the CMD: keep `/bin/sh -c "exec ..."`, the same config.
-            return _plan_exec(document, stage, instruction, instruction.value[0])
+            return _plan_exec(facts, instruction, instruction.value[0])
         return Plan(note=blocked) if blocked else Plan(tuple(words))
     if exec_already:
         # Split words would let run-time arguments in; `/bin/sh -c "exec ..."` is the same
         # configuration as before, so that is the (safe) rewrite.
-        return _plan_exec(document, stage, instruction, instruction.value[0])
-    if cmd_is_passed(document, stage):
+        return _plan_exec(facts, instruction, instruction.value[0])
+    if cmd_is_passed(facts):
         return Plan(note="a CMD would start being passed to the ENTRYPOINT as arguments")
     return Plan(tuple(words), Applicability.UNSAFE, _ENTRYPOINT_ARGS)
 
 
-def _cmd_blocked(document: Dockerfile, stage: Stage) -> str:
+def _cmd_blocked(facts: StageFacts) -> str:
     """Why a CMD's words cannot be the array: an ENTRYPOINT that would receive them."""
-    entrypoint = entrypoint_for_cmd(document, stage)
+    entrypoint = entrypoint_for_cmd(facts)
     if entrypoint is Entrypoint.SET:
         return "an ENTRYPOINT applies and receives the CMD as its arguments"
     if entrypoint is Entrypoint.UNKNOWN:
@@ -264,8 +273,8 @@ def _cmd_blocked(document: Dockerfile, stage: Stage) -> str:
     return ""
 
 
-def _plan_exec(document: Dockerfile, stage: Stage, instruction: Instruction, text: str) -> Plan:
-    traits = root_traits(document, stage)
+def _plan_exec(facts: StageFacts, instruction: Instruction, text: str) -> Plan:
+    traits = facts.traits
     if traits is None:
         return Plan(note="shell syntax, and the base image's SHELL is not known")
     if not traits.shell:
@@ -274,14 +283,35 @@ def _plan_exec(document: Dockerfile, stage: Stage, instruction: Instruction, tex
     if command is None:
         return Plan(note=why)
     first = command.words[0]
+    text = tidy(text, command)
     if first.is_literal and first.value == "exec":
-        # Already exec'd: ["/bin/sh", "-c", text] is exactly what the shell form made.
+        # Already exec'd: ["/bin/sh", "-c", text] is what the shell form made.
         return Plan((*DEFAULT_SHELL, text))
     if instruction.cmd == "CMD":
-        blocked = _cmd_blocked(document, stage)
+        blocked = _cmd_blocked(facts)
         if blocked:
             return Plan(note=blocked)
     return Plan((*DEFAULT_SHELL, f"exec {text}"), Applicability.UNSAFE, _EXEC_REASON)
+
+
+def tidy(text: str, command: SimpleCommand) -> str:
+    """``text`` with the blanks between its words made single spaces.
+
+    A shell form continued over lines keeps each line's indentation in its text
+    (``gunicorn \\`` + ``      --bind ...``); inside a JSON string those runs of
+    spaces are noise.  Blanks between words are outside quotes, so the shell splits the
+    tidied text into the same words.  Anything else between words (a comment) keeps the
+    text as it was.
+    """
+    spans = sorted(
+        [(word.start, word.end) for word in command.words]
+        + [(redirect.start, redirect.end) for redirect in command.redirects]
+    )
+    gaps = [text[: spans[0][0]], text[spans[-1][1] :]]
+    gaps += [text[a[1] : b[0]] for a, b in itertools.pairwise(spans)]
+    if any(gap.strip(" \t") for gap in gaps):
+        return text
+    return " ".join(text[start:end] for start, end in spans)
 
 
 def single_command(text: str) -> tuple[SimpleCommand | None, str]:
@@ -314,10 +344,10 @@ def convert(instruction: Instruction, document: Dockerfile, words: tuple[str, ..
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
-    for stage in document.stages:
-        if is_windows(document, stage):
+    for facts in context.model.stages:
+        if facts.platform is Platform.WINDOWS:
             continue  # Windows runs shell forms with `cmd /S /C`, not /bin/sh
-        for instruction in stage.instructions:
+        for instruction in facts.stage.instructions:
             if instruction.cmd not in ("CMD", "ENTRYPOINT") or instruction.is_json:
                 continue  # ONBUILD CMD has cmd ONBUILD: it runs in unknown child images
             if len(instruction.pieces_of("shell")) != 1 or not instruction.value[0].strip():
@@ -326,7 +356,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 f"{instruction.cmd} in shell form runs under /bin/sh, which does not pass "
                 f"signals on; use the JSON exec form"
             )
-            decided = plan(document, stage, instruction)
+            decided = plan(facts, instruction)
             if not decided.words:
                 yield rule.finding(message, instruction, note=decided.note)
                 continue
@@ -345,7 +375,11 @@ RULE = Rule(
     name="shell-form-cmd",
     summary="Write `CMD`/`ENTRYPOINT` as a JSON array so the program gets signals",
     applicability=Applicability.SAFE,
+    fix_kinds=(Applicability.SAFE, Applicability.UNSAFE),
     check=check,
     explanation=__doc__ or "",
-    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
+    preconditions=(
+        Precondition.LINUX,
+        Precondition.POSIX_SHELL,
+    ),
 )

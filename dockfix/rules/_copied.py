@@ -1,0 +1,113 @@
+"""Which build-context file a ``COPY``/``ADD`` put at a path of the image (DF201, DF203).
+
+Rules that judge a script the container or a ``RUN`` runs (does it need root, does it
+call ``git``?) must read the file the image really has: the last ``COPY``/``ADD`` that
+can put something at that path decides.  A file from the build context is read through
+the model's cached view; one copied from another stage (``COPY --from``), downloaded or
+unpacked from an archive by ``ADD`` cannot be read, and the answer says why.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from dockfix.model import BuildContext
+from dockfix.syntax import Instruction
+
+#: Source names ``ADD`` may unpack when the context cannot tell (BuildKit reads the bytes).
+_ARCHIVE_NAME = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$", re.IGNORECASE)
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://|git@", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The file at a path: its text, or (``text`` None) why it cannot be known."""
+
+    text: str | None
+    why: str = ""
+
+
+def inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def origin_of(
+    path: str,
+    instructions: Iterable[Instruction],
+    destination: Callable[[Instruction], str | None],
+    context: BuildContext,
+) -> Origin | None:
+    """The file at ``path`` as the last COPY/ADD of ``instructions`` that can put it
+    there leaves it; None when none does.  ``destination`` gives a COPY's absolute
+    destination (None: not known)."""
+    found: Origin | None = None
+    for instruction in instructions:
+        values = list(instruction.value)
+        if instruction.cmd not in ("COPY", "ADD") or len(values) < 2 or instruction.heredocs:
+            continue
+        dest = destination(instruction)
+        if dest is None:
+            continue
+        into_folder = values[-1].endswith("/") or len(values) > 2
+        for item in values[:-1]:
+            unpacked = _unpacked_over(instruction, item, dest, path, context)
+            if unpacked is not None:
+                found = unpacked
+                continue
+            folder = context.is_dir(item) is not False  # unknown: it may be a folder
+            source = context_source(item, dest, into_folder, path, folder=folder)
+            if source is not None:
+                found = _copied(instruction, source, context)
+    return found
+
+
+def _unpacked_over(
+    instruction: Instruction, item: str, dest: str, path: str, context: BuildContext
+) -> Origin | None:
+    """An ``ADD`` that may put ``path`` in place by download or by unpacking an archive."""
+    if instruction.cmd != "ADD" or instruction.flag("from") is not None:
+        return None
+    line = instruction.line
+    if _URL.match(item):
+        if dest == path or posixpath.join(dest, posixpath.basename(item)) == path:
+            return Origin(None, f"is downloaded by ADD (line {line})")
+        return None
+    archive = context.is_archive(item)
+    if archive is None:
+        archive = bool(_ARCHIVE_NAME.search(item)) or "*" in item or "?" in item
+    if archive and inside(path, dest):
+        return Origin(None, f"may come from `{item}`, which ADD unpacks (line {line})")
+    return None
+
+
+def _copied(instruction: Instruction, source: str, context: BuildContext) -> Origin:
+    """The text of ``source`` as COPY/ADD brings it: from the build context, or not known."""
+    stage = instruction.flag("from")
+    if stage is not None:
+        return Origin(
+            None,
+            f"comes from `{stage.value}` (COPY --from, line {instruction.line}), "
+            "so what it runs cannot be read",
+        )
+    text = context.read_text(source) if context.is_file(source) else None
+    if text is None:
+        return Origin(None, "cannot be read from the build context")
+    return Origin(text)
+
+
+def context_source(
+    item: str, dest: str, into_folder: bool, path: str, *, folder: bool = True
+) -> str | None:
+    """Where in the build context ``path`` would come from, if this COPY source put it
+    (``folder``: the source may be a folder, whose contents go into ``dest``)."""
+    item = posixpath.normpath(item)
+    if not into_folder and dest == path:
+        return item
+    if posixpath.join(dest, posixpath.basename(item)) == path:
+        return item
+    if folder and inside(path, dest) and path != dest:
+        return posixpath.join(item, posixpath.relpath(path, dest))
+    return None
