@@ -27,9 +27,12 @@ Fix safety
     ``HEALTHCHECK``, ``CMD``, ``ENTRYPOINT``, ``ONBUILD`` and ``MAINTAINER`` may stand
     between (a ``USER``, ``WORKDIR``, ``SHELL``, ``COPY`` ... is reported instead) --
     when both RUNs have the same flags (mounts, network), when the install RUN is a
-    plain ``&&`` chain (so that a failed update still stops it), and when the lone
-    update RUN holds no comment lines (deleting it would drop them).  Comment lines
-    between the two RUNs stay where they are.
+    plain ``&&`` chain (so that a failed update still stops it) that does not run
+    ``apt-get update`` itself (it would then run twice), when the lone update RUN
+    holds no comment lines (deleting it would drop them) and has no
+    ``# hadolint ignore=``/``# dockfix: ignore`` pragma above it (deleting it would
+    hand the pragma to another instruction).  Comment lines between the two RUNs stay
+    where they are.
 
 References
     practices.md row 4 (``apt-get update`` and ``apt-get install`` in one RUN); hadolint
@@ -66,6 +69,7 @@ TRANSPARENT = frozenset(
 )
 UPDATE_MESSAGE = "`apt-get update` runs in a RUN of its own; its lists go stale in the build cache"
 RELIES_MESSAGE = "`apt-get install` relies on the package lists of an earlier RUN (line {line})"
+PRAGMA_NOTE = "a pragma above the update RUN would then apply to another instruction"
 
 
 def lone_update(shell: RunShell) -> bool:
@@ -130,7 +134,7 @@ def _merge(
     lone = update.instruction
     if first_unprepared_install(install_shell) is None:
         if any(p.action == "install" for p in packages(install_shell, APT)):
-            yield _delete_redundant(rule, lone), lone
+            yield _delete_redundant(rule, document, lone), lone
         return  # the next RUN installs nothing: a later install RUN gets the report
     relies = RELIES_MESSAGE.format(line=lone.line)
     chain = and_chain(install_shell.script)
@@ -144,6 +148,10 @@ def _merge(
         note = "the two RUNs have different flags"
     elif chain is None:
         note = "the install RUN is not a plain && chain"
+    elif any(p.action == "update" for p in packages(install_shell, APT)):
+        note = "the install RUN runs `apt-get update` itself: merged, it would run twice"
+    elif _pragma_above(document, lone):
+        note = PRAGMA_NOTE
     if note or chain is None:
         yield rule.finding(UPDATE_MESSAGE, lone, note=note), lone
         yield rule.finding(relies, target), target
@@ -161,11 +169,21 @@ def _merge(
     yield rule.finding(relies, target, edits=edits), target
 
 
-def _delete_redundant(rule: Rule, lone: Instruction) -> Finding:
+def _delete_redundant(rule: Rule, document: Dockerfile, lone: Instruction) -> Finding:
     """The next RUN updates before it installs: the lone update only adds a layer."""
     if lone.comments:
         return rule.finding(UPDATE_MESSAGE, lone, note="the update RUN holds comment lines")
+    if _pragma_above(document, lone):
+        return rule.finding(UPDATE_MESSAGE, lone, note=PRAGMA_NOTE)
     return rule.finding(UPDATE_MESSAGE, lone, edits=[Edit(lone, ())])
+
+
+def _pragma_above(document: Dockerfile, instruction: Instruction) -> bool:
+    """A ``# hadolint ignore=``/``# dockfix: ignore`` pragma applies to ``instruction``:
+    deleting it would hand the pragma to whatever comes next."""
+    from dockfix.suppressions import collect  # imports the rule registry
+
+    return bool(collect(document).by_instruction.get(id(instruction)))
 
 
 RULE = Rule(

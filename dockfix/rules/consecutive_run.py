@@ -2,9 +2,10 @@
 
 What it does
     Merges a run of consecutive shell-form ``RUN`` instructions with the same flags into
-    one, joined with ``&& \\`` in the file's continuation style, one command per line.
-    Comment lines between them move inside the merged instruction, where BuildKit
-    skips them.
+    one, joined with ``&&`` in the file's own style: ``cmd && \\`` at line ends, or
+    ``\\`` at line ends and ``&& cmd`` at line starts when the file writes it that way,
+    one command per line, indented like the file's other commands (not like a package
+    list).
 
 Why is this bad?
     Each ``RUN`` makes a layer; files deleted in a later layer still take space in the
@@ -21,8 +22,31 @@ Fix safety
     would regroup), neither changes shell state that would now leak into the next one
     (``cd``, ``export``, ``source``/``.``, ``set``, ``shopt``, ``umask``, ``alias``,
     ``unset``, ``exec``, ``ulimit``, ``trap``), both have the same flags (mounts,
-    network, security), and nothing but comment lines stands between them: a blank
-    line is taken as the author grouping steps apart.
+    network, security), and no other instruction or blank line stands between them:
+    a blank line is taken as the author grouping steps apart (comment lines: below).
+
+    Only POSIX shells (``sh``, ``bash``): Windows PowerShell 5.1 has no ``&&``, and
+    under ``cmd`` a joined command does not see ``PATH`` changes (``setx``, ``choco
+    install``) made before it; such stages are reported, not rewritten.  Where the
+    stage's shell is unknown the fix is unsafe.
+
+    Not merged (reported instead, at the RUN that could join the one above):
+
+    * across a RUN that changes the shell the next commands run in or later RUNs
+      start: ``conda activate``, ``micromamba activate``, ``nvm use``, ``ln -s ...
+      /bin/sh``, ``update-alternatives`` of ``sh``, ``dpkg-reconfigure dash``,
+      ``chsh``; and, where RUN's shell reads startup files (``bash --login``,
+      ``bash -i``, ``BASH_ENV``), across one that may change them: writes to
+      ``~/.bashrc``, ``~/.profile``, ``/etc/profile.d``, ``/etc/bash.bashrc``...,
+      ``conda init``, a script run by a shell (``curl ... | bash``: the nvm, rustup,
+      sdkman installers).  Joined, the next command runs in the old shell instead of
+      a fresh one that loads the change.  ``sh -c`` reads no startup file, so under
+      it such writes do not stop a merge;
+    * across comment lines: they would move inside the merged RUN's continuation, and
+      a ``# hadolint ignore=``/``# dockfix: ignore`` pragma would no longer apply to its
+      RUN; a RUN under a pragma is never merged with the next one either, since the
+      pragma would then cover commands it was not written for;
+    * when both RUNs run ``apt-get update``: merged, the lists would be fetched twice.
 
     Layer-cache heuristic: a dependency install (pip, npm, poetry, go mod...) is only
     merged with another dependency install, and system package steps (apt, apk, dnf)
@@ -36,15 +60,33 @@ References
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from dockfix.model import ShellDialect, Step
 from dockfix.model.preconditions import Precondition
+from dockfix.rules._hygiene import APT, RPM, is_apt, join_layout
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.shell import Manager, Pipeline, SimpleCommand, command_name, iter_simple_commands
+from dockfix.shell import (
+    Manager,
+    Pipeline,
+    SimpleCommand,
+    command_name,
+    command_words,
+    iter_simple_commands,
+)
 from dockfix.syntax import Dockerfile, Instruction
 from dockfix.syntax.nodes import BlankLine, Comment, Directive
 
+if TYPE_CHECKING:
+    from dockfix.suppressions import Pragma
+
+RULE_CODE = "DF102"
+#: The cut a ``# dockfix: ignore[DF102]``/``# hadolint ignore=DL3059`` above a RUN asks for.
+SUPPRESSED = "a pragma above the RUN keeps it apart"
 #: Commands whose effect on the shell would leak into the commands joined after them.
 STATEFUL_COMMANDS = frozenset(
     {
@@ -69,9 +111,56 @@ STATEFUL_COMMANDS = frozenset(
         "local",
     }
 )
-_SYSTEM_MANAGERS = frozenset(
-    {Manager.APT_GET, Manager.APT, Manager.APK, Manager.YUM, Manager.DNF, Manager.MICRODNF}
+_SYSTEM_MANAGERS = APT | RPM | {Manager.APK}
+#: ``tool subcommand`` pairs that change the running shell (functions, PATH, prompt).
+ACTIVATORS = frozenset(
+    {
+        ("conda", "activate"),
+        ("conda", "deactivate"),
+        ("mamba", "activate"),
+        ("mamba", "deactivate"),
+        ("micromamba", "activate"),
+        ("micromamba", "deactivate"),
+        ("nvm", "use"),
+        ("pyenv", "shell"),
+        ("pyenv", "activate"),
+        ("rvm", "use"),
+        ("sdk", "use"),
+        ("jenv", "shell"),
+    }
 )
+_ACTIVATOR_NAMES = frozenset({"activate", "deactivate", "workon"})
+#: ``tool subcommand`` pairs that write shell startup files (``~/.bashrc``...).
+SHELL_INITS = frozenset(
+    {
+        ("conda", "init"),
+        ("mamba", "init"),
+        ("micromamba", "shell"),
+        ("pyenv", "init"),
+        ("nvm", "alias"),
+    }
+)
+#: Installers that edit the startup files unless told not to.
+_PROFILE_WRITERS = frozenset({"rustup-init"})
+#: Commands that change which shell ``/bin/sh`` or a user's login shell is.
+_SHELL_SWITCHERS = frozenset({"chsh"})
+_FILE_MOVERS = frozenset({"ln", "cp", "mv", "install", "rm", "dpkg-divert"})
+_SHELL_PROGRAMS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
+#: Files a shell reads when it starts (login, interactive, or the system-wide ones).
+_STARTUP_FILE = re.compile(
+    r"(?:^|/)\.(?:bashrc|bash_profile|bash_login|bash_aliases|profile|zshrc|zprofile|zshenv)$"
+    r"|^/etc/(?:profile(?:\.d(?:/.*)?)?|bash\.bashrc|bashrc|environment|zsh/.*)$"
+)
+
+
+@dataclass
+class _Member:
+    """A joinable RUN of a chain, with the comment lines directly above it."""
+
+    instruction: Instruction
+    shell: RunShell
+    kind: str
+    comments: list[Comment]
 
 
 def joinable_reason(shell: RunShell) -> str | None:
@@ -109,46 +198,190 @@ def layer_kind(shell: RunShell) -> str:
     return "system" if kinds else "other"
 
 
-def _groups(document: Dockerfile) -> Iterator[list[tuple[Instruction, list[Comment]]]]:
-    """Maximal runs of joinable RUNs: each with the comment lines just above it."""
-    group: list[tuple[Instruction, list[Comment]]] = []
+# -- what a RUN changes for the shells after it ----------------------------------------
+
+
+def _values(command: SimpleCommand) -> list[str]:
+    """The command's words and redirect targets, quotes stripped where they are known."""
+    words = [word.value for word in command_words(command)]
+    words += [r.target.value for r in command.redirects if r.target is not None]
+    return [word.strip("'\"") for word in words]
+
+
+def reads_startup_files(step: Step) -> bool:
+    """Does RUN's shell read startup files (a login or interactive shell, ``BASH_ENV``)?"""
+    if step.dialect is ShellDialect.BASH_LOGIN:
+        return True
+    if not step.dialect.is_posix:
+        return False
+    words = step.shell or ()
+    options = [word for word in words if re.fullmatch(r"-[a-zA-Z]+", word)]
+    if "--login" in words or any("l" in option or "i" in option for option in options):
+        return True  # `sh -l -c`, `bash -i -c`
+    # sh reads $ENV only when interactive, which RUN is not; bash -c reads $BASH_ENV.
+    return step.dialect is ShellDialect.BASH and step.defines("BASH_ENV")
+
+
+def _running_shell_change(words: list[str], shell_paths: frozenset[str]) -> str | None:
+    """Why the command changes the running shell or the program later RUNs start."""
+    name = words[0].rsplit("/", 1)[-1]
+    pair = (name, words[1] if len(words) > 1 else "")
+    if pair in ACTIVATORS or name in _ACTIVATOR_NAMES:
+        return f"`{' '.join(pair).strip()}` changes the shell the next commands run in"
+    if name in _SHELL_SWITCHERS or (name == "dpkg-reconfigure" and "dash" in words):
+        return f"`{name}` changes the shell later RUNs start"
+    if name == "update-alternatives" and any(w.rsplit("/", 1)[-1] == "sh" for w in words[1:]):
+        return "`update-alternatives` changes `/bin/sh`"
+    if name in _FILE_MOVERS and any(w in shell_paths for w in words[1:]):
+        return f"`{name}` replaces the shell later RUNs start"
+    return None
+
+
+def _startup_change(words: list[str]) -> str | None:
+    """Why the command changes the startup files a login/interactive shell reads."""
+    name = words[0].rsplit("/", 1)[-1]
+    pair = (name, words[1] if len(words) > 1 else "")
+    if pair in SHELL_INITS or name in _PROFILE_WRITERS:
+        return f"`{' '.join(pair).strip()}` changes what later shells load"
+    startup = next((w for w in words[1:] if _STARTUP_FILE.search(w)), None)
+    if startup is not None:
+        return f"it writes `{startup}`, which RUN's shell loads"
+    if name in _SHELL_PROGRAMS or name.endswith(".sh"):
+        # `curl ... | bash`, `bash install.sh`: nvm, rustup, sdkman... edit the profiles.
+        return "a script it runs may edit the startup files that RUN's shell loads"
+    return None
+
+
+def later_shell_change(shell: RunShell, step: Step) -> str | None:
+    """Why commands joined after this RUN would not see what it set up for later shells.
+
+    Startup files matter only where RUN's shell reads them (``bash --login``, ``-i``,
+    ``BASH_ENV``); ``sh -c`` reads none, so writing them there changes nothing a join
+    could lose.
+    """
+    shell_paths = frozenset({"/bin/sh", "/usr/bin/sh", *(step.shell or ())[:1]})
+    startup = reads_startup_files(step)
+    for command in iter_simple_commands(shell.script):
+        words = _values(command)
+        if not words:
+            continue
+        reason = _running_shell_change(words, shell_paths)
+        if reason is None and startup:
+            reason = _startup_change(words)
+        if reason is not None:
+            return reason
+    return None
+
+
+# -- finding the RUNs to join ----------------------------------------------------------
+
+
+def _chains(document: Dockerfile) -> Iterator[list[_Member]]:
+    """Maximal runs of joinable RUNs of one layer kind and the same flags, with only
+    comment lines between them."""
+    chain: list[_Member] = []
     pending: list[Comment] = []
-    previous: tuple[RunShell, str] | None = None
     for node in document.nodes:
         if isinstance(node, Comment):
             pending.append(node)
             continue
         if isinstance(node, BlankLine | Directive) or not isinstance(node, Instruction):
-            if len(group) > 1:
-                yield group
-            group, pending, previous = [], [], None
+            if len(chain) > 1:
+                yield chain
+            chain, pending = [], []
             continue
         shell = run_shell(node)
-        current = None
+        member = None
         if isinstance(shell, RunShell) and joinable_reason(shell) is None and node.eol:
-            current = (shell, layer_kind(shell))
+            member = _Member(node, shell, layer_kind(shell), pending)
+        previous = chain[-1] if chain else None
         if (
-            current is not None
+            member is not None
             and previous is not None
-            and current[1] == previous[1]
-            and node.reading.flags == previous[0].instruction.reading.flags
+            and member.kind == previous.kind
+            and node.reading.flags == previous.instruction.reading.flags
         ):
-            group.append((node, pending))
+            chain.append(member)
         else:
-            if len(group) > 1:
-                yield group
-            group = [(node, [])] if current is not None else []
+            if len(chain) > 1:
+                yield chain
+            chain = [member] if member is not None else []
         pending = []
-        previous = current
-    if len(group) > 1:
-        yield group
+    if len(chain) > 1:
+        yield chain
 
 
-def _continuation_indent(document: Dockerfile, first: Instruction) -> str:
-    for before, piece in zip(first.pieces, first.pieces[1:], strict=False):
-        if before.kind == "linebreak" and piece.kind == "ws":
-            return piece.text
-    return document.style.indent
+def _pragmas(comments: list[Comment]) -> list[Pragma]:
+    """The suppression pragmas among the comment lines above a RUN."""
+    from dockfix.suppressions import is_pragma_comment, read_pragma  # imports the registry
+
+    found = (read_pragma(comment) for comment in comments if is_pragma_comment(comment))
+    return [pragma for pragma in found if pragma is not None]
+
+
+def _runs_apt_update(shell: RunShell) -> bool:
+    return any(is_apt(package, "update") for package in shell.packages())
+
+
+def _boundary(segment: list[_Member], member: _Member, step: Step) -> str | None:
+    """Why ``member`` must not join the RUNs of ``segment`` above it, or None."""
+    last = segment[-1]
+    if member.comments:
+        if _pragmas(member.comments):
+            return "the pragma above it would no longer apply to its own RUN"
+        return "the comment lines above it would move inside the merged RUN"
+    pragmas = _pragmas(last.comments)
+    if any(pragma.covers(RULE_CODE) for pragma in pragmas):
+        return SUPPRESSED
+    if pragmas:
+        return f"the pragma above the RUN on line {last.instruction.line} would cover both"
+    change = later_shell_change(last.shell, step)
+    if change is not None:
+        return f"the RUN on line {last.instruction.line} changes later shells: {change}"
+    if _runs_apt_update(member.shell) and any(_runs_apt_update(m.shell) for m in segment):
+        return "both run `apt-get update`: merged, the lists would be fetched twice"
+    return None
+
+
+def _segments(
+    chain: list[_Member], context: RuleContext
+) -> tuple[list[list[_Member]], list[tuple[Instruction, Instruction, str]]]:
+    """The chain cut where a merge would change meaning or move comments, and the cuts
+    (the RUN above, the RUN below, why)."""
+    segments: list[list[_Member]] = [[chain[0]]]
+    cuts: list[tuple[Instruction, Instruction, str]] = []
+    for member in chain[1:]:
+        step = context.model.step_at(member.instruction)
+        reason = _boundary(segments[-1], member, step) if step is not None else None
+        if reason is None:
+            segments[-1].append(member)
+        else:
+            cuts.append((segments[-1][-1].instruction, member.instruction, reason))
+            segments.append([member])
+    return segments, cuts
+
+
+# -- the joined text -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinStyle:
+    """How the file writes ``&&`` chains over several lines."""
+
+    leading: bool
+    indent: str
+
+
+def join_style(document: Dockerfile, group: list[Instruction]) -> JoinStyle:
+    """The group's own ``&&`` layout and command indent, else the file's, else the default."""
+    for candidates in (group, None):
+        leading, indent = join_layout(document, candidates)
+        if indent is not None:
+            return JoinStyle(leading, indent or "    ")
+    # No RUN breaks a line at `&&`: the file's indent unless it is deeper than usual,
+    # which is a package list's, not a command's.
+    indent = document.style.indent
+    return JoinStyle(False, indent if len(indent.expandtabs(4)) <= 4 else "    ")
 
 
 def _head(instruction: Instruction) -> str:
@@ -165,38 +398,78 @@ def _shell_text(instruction: Instruction) -> str:
     return _head(instruction)[start:]
 
 
-def merged_text(document: Dockerfile, group: list[tuple[Instruction, list[Comment]]]) -> str:
-    first = group[0][0]
-    escape = document.escape
-    eol = first.eol
-    indent = _continuation_indent(document, first)
+def merged_text(document: Dockerfile, group: list[Instruction]) -> str:
+    """The group's RUNs as one, in the file's continuation style."""
+    first = group[0]
+    escape, eol = document.escape, first.eol
+    style = join_style(document, group)
     parts = [_head(first)]
-    for instruction, comments in group[1:]:
-        parts.append(f" && {escape}{eol}")
-        for comment in comments:
-            parts.append(f"{indent}{comment.text.strip()}{comment.eol or eol}")
-        parts.append(indent + _shell_text(instruction))
-    return "".join(parts) + group[-1][0].eol
+    for instruction in group[1:]:
+        if style.leading:
+            parts.append(f" {escape}{eol}{style.indent}&& {_shell_text(instruction)}")
+        else:
+            parts.append(f" && {escape}{eol}{style.indent}{_shell_text(instruction)}")
+    return "".join(parts) + group[-1].eol
+
+
+# -- the rule --------------------------------------------------------------------------
+
+
+def _dialect_note(context: RuleContext, instruction: Instruction) -> str:
+    """Why RUN's shell cannot take an ``&&`` join (empty for POSIX or unknown shells)."""
+    step = context.model.step_at(instruction)
+    dialect = step.dialect if step is not None else ShellDialect.UNKNOWN
+    if dialect is ShellDialect.POWERSHELL:
+        return "Windows PowerShell 5.1 has no `&&`; a merge needs `;` and error checks"
+    if dialect is ShellDialect.CMD:
+        return (
+            "under cmd a joined command does not see PATH changes made before it "
+            "(`setx`, `choco install`, installers), and `%VAR%` expands before the line runs"
+        )
+    if dialect is ShellDialect.PWSH:
+        return (
+            "pwsh 7 has `&&`, but a merged RUN is not proven to stop where the separate "
+            "RUNs did (`$?` of cmdlets, `$ErrorActionPreference`)"
+        )
+    if dialect is ShellDialect.OTHER:
+        return "RUN's SHELL is not a POSIX shell"
+    return ""
+
+
+def _merge(rule: Rule, document: Dockerfile, segment: list[_Member], note: str) -> Finding:
+    first = segment[0].instruction
+    message = f"{len(segment)} consecutive RUN instructions can be one layer"
+    if note:
+        return rule.finding(message, first, note=note)
+    group = [member.instruction for member in segment]
+    new = document.make_instruction(merged_text(document, group), eol="")
+    edits = [Edit(first, (new,))]
+    edits.extend(Edit(instruction, ()) for instruction in group[1:])
+    return rule.finding(message, first, edits=edits)
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
-    for group in _groups(document):
-        first = group[0][0]
-        new = document.make_instruction(merged_text(document, group), eol="")
-        edits = [Edit(first, (new,))]
-        for instruction, comments in group[1:]:
-            edits.extend(Edit(comment, ()) for comment in comments)
-            edits.append(Edit(instruction, ()))
-        yield rule.finding(
-            f"{len(group)} consecutive RUN instructions can be one layer",
-            first,
-            edits=edits,
-        )
+    for chain in _chains(document):
+        note = _dialect_note(context, chain[0].instruction)
+        if note:
+            yield _merge(rule, document, chain, note)
+            continue
+        segments, cuts = _segments(chain, context)
+        for segment in segments:
+            if len(segment) > 1:
+                yield _merge(rule, document, segment, "")
+        for above, below, reason in cuts:
+            if reason is SUPPRESSED:  # reported where that pragma silences it
+                message = f"RUN could join the RUN on line {below.line} in one layer"
+                yield rule.finding(message, above, note=reason)
+            else:
+                message = f"RUN could join the RUN on line {above.line} in one layer"
+                yield rule.finding(message, below, note=reason)
 
 
 RULE = Rule(
-    code="DF102",
+    code=RULE_CODE,
     name="consecutive-run",
     summary="Merge consecutive `RUN`s that mean the same joined with `&&`",
     applicability=Applicability.SAFE,
