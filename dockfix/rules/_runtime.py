@@ -1,15 +1,11 @@
 """Helpers shared by the runtime rules (DF204-DF207): what a container starts with.
 
-These rules look at ``CMD``/``ENTRYPOINT`` and at the environment a stage gives its
-process, so they need two things the other rules do not:
-
-* the *lineage* of a stage: ``FROM builder`` inherits the ENTRYPOINT, ENV and SHELL of
-  the earlier stage ``builder``, which inherits from its own base, down to an image of
-  the image table (``dockfix.images``);
-* the *command lines* of an instruction: the argument words of each program it runs,
-  whether written as a JSON array, as shell text, or as a JSON ``["sh", "-c", script]``,
-  each word with its span in the instruction's logical line so that a rule can insert
-  words right after one of them (``insert_after``).
+These rules look at ``CMD``/``ENTRYPOINT``, so they need what the other rules do not:
+the *command lines* of an instruction, the argument words of each program it runs,
+whether written as a JSON array, as shell text, or as a JSON ``["sh", "-c", script]``,
+each word with its span in the instruction's logical line so that a rule can insert
+words right after one of them (``insert_after``).  Stages, lineage and platform come
+from the stage model (``RuleContext.model``).
 """
 
 from __future__ import annotations
@@ -22,15 +18,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from dockfix.images import ImageTraits, base_traits
-from dockfix.images.table import Family
 from dockfix.rules._shell import parse_text
 from dockfix.shell import ShellScript, command_words, iter_simple_commands
-from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax import Dockerfile, Instruction
 from dockfix.syntax.nodes import Position, json_string
-
-#: Words in an image reference (or ``--platform``) that mark a Windows image.
-_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "ltsc")
 
 
 def position(instruction: Instruction, logical_index: int) -> Position:
@@ -38,91 +29,9 @@ def position(instruction: Instruction, logical_index: int) -> Position:
     return instruction.position_of(logical_index)
 
 
-# -- stages and what they inherit ---------------------------------------------------------
-
-
-def stage_of(document: Dockerfile, instruction: Instruction) -> Stage | None:
-    """The stage holding ``instruction`` (None before the first FROM)."""
-    for stage in document.stages:
-        if any(candidate is instruction for candidate in stage.instructions):
-            return stage
-    return None
-
-
-def parent_stage(document: Dockerfile, stage: Stage) -> Stage | None:
-    """The earlier stage that ``stage`` builds on (``FROM <alias>``), if any."""
-    image = stage.image.text.lower()
-    for earlier in reversed(document.stages[: stage.index]):
-        if earlier.alias and earlier.alias.lower() == image:
-            return earlier
-    return None
-
-
-def lineage(document: Dockerfile, stage: Stage) -> tuple[Stage, ...]:
-    """``stage``, then the stage it builds on, and so on down to one built on an image."""
-    chain = [stage]
-    parent = parent_stage(document, stage)
-    while parent is not None:
-        chain.append(parent)
-        parent = parent_stage(document, parent)
-    return tuple(chain)
-
-
-def descendants(document: Dockerfile, stage: Stage) -> tuple[Stage, ...]:
-    """Later stages built (directly or not) on ``stage``: they inherit its config."""
-    return tuple(
-        later
-        for later in document.stages[stage.index + 1 :]
-        if any(ancestor is stage for ancestor in lineage(document, later)[1:])
-    )
-
-
-def root_traits(document: Dockerfile, stage: Stage) -> ImageTraits | None:
-    """Traits of the image at the bottom of the stage's lineage (None: unknown)."""
-    return base_traits(document, lineage(document, stage)[-1])
-
-
-def is_windows(document: Dockerfile, stage: Stage) -> bool:
-    """A Windows image: by the image table, or by the words in its name or platform.
-
-    Windows containers run shell forms with ``cmd /S /C`` and have no ``/dev/shm``, so the
-    runtime rules leave their stages alone.
-    """
-    root = lineage(document, stage)[-1]
-    traits = base_traits(document, root)
-    if traits is not None and traits.family is Family.WINDOWS:
-        return True
-    hints = [root.image.text.lower(), (root.platform or "").lower()]
-    return any(hint in text for text in hints for hint in _WINDOWS_HINTS)
-
-
 def applying(instructions: Sequence[Instruction], cmd: str) -> list[Instruction]:
     """The instructions named ``cmd`` (``ONBUILD`` ones excluded: they apply to children)."""
     return [instruction for instruction in instructions if instruction.cmd == cmd]
-
-
-def env_keys(instruction: Instruction) -> tuple[str, ...]:
-    """The variable names an ``ENV`` sets (both ``k=v`` and the legacy ``k v`` form)."""
-    if instruction.cmd != "ENV":
-        return ()
-    return instruction.value[0::2]
-
-
-def arg_names(instruction: Instruction) -> tuple[str, ...]:
-    """The names an ``ARG`` declares."""
-    if instruction.cmd != "ARG":
-        return ()
-    return tuple(word.split("=", 1)[0] for word in instruction.value)
-
-
-def inherited_env(document: Dockerfile, stage: Stage) -> frozenset[str]:
-    """Variables set by ``ENV`` in the stage or in a stage it builds on."""
-    return frozenset(
-        key
-        for ancestor in lineage(document, stage)
-        for instruction in ancestor.instructions
-        for key in env_keys(instruction)
-    )
 
 
 # -- command lines ----------------------------------------------------------------------------
