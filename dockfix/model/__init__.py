@@ -5,7 +5,7 @@ four); now the engine builds one ``FileModel`` per round and hands it to every r
 ``RuleContext.model``.  Unknown facts stay ``None``/``UNKNOWN``: a rule must not guess.
 """
 
-from dockfix.model.build import FileModel, canonical_image, image_traits
+from dockfix.model.build import FileModel, image_traits
 from dockfix.model.context import NO_CONTEXT, BuildContext
 from dockfix.model.mounts import Mount, has_mount_over, mounts_of, parse_mount, path_within
 from dockfix.model.platform import Platform
@@ -23,7 +23,6 @@ __all__ = [
     "StageFacts",
     "Step",
     "SyntaxInfo",
-    "canonical_image",
     "dialect_of",
     "has_mount_over",
     "image_traits",

@@ -31,22 +31,6 @@ _SYSTEM_MANAGERS = frozenset(
 _FROZEN_EMPTY: Mapping[str, str | None] = MappingProxyType({})
 
 
-def canonical_image(name: str, aliases: tuple[tuple[str, str], ...]) -> str:
-    """``registry.corp/python`` -> ``python`` when the configuration says so.
-
-    An alias names a repository prefix; the rest of the path is kept
-    (``mirror.gcr.io/library`` = ``library`` maps ``mirror.gcr.io/library/python``).
-    """
-    lowered = name.lower()
-    for pattern, canonical in aliases:
-        pattern = pattern.lower().rstrip("/")
-        if lowered == pattern:
-            return canonical
-        if lowered.startswith(pattern + "/"):
-            return canonical.rstrip("/") + "/" + name[len(pattern) + 1 :]
-    return name
-
-
 def image_traits(image: ImageRef, aliases: tuple[tuple[str, str], ...] = ()) -> ImageTraits | None:
     """The table's traits for an image reference (None: unknown or has variables)."""
     if image.has_variables:
@@ -54,7 +38,7 @@ def image_traits(image: ImageRef, aliases: tuple[tuple[str, str], ...] = ()) -> 
     if image.text.lower() == "scratch":
         return lookup("scratch", None)
     name = f"{image.registry}/{image.name}" if image.registry else image.name
-    return lookup(canonical_image(name, aliases), image.tag)
+    return lookup(name, image.tag, aliases)
 
 
 def global_args(document: Dockerfile) -> dict[str, str | None]:
