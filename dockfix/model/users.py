@@ -37,7 +37,12 @@ DEFAULT_USERS: tuple[tuple[str, KnownUser], ...] = (
         KnownUser("elasticsearch", 1000, "/usr/share/elasticsearch"),
     ),
     (r"mambaorg/micromamba", KnownUser("mambauser", 57439, "/home/mambauser")),
-    (r"rocker/.*|continuumio/.*", KnownUser("root", 0, "/root")),
+    # Images outside the table that run as root (their Dockerfiles set no USER).
+    (
+        r"rocker/.*|continuumio/.*|condaforge/.*|nvidia/cuda|(nvcr\.io/)?nvidia/.*|"
+        r"tensorflow/tensorflow|pytorch/pytorch|phusion/baseimage|huggingface/.*",
+        KnownUser("root", 0, "/root"),
+    ),
     (
         r"registry\.access\.redhat\.com/ubi\d/(python|nodejs|ruby|php|perl)-\d+",
         KnownUser("1001", 1001, "/opt/app-root/src"),
