@@ -29,6 +29,9 @@ FIXED = (
     'FROM python:3 AS b\nLABEL org.opencontainers.image.authors="me"\nENV A="b c"\nCOPY x.txt /x\n'
 )
 CLEAN = "FROM python:3 AS b\nENV A=b\nCOPY x.txt /x\n"
+#: Stdin has no build context: ``x.txt`` may be an archive that ADD unpacks, so DF004
+#: only reports and ADD stays.
+STDIN_FIXED = FIXED.replace("COPY x.txt", "ADD x.txt")
 
 #: What the report says about FIXABLE, after the ``path:`` prefix.
 FINDING_LINES = [
@@ -39,7 +42,14 @@ FINDING_LINES = [
 ]
 
 
-def fixable_diff(path: str) -> str:
+def fixable_diff(path: str, *, stdin: bool = False) -> str:
+    if stdin:
+        return (
+            f"--- a/{path}\n+++ b/{path}\n@@ -1,4 +1,4 @@\n"
+            + "".join(f"-{line}\n" for line in FIXABLE.splitlines()[:3])
+            + "".join(f"+{line}\n" for line in STDIN_FIXED.splitlines()[:3])
+            + " ADD x.txt /x\n"
+        )
     return (
         f"--- a/{path}\n+++ b/{path}\n@@ -1,4 +1,4 @@\n"
         + "".join(f"-{line}\n" for line in FIXABLE.splitlines())
@@ -307,22 +317,26 @@ def test_only_one_mode_at_a_time(tree: Path) -> None:
 def test_stdin_report_prints_fixed_text_and_findings_on_stderr() -> None:
     result = invoke("-", input=FIXABLE.encode())
     assert result.exit_code == 1
-    assert result.stdout == FIXED
+    assert result.stdout == STDIN_FIXED
     for line in FINDING_LINES:
-        assert f"-:{line}\n" in result.stderr
+        assert f"-:{line}" in result.stderr
 
 
 def test_stdin_write_prints_fixed_text_and_counts_the_fixes() -> None:
     result = invoke("--write", "-", input=FIXABLE.encode())
     assert result.exit_code == 0
-    assert result.stdout == FIXED
-    assert result.stderr == "1 file checked, 4 fixes applied in 1 file.\n"
+    assert result.stdout == STDIN_FIXED
+    assert result.stderr == (
+        "-:4:1: DF004 Use COPY instead of ADD for files and folders (not fixed: no build "
+        "context on disk: the source may be an archive that ADD unpacks)\n"
+        "1 file checked, 3 fixes applied in 1 file.\n"
+    )
 
 
 def test_stdin_diff_and_check() -> None:
     diff = invoke("--diff", "-", input=FIXABLE.encode())
     assert diff.exit_code == 1
-    assert diff.stdout == fixable_diff("Dockerfile")  # never `a/-`: git apply wants a name
+    assert diff.stdout == fixable_diff("Dockerfile", stdin=True)  # never `a/-`: git apply wants a name
     check = invoke("--check", "-", input=FIXABLE.encode())
     assert (check.exit_code, check.stdout_bytes, check.stderr_bytes) == (1, b"", b"")
 
@@ -339,7 +353,7 @@ def test_stdin_clean_exits_0(mode: str) -> None:
 def test_stdin_output_keeps_bytes(mode: str) -> None:
     result = invoke(*MODES[mode], "-", input=ODD_BEFORE)
     assert result.exit_code == (1 if mode == "report" else 0)
-    assert result.stdout_bytes == ODD_AFTER
+    assert result.stdout_bytes == ODD_AFTER.replace(b"COPY x.txt", b"ADD x.txt")  # no context
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -407,11 +421,11 @@ def test_json_reports_errors_in_the_document(tree: Path) -> None:
 
 def test_json_with_stdin_keeps_stdout_for_the_text() -> None:
     result = invoke("--format", "json", "-", input=FIXABLE.encode())
-    assert result.stdout == FIXED
+    assert result.stdout == STDIN_FIXED
     document = json.loads(result.stderr)
     assert document["files"][0]["path"] == "-"
     diff = invoke("--format", "json", "--diff", "-", input=FIXABLE.encode())
-    assert json.loads(diff.stdout)["files"][0]["diff"] == fixable_diff("Dockerfile")
+    assert json.loads(diff.stdout)["files"][0]["diff"] == fixable_diff("Dockerfile", stdin=True)
 
 
 # --- errors ------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ CLEAN = b"FROM python:3 AS b\nENV A=b\nCOPY x.txt /x\n"
 #: BOM, a Latin-1 byte, CRLF and no final newline: all must survive a rewrite.
 ODD = b"\xef\xbb\xbf# caf\xe9\r\n" + FIXABLE.replace(b"\n", b"\r\n") + b"# \xff end"
 ODD_FIXED = b"\xef\xbb\xbf# caf\xe9\r\n" + FIXED.replace(b"\n", b"\r\n") + b"# \xff end"
+#: Stdin has no build context: DF004 only reports (``x.txt`` may be an archive).
+STDIN_FIXED = FIXED.replace(b"COPY x.txt", b"ADD x.txt")
+STDIN_ODD_FIXED = ODD_FIXED.replace(b"COPY x.txt", b"ADD x.txt")
 BAD = {
     "Dockerfile.heredoc": (b"FROM a\nRUN <<EOF\necho\n", b":2:1: error: unterminated heredoc"),
     "Dockerfile.escape": (b"# escape=x\nFROM a\n", b":1:10: error: invalid escape token"),
@@ -192,8 +195,8 @@ def test_diff_applies_with_patch_and_equals_write(
 @pytest.mark.parametrize(
     ("mode", "status", "stdout"),
     [
-        ([], 1, FIXED),
-        (["--write"], 0, FIXED),
+        ([], 1, STDIN_FIXED),
+        (["--write"], 0, STDIN_FIXED),
         (["--check"], 1, b""),
         (["--diff"], 1, None),
     ],
@@ -214,12 +217,12 @@ def test_stdin(
     else:
         assert result.stdout == stdout
     odd = run(module, *mode, "-", cwd=tmp_path, env=env, input=ODD)
-    if stdout == FIXED:
-        assert odd.stdout == ODD_FIXED
+    if stdout == STDIN_FIXED:
+        assert odd.stdout == STDIN_ODD_FIXED
     bad_input = BAD["Dockerfile.heredoc"][0]
     bad = run(module, *mode, "-", cwd=tmp_path, env=env, input=bad_input)
     # Fix modes echo input they cannot fix (editors replace the buffer with stdout).
-    assert (bad.returncode, bad.stdout) == (2, bad_input if stdout == FIXED else b"")
+    assert (bad.returncode, bad.stdout) == (2, bad_input if stdout == STDIN_FIXED else b"")
     assert b"-:2:1: error: unterminated heredoc\n" in bad.stderr
 
 
