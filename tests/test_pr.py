@@ -370,7 +370,8 @@ def test_per_folder_configuration_is_honoured_like_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files: dict[str, str | bytes] = dict(SERVICES)
-    files["services/api/.dockfix.toml"] = 'ignore = ["DF003"]\n'
+    # per-file-ignores (unlike `ignore`) still apply under a command-line --select.
+    files["services/api/.dockfix.toml"] = '[per-file-ignores]\n"Dockerfile" = ["DF003"]\n'
     root = make_repo(tmp_path / "repo", files)
     expected = write_copy(root, tmp_path / "copy", "--select", RULES)
     monkeypatch.chdir(root)
