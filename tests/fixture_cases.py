@@ -30,6 +30,13 @@ def case_options(case: Path) -> dict[str, Any]:
     return json.loads(extra.read_text(encoding="utf-8")) if extra.is_file() else {}
 
 
+def context_of(case: Path) -> Path:
+    """The build context of a case: ``<stem>.context/`` beside it if present (cases that
+    need their own files), else the fixture folder."""
+    own = case.with_name(case.name.removesuffix(".in.Dockerfile") + ".context")
+    return own if own.is_dir() else case.parent
+
+
 def run_case(case: Path, *, unsafe: bool) -> FixResult:
     rule = lookup(case.parent.name)
     assert rule is not None, f"fixture folder {case.parent.name} names no rule"
@@ -38,7 +45,7 @@ def run_case(case: Path, *, unsafe: bool) -> FixResult:
     assert None not in rules, f"{case.name}: unknown rule in its settings"
     text = read(case)
     settings = Settings(unsafe_fixes=unsafe, **options)
-    return fix_document(parse(text), rules, settings, path=case, context_dir=case.parent)  # type: ignore[arg-type]
+    return fix_document(parse(text), rules, settings, path=case, context_dir=context_of(case))  # type: ignore[arg-type]
 
 
 def findings_text(result: FixResult) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixture_cases import cases, expected_paths, findings_text, read, run_case
+from fixture_cases import cases, context_of, expected_paths, findings_text, read, run_case
 
 from dockfix.syntax import parse
 
@@ -64,7 +64,7 @@ def result_document(case: Path):  # type: ignore[no-untyped-def]
     document = parse(read(case))
     rule = lookup(case.parent.name)
     assert rule is not None
-    context = RuleContext(document, case, case.parent, Settings(unsafe_fixes=True))
+    context = RuleContext(document, case, context_of(case), Settings(unsafe_fixes=True))
     result_document.findings = run_rules((rule,), context)  # type: ignore[attr-defined]
     return document
 
@@ -77,7 +77,7 @@ def run_case_text(case: Path, text: str, *, unsafe: bool) -> str:
     rule = lookup(case.parent.name)
     assert rule is not None
     result = fix_document(
-        parse(text), (rule,), Settings(unsafe_fixes=unsafe), context_dir=case.parent
+        parse(text), (rule,), Settings(unsafe_fixes=unsafe), context_dir=context_of(case)
     )
     return result.output
 

@@ -14,10 +14,12 @@ Example
     ``ENV GREETING hello world`` becomes ``ENV GREETING="hello world"``.
 
 Fix safety
-    Safe.  BuildKit expands the legacy value as one word; the new form is given the same
-    word: unchanged when it has no unquoted whitespace, else wrapped in double quotes.
-    A value that already holds quotes or escape characters *and* unquoted whitespace
-    would need re-quoting that is easy to get wrong: it is reported, not rewritten.
+    Safe.  BuildKit expands the legacy value as one word (quotes removed, ``$``
+    expanded); the new form is given a word with the same expansion: unchanged when it
+    has no unquoted whitespace, else one double-quoted string, with ``"``, ``$`` and the
+    escape character escaped where they were literal (``LABEL d This is "my" image`` ->
+    ``LABEL d="This is my image"``: BuildKit removes those quotes in both forms).
+    Unbalanced quotes, a trailing escape, and ``${...}`` next to quotes are reported.
     Continuation lines inside the value (and comment lines among them) are kept: the
     quotes go around the physical text, and BuildKit joins lines before reading quotes.
 
@@ -35,26 +37,58 @@ from dockfix.syntax.reading import GO_SPACE, _parse_words
 
 
 def new_form_value(value: str, escape: str) -> str | None:
-    """The ``key=`` word whose expansion equals the legacy ``value``, or None.
+    r"""The ``key=`` word whose expansion equals the legacy ``value``, or None.
 
-    The legacy value is expanded as one word, whitespace and all; in the new form each
-    ``key=value`` must be one word of BuildKit's quote-aware splitting.  So: a value that
-    already is one word stays as it is; one without quotes or escapes is wrapped in
-    double quotes; one with quotes but no escape character gets only its unquoted
-    whitespace runs quoted (``a" "b``); anything else is left to a human.
+    The legacy value is expanded as one word, whitespace and all (quotes removed, ``$``
+    expanded); in the new form each ``key=value`` must be one word of BuildKit's
+    quote-aware splitting.  So: a value that already is one word stays as it is; any
+    other becomes one double-quoted string with the same expansion
+    (``This is "my" image`` -> ``"This is my image"``: BuildKit drops those quotes in
+    both forms; a single-quoted ``'$HOME'`` becomes ``\$HOME``).  An unbalanced quote
+    or a trailing escape is left to a human.
     """
     if _quote_unquoted_whitespace(value, escape) is None:
         return None  # an unbalanced quote: the build itself would fail to expand it
     words = _parse_words(value, 0, escape)
     if len(words) == 1 and words[0][1] == 0 and words[0][2] == len(value):
         return value
-    if not any(ch in value for ch in ('"', "'", escape)):
-        return f'"{value}"'
-    if escape in value:
-        # Escapes next to re-quoted text are easy to misread (and hadolint's parser
-        # rejects some such words): leave those values to a human.
-        return None
-    return _quote_unquoted_whitespace(value, escape)
+    if "${" in value and any(q in value for q in "'\""):
+        return None  # quotes inside ${...} follow other rules: leave it to a human
+    return as_double_quoted(value, escape)
+
+
+def as_double_quoted(value: str, escape: str) -> str | None:
+    """One double-quoted word that BuildKit's lexer expands exactly like ``value``.
+
+    Inside double quotes the escape character only escapes ``"``, ``$`` and itself, so
+    those are escaped where they must stay literal; ``$`` outside single quotes keeps
+    expanding.  None for a trailing escape character.
+    """
+    special = ('"', "$", escape)
+    out: list[str] = []
+    pos, n = 0, len(value)
+    while pos < n:
+        ch = value[pos]
+        if ch == escape:
+            if pos + 1 >= n:
+                return None
+            following = value[pos + 1]
+            out.append(escape + following if following in special else following)
+            pos += 2
+        elif ch == "'":
+            close = value.index("'", pos + 1)
+            out.extend(escape + c if c in special else c for c in value[pos + 1 : close])
+            pos = close + 1
+        elif ch == '"':
+            close = pos + 1
+            while value[close] != '"':
+                close += 2 if value[close] == escape else 1
+            out.append(value[pos + 1 : close])
+            pos = close + 1
+        else:
+            out.append(ch)
+            pos += 1
+    return '"' + "".join(out) + '"'
 
 
 def _quote_unquoted_whitespace(value: str, escape: str) -> str | None:

@@ -15,7 +15,10 @@ Example
 Fix safety
     Safe.  The text is put in double quotes with ``"``, ``$`` and the escape character
     escaped, so the label holds exactly the old text (``MAINTAINER`` never expanded
-    variables; ``LABEL`` would).  The image's ``Author`` field is no longer set; the
+    variables; ``LABEL`` would).  Quotes around the whole text
+    (``MAINTAINER "John <j@x>"``) are delimiters the author wrote for the shell habit,
+    not part of the name: they are dropped (``authors="John <j@x>"``), not doubled
+    into ``"\"John <j@x>\""``.  The image's ``Author`` field is no longer set; the
     label replaces it, which is the point of the deprecation.  Not rewritten when the
     instruction spans lines holding comments, or stands before the first ``FROM``.
 
@@ -42,6 +45,16 @@ def quote_label_value(text: str, escape: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def unwrap_quotes(text: str) -> str:
+    """``"John <j@x>"`` -> ``John <j@x>``: one pair of quotes around the whole text."""
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        inner = stripped[1:-1]
+        if stripped[0] not in inner and inner.strip():
+            return inner
+    return text
+
+
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     seen_from = False
@@ -61,7 +74,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             continue
         style = document.style
         label = style.keyword("LABEL")
-        value = quote_label_value(instruction.value[0], document.escape)
+        value = quote_label_value(unwrap_quotes(instruction.value[0]), document.escape)
         indent = instruction.pieces[0].text if instruction.pieces[0].kind == "ws" else ""
         new = document.make_instruction(
             f"{indent}{label} {AUTHORS_LABEL}={value}", eol=instruction.eol

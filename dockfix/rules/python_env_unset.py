@@ -29,10 +29,17 @@ Fix safety
     hold for every later step of the stage (``RUN`` steps that run Python too), and the
     line's place is the same in every file, so it is easy to find and review.
 
-    Only the final stage is changed (the one that runs by default); a Python image is
-    one the image table says ships Python (also when the stage installs it), or an image
-    the table does not know whose repository is named ``python``.  Windows images are
-    left alone.
+    Only the final stage is changed (the one that runs by default), and only when it
+    provably is a Python image: its base is a Python image in the image table (the
+    model's ``traits.python``; an unknown image whose repository is named ``python``
+    counts), or its ``CMD``/``ENTRYPOINT`` (its own or inherited from an earlier stage)
+    runs Python (``python``, ``gunicorn``, ``uvicorn``, ``celery``, ``python -m x``,
+    through ``exec``/``poetry run``/``tini``..., a ``*.py`` script, ``supervisord``), or
+    it builds on a bare OS image (debian, ubuntu, alpine, ubi, nvidia/cuda...), installs
+    Python with the system package manager and starts no other program (an interactive
+    ``bash`` says nothing).  A node, PHP or CouchDB
+    image that installs ``python3`` to build native modules is not a Python image.
+    Windows images are left alone.
 
 References
     practices.md rows 19 and 20 (the seed's examples set both variables).
@@ -41,39 +48,135 @@ References
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 
-from dockfix.images import base_traits, stage_traits
-from dockfix.rules._runtime import (
-    arg_names,
-    inherited_env,
-    is_windows,
-    lineage,
-)
+from dockfix.model import Platform, StageFacts
+from dockfix.rules._runtime import Arg, command_lines, find_program
+from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.shell import Manager
+from dockfix.syntax import Dockerfile, Instruction
 
 #: The variables, in the order they are written, and the value given.
 VARIABLES = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+#: Programs that are Python (an image starting one of them runs Python).
+PYTHON_PROGRAMS = frozenset(
+    {"python", "python2", "python3", *(f"python3.{minor}" for minor in range(6, 15))}
+    | {"gunicorn", "uvicorn", "hypercorn", "daphne", "celery", "flask", "django-admin"}
+    | {"streamlit", "jupyter", "jupyter-lab", "jupyterhub", "waitress-serve", "uwsgi"}
+    | {"pytest", "airflow", "dagster", "rq", "dramatiq", "mlflow", "gradio", "locust"}
+    | {"scrapy", "fastapi", "granian", "chainlit", "panel", "bokeh", "ipython"}
+    | {"supervisord"}  # supervisor is a Python program
+)
+#: Bare OS images (their command is a shell): see ``_plain_os``.
+PLAIN_OS = re.compile(
+    r"(debian|ubuntu|alpine|fedora|centos|rockylinux|almalinux|amazonlinux|oraclelinux"
+    r"|buildpack-deps|busybox|archlinux|opensuse/.*|nvidia/cuda"
+    r"|(registry\.access\.redhat\.com/|redhat/)?ubi\d*(/ubi\d*)?(-minimal)?)"
+)
+#: System packages that install a Python interpreter.
+PYTHON_PACKAGES = re.compile(r"python(3|2)?(\.\d+)?(-minimal|-full|-pip|-dev|-venv)?")
 
 
-def is_python_image(document: Dockerfile, stage: Stage) -> bool:
-    """The image model says the stage has Python, or an unknown image is named ``python``."""
-    traits = base_traits(document, stage)
-    if traits is None:
-        root = lineage(document, stage)[-1].image
-        return posixpath.basename(root.repository.lower()) == "python"
-    # Only when the base has no Python: does the stage install it?  (Slower to find.)
-    return traits.python or bool((stage_traits(document, stage) or traits).python)
+#: Interactive shells: ``CMD ["bash"]`` says nothing about what the image is for.
+_SHELLS = frozenset({"sh", "bash", "zsh", "ash", "dash", "fish"})
 
 
-def declared_args(document: Dockerfile, stage: Stage) -> frozenset[str]:
+def _runs_python(facts: StageFacts) -> bool | None:
+    """Does the stage's effective ENTRYPOINT/CMD start Python?  None: it sets none, or
+    only an interactive shell (the base image's own command, or whatever a user types)."""
+    found: dict[str, Instruction] = {}
+    for member in facts.lineage:
+        for instruction in reversed(member.stage.instructions):
+            if instruction.cmd in ("CMD", "ENTRYPOINT") and instruction.cmd not in found:
+                found[instruction.cmd] = instruction
+    lines = [line for instruction in found.values() for line in command_lines(instruction)]
+    programs = [line for line in lines if not _interactive_shell(line.args)]
+    if not programs:
+        return None
+    return any(_starts_python(line.args) for line in programs)
+
+
+def _interactive_shell(args: Sequence[Arg]) -> bool:
+    values = [arg.value for arg in args]
+    if not values or values[0] is None or posixpath.basename(values[0]) not in _SHELLS:
+        return False
+    return all(v in ("-i", "-l", "--login") for v in values[1:])
+
+
+def _starts_python(args: Sequence[Arg]) -> bool:
+    """A Python program, ``python -m x``, or a ``*.py`` script run directly."""
+    if find_program(args, PYTHON_PROGRAMS) is not None:
+        return True
+    first = args[0].value if args else None
+    return bool(first and first.endswith(".py"))
+
+
+def is_python_image(facts: StageFacts) -> bool:
+    """The image is Python: by its base, by what it starts, or by what it installs."""
+    runs = _runs_python(facts)
+    if runs:
+        return True
+    traits = facts.traits
+    if traits is not None and traits.python:
+        return True
+    repository = facts.root.stage.image.repository.lower()
+    if traits is None and "$" not in repository and posixpath.basename(repository) == "python":
+        return True
+    installs = any(PYTHON_PACKAGES.fullmatch(name) for name in facts.installed)
+    installs = installs or _conda_installs_python(facts)
+    return installs and runs is None and _plain_os(facts)
+
+
+def _conda_installs_python(facts: StageFacts) -> bool:
+    """``conda install python=3.11`` (or mamba) in the stage or its lineage."""
+    for member in facts.lineage:
+        for instruction in member.stage.instructions:
+            shell = run_shell(instruction)
+            if not isinstance(shell, RunShell):
+                continue
+            for package in shell.packages():
+                if package.manager in (Manager.CONDA, Manager.MAMBA) and any(
+                    re.split(r"[=<>]", word.value, maxsplit=1)[0] == "python"
+                    for word in package.packages
+                ):
+                    return True
+    return False
+
+
+def _plain_os(facts: StageFacts) -> bool:
+    """The base is a bare OS image, whose own command is a shell: a stage that installs
+    Python there and starts nothing else is a Python image (a node, PHP or CouchDB image
+    that installs python3 for a build step still runs node, PHP or CouchDB)."""
+    image = facts.image
+    if image is None or facts.root.stage.image.has_variables:
+        return False  # known only through ARG defaults, which a build may override
+    name = f"{image.registry}/{image.name}" if image.registry else image.name
+    return bool(
+        PLAIN_OS.fullmatch(name.lower().removeprefix("docker.io/").removeprefix("library/"))
+    )
+
+
+def declared_args(facts: StageFacts) -> frozenset[str]:
     """Names declared by ``ARG`` in the stage or a stage it builds on."""
     return frozenset(
-        name
-        for ancestor in lineage(document, stage)
-        for instruction in ancestor.instructions
-        for name in arg_names(instruction)
+        word.split("=", 1)[0]
+        for member in facts.lineage
+        for instruction in member.stage.instructions
+        if instruction.cmd == "ARG"
+        for word in instruction.value
+    )
+
+
+def _set_by_env(facts: StageFacts) -> frozenset[str]:
+    """Variables an ``ENV`` of the stage or of a stage it builds on sets."""
+    return frozenset(
+        key
+        for member in facts.lineage
+        for instruction in member.stage.instructions
+        if instruction.cmd == "ENV"
+        for key in instruction.value[0::2]
     )
 
 
@@ -91,21 +194,21 @@ def env_lines(
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
-    if not document.stages:
+    facts = context.model.final
+    if facts is None:
         return
-    stage = document.stages[-1]
-    if is_windows(document, stage):
+    if facts.platform is Platform.WINDOWS:
         return  # Windows images: the rules about Linux containers leave them alone
-    if not is_python_image(document, stage):
+    if not is_python_image(facts):
         return
-    set_by_env = inherited_env(document, stage)
+    set_by_env = _set_by_env(facts)
     missing = [name for name in VARIABLES if name not in set_by_env]
     if not missing:
         return
-    args = declared_args(document, stage)
+    args = declared_args(facts)
     arg_only = [name for name in missing if name in args]
     to_add = [name for name in missing if name not in args]
-    anchor = stage.from_instruction
+    anchor = facts.stage.from_instruction
     if to_add:
         message = "Python image without " + " and ".join(f"{n}=1" for n in to_add)
         new = env_lines(document, anchor, to_add)

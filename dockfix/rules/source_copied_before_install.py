@@ -2,8 +2,8 @@
 
 What it does
     Finds a stage that copies the whole build context (``COPY . .``, ``COPY . /app``)
-    and only then installs dependencies from manifest files.  The fix copies the
-    manifests first, runs the install, and copies the rest afterwards::
+    and only then installs dependencies from manifest files.  The fix copies what the
+    install reads first, runs the install, and copies the rest afterwards::
 
         COPY requirements.txt ./          # new: only what the install reads
         RUN pip install -r requirements.txt
@@ -16,19 +16,34 @@ Why is this bad?
     cached until the dependencies themselves change.
 
 Fix safety
-    Safe only when the install provably reads nothing but the manifests: every command
-    of the RUN is a recognised install from manifest files (pip ``-r``/``-c``, ``npm
-    ci``/``install``, ``yarn``, ``pnpm``, ``go mod download``, ``pipenv`` with its
-    lock file) or a command that reads no source (``apt-get``, ``pip install`` of named
-    packages, ``rm``, ``echo``...).  Installs that need the source (``pip install .``,
-    ``-e .``, ``setup.py``, ``poetry install`` without ``--no-root``) are reported, not
-    rewritten.  Nothing may stand between the copy and the install that reads files or
-    changes paths (``RUN``, ``COPY``, ``ADD``, ``WORKDIR``, ``SHELL``, ``ONBUILD``).
-    When the build context is on disk (the Dockerfile's folder), every manifest must
-    exist there, requirement files are read to follow their ``-r``/``-c`` includes
-    (and a local path or ``-e`` inside them stops the fix), and ``package.json`` must
-    have no install scripts.  Without the context on disk those checks cannot be made,
-    so the fix is offered as *unsafe*.
+    Safe only when the first COPY provably gives the install everything it reads.  Every
+    command of the RUN must be a recognised install (pip/uv ``-r``/``-c``, ``npm
+    ci``/``install``, ``yarn``, ``pnpm``, ``go mod download``, ``pipenv``, ``poetry
+    install --no-root``) or a command that reads no source and writes nothing into the
+    copied folder (``apt-get``, ``pip install`` of named packages, ``echo``, ``rm``/
+    ``mkdir``/``ln`` outside it...).  ``ENV``, ``ARG``, ``LABEL``, ``USER``... may stand
+    between the copy and the install, and a ``WORKDIR`` when the destination is absolute
+    (``COPY . /app`` + ``WORKDIR /app`` + ``RUN pip install -r requirements.txt``).
+
+    With the build context on disk (read through the model's ``BuildContext``; see
+    ``_df101_reads.py``) the files copied first are: the requirement files and their
+    nested ``-r``/``-c`` includes, local paths, wheels, ``file:`` URLs and
+    ``--find-links`` folders they name (``-e .`` stops the fix: it needs the whole
+    project); ``package.json`` (no install hooks), the lock files, ``.npmrc``,
+    ``.yarnrc``/``.yarnrc.yml`` and its ``yarnPath``, the ``.yarn`` folder (releases,
+    plugins, patches, cache), npm/yarn workspaces and ``pnpm-workspace.yaml`` packages
+    (their ``package.json`` files), ``file:``/``link:``/``portal:`` dependencies and
+    patch files, ``.pnpmfile.cjs``; ``go.mod``, ``go.sum`` and the ``go.mod`` of every
+    local ``replace`` target (``go.work`` stops the fix); ``Pipfile``/``Pipfile.lock``/
+    ``.env`` and path dependencies; ``pyproject.toml``/``poetry.lock``/``poetry.toml``
+    and path dependencies.  ``.dockerignore`` is honoured, and a ``node_modules`` (or
+    in-project ``.venv``) in the context that the later ``COPY . .`` would lay over the
+    installed one stops the fix.  What cannot be read or followed is reported, not
+    fixed.
+
+    Without the context on disk (stdin) nothing can be read: the fix copies what the
+    command names (and the lock a frozen install needs) and is *unsafe*, its reason
+    saying what was not checked; node installs that are not frozen are reported.
 
 References
     practices.md row 2; hadolint has no equivalent.
@@ -36,20 +51,28 @@ References
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
+from dockfix.model import FileModel, StageFacts, mounts_of, path_within
+from dockfix.rules._df101_reads import IgnoreFile, ReadsSource, Scope, Unprovable, reads_of
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
+from dockfix.shell import (
+    Manager,
+    PackageCommand,
+    SimpleCommand,
+    classify,
+    command_name,
+    iter_simple_commands,
+)
 from dockfix.syntax import Dockerfile, Instruction
 from dockfix.syntax.nodes import Comment
 
-#: Commands that read nothing from the application source.
+#: Commands that read nothing from the application source (their path arguments are
+#: still checked: ``rm -rf /app/tests`` before the move would be undone by the COPY).
 _NEUTRAL_COMMANDS = frozenset(
     {
         "apt-get",
@@ -72,27 +95,29 @@ _NEUTRAL_COMMANDS = frozenset(
         "export",
     }
 )
+#: Neutral commands whose operands are paths (all of them are checked).
+_PATH_COMMANDS = frozenset({"rm", "mkdir", "ln"})
+#: Neutral commands whose absolute operands may be paths (``useradd -d /app``).
+_MAYBE_PATHS = frozenset({"useradd", "groupadd", "adduser", "addgroup"})
+_SYSTEM = frozenset(
+    {Manager.APT_GET, Manager.APT, Manager.APK, Manager.YUM, Manager.DNF, Manager.MICRODNF}
+)
 #: Instructions that may stand between the copy and the install (they read no files).
 _TRANSPARENT = frozenset({"ENV", "ARG", "LABEL", "EXPOSE", "USER", "STOPSIGNAL", "HEALTHCHECK"})
 _ROOT_SOURCES = frozenset({".", "./", "*", "./*"})
-_LOCKS = {
-    Manager.NPM: ("package-lock.json", "npm-shrinkwrap.json"),
-    Manager.YARN: ("yarn.lock", ".yarnrc.yml"),
-    Manager.PNPM: ("pnpm-lock.yaml",),
-}
-_REQUIREMENT_INCLUDE = re.compile(r"^\s*(-r|-c|--requirement|--constraint)[\s=]+(\S+)")
-
-
-class Unprovable(Exception):
-    """The install may read more than the manifests (the message says why)."""
+_MESSAGE = (
+    "The whole source is copied before dependencies are installed; "
+    "every source change re-runs the install"
+)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Manifests to copy first (context-relative paths) and how sure we are."""
+    """What one RUN needs copied first (context-relative) and what stayed unchecked."""
 
-    manifests: tuple[str, ...]
-    checked_on_disk: bool
+    files: tuple[str, ...]
+    dirs: tuple[str, ...]
+    unchecked: str
     installs: bool
 
 
@@ -105,149 +130,65 @@ def _is_root_copy(instruction: Instruction) -> bool:
     return len(values) >= 2 and all(source in _ROOT_SOURCES for source in values[:-1])
 
 
-def _workdirs(document: Dockerfile) -> dict[int, str | None]:
-    """The working directory in force at each instruction (None when unknown)."""
-    result: dict[int, str | None] = {}
-    for stage in document.stages:
-        # The base image (or an earlier stage) may set its own WORKDIR: only an
-        # explicit absolute WORKDIR in this stage makes it known.
-        workdir: str | None = None
-        for instruction in stage.instructions:
-            if instruction.cmd == "WORKDIR" and instruction.value:
-                target = instruction.value[0]
-                if "$" in target:
-                    workdir = None
-                elif target.startswith("/"):
-                    workdir = posixpath.normpath(target)
-                elif workdir is not None:
-                    workdir = posixpath.normpath(posixpath.join(workdir, target))
-            result[id(instruction)] = workdir
-    return result
+def _known_workdir(facts: StageFacts, instruction: Instruction) -> str | None:
+    """The working directory at ``instruction`` when a WORKDIR of the lineage set it.
+
+    The base image may set its own WORKDIR, which the model cannot see: without an
+    explicit one before ``instruction`` it is unknown.
+    """
+    for index, stage in enumerate(facts.lineage):
+        for earlier in stage.stage.instructions:
+            if index == 0 and earlier is instruction:
+                break
+            if earlier.cmd == "WORKDIR":
+                return facts.at(instruction).workdir
+    return None
 
 
-def _requirement_closure(context_dir: Path | None, files: list[str]) -> tuple[list[str], bool]:
-    """Requirement files plus their ``-r``/``-c`` includes (context-relative)."""
-    if context_dir is None:
-        return files, False
-    seen: list[str] = []
-    queue = list(files)
-    while queue:
-        name = posixpath.normpath(queue.pop(0))
-        if name in seen:
-            continue
-        path = context_dir / name
-        if not path.is_file():
-            raise Unprovable(f"{name} is not in the build context")
-        seen.append(name)
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            stripped = line.split(" #", 1)[0].strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            include = _REQUIREMENT_INCLUDE.match(stripped)
-            if include:
-                queue.append(posixpath.join(posixpath.dirname(name), include.group(2)))
-                continue
-            if stripped.startswith(("-e", "--editable", ".", "/", "file:")) or (
-                "@ file:" in stripped
-            ):
-                raise Unprovable(f"{name} installs a local path ({stripped})")
-    return seen, True
+def _touches(command: SimpleCommand, scope: Scope, name: str) -> None:
+    """Refuse a command that writes into the copied folder (moving the COPY below it
+    would undo or reorder that write)."""
+    words = [w for w in command.words[1:] if not w.value.startswith("-")]
+    if name in _PATH_COMMANDS:
+        candidates = words
+    elif name in _MAYBE_PATHS:
+        candidates = [w for w in words if w.value.startswith("/")]
+    else:
+        candidates = []
+    targets = [r.target for r in command.redirects if r.target is not None]
+    for word in [*candidates, *targets]:
+        if not word.is_literal:
+            raise Unprovable(f"`{name}` writes to a path dockfix cannot read")
+        try:
+            path = scope.image_path(word.value)
+        except Unprovable as why:
+            raise Unprovable(f"`{name} {word.value}`: {why}") from None
+        if path_within(path, scope.copy_dest) or path_within(scope.copy_dest, path):
+            raise Unprovable(f"`{name}` changes {word.value} in the copied folder")
 
 
-def _plan_for(shell: RunShell, workdir: str, copy_dest: str, context_dir: Path | None) -> Plan:
-    """The manifests this RUN reads, or ``Unprovable``."""
-    manifests: list[str] = []
-    checked = context_dir is not None
+def _plan_for(shell: RunShell, scope: Scope) -> Plan:
+    """What this RUN reads, or ``Unprovable``."""
+    unchecked: list[str] = []
     installs = False
+    if any(m.type == "bind" and m.from_stage is None for m in mounts_of(shell.instruction)):
+        raise Unprovable("the RUN bind-mounts the context")
     for command in iter_simple_commands(shell.script):
-        package = _classify(command)
-        name = command_name(command)
+        package = classify(command)
+        name = command_name(command) or ""
         if package is None:
-            if name in _NEUTRAL_COMMANDS:
-                continue
-            raise Unprovable(f"`{name or 'a command'}` may read the source")
-        files, on_disk = _manifests_of(package, context_dir)
+            if name not in _NEUTRAL_COMMANDS:
+                raise ReadsSource(f"`{name or 'a command'}` may read the source")
+            _touches(command, scope, name)
+            continue
+        _touches(command, scope, name)
+        if package.manager in _SYSTEM:
+            continue
         installs = installs or _installs_dependencies(package)
-        checked = checked and on_disk
-        for image_path in files:
-            absolute = posixpath.normpath(posixpath.join(workdir, image_path))
-            relative = posixpath.relpath(absolute, copy_dest)
-            if relative.startswith(".."):
-                raise Unprovable(f"{image_path} is not copied by the broad COPY")
-            if relative not in manifests:
-                manifests.append(relative)
-    if context_dir is not None:
-        expanded: list[str] = []
-        for name in manifests:
-            if name.endswith(".txt") or "requirements" in name:
-                closure, _ = _requirement_closure(context_dir, [name])
-                expanded.extend(n for n in closure if n not in expanded)
-            elif not (context_dir / name).is_file():
-                raise Unprovable(f"{name} is not in the build context")
-            elif name not in expanded:
-                expanded.append(name)
-        manifests = expanded
-    return Plan(tuple(manifests), checked or not manifests, installs)
-
-
-def _classify(command: object) -> PackageCommand | None:
-    from dockfix.shell import classify
-
-    return classify(command)  # type: ignore[arg-type]
-
-
-def _manifests_of(package: PackageCommand, context_dir: Path | None) -> tuple[list[str], bool]:
-    """Files an install reads (image paths, relative to its workdir)."""
-    manager, action = package.manager, package.action
-    if manager in (Manager.APT_GET, Manager.APT, Manager.APK, Manager.YUM, Manager.DNF):
-        return [], True
-    if manager in (Manager.PIP, Manager.UV) and action in ("install", "sync"):
-        if package.has_option("-e", "--editable"):
-            raise Unprovable("an editable install needs the source")
-        for word in package.packages:
-            value = word.value
-            if value.startswith((".", "/", "file:")) or value.endswith((".whl", ".tar.gz")):
-                raise Unprovable(f"`{word.text}` installs from the source tree")
-        if package.manager is Manager.UV and action == "sync":
-            raise Unprovable("uv sync installs the project itself")
-        return list(package.requirement_files), context_dir is not None
-    if manager in (Manager.NPM, Manager.YARN, Manager.PNPM) and action in ("install", "ci"):
-        if package.packages:
-            return [], True  # `npm install left-pad`: named packages only
-        files = ["package.json"]
-        on_disk = False
-        if context_dir is not None:
-            on_disk = True
-            files += [lock for lock in _LOCKS[manager] if (context_dir / lock).is_file()]
-            _check_package_json(context_dir / "package.json")
-        return files, on_disk
-    if manager is Manager.GO and action == "mod-download":
-        files = ["go.mod"]
-        if context_dir is None or (context_dir / "go.sum").is_file():
-            files.append("go.sum")
-        return files, context_dir is not None
-    if manager is Manager.PIPENV and action in ("install", "sync"):
-        if package.packages:
-            return [], True
-        return ["Pipfile", "Pipfile.lock"], context_dir is not None
-    if manager is Manager.POETRY and action == "install":
-        if not package.has_option("--no-root"):
-            raise Unprovable("poetry install without --no-root installs the project itself")
-        files = ["pyproject.toml"]
-        if context_dir is None or (context_dir / "poetry.lock").is_file():
-            files.append("poetry.lock")
-        return files, context_dir is not None
-    raise Unprovable(f"`{manager.value} {action}` may read the source")
-
-
-def _check_package_json(path: Path) -> None:
-    try:
-        scripts = json.loads(path.read_text(encoding="utf-8")).get("scripts", {})
-    except (OSError, ValueError, AttributeError) as error:
-        raise Unprovable(f"package.json cannot be read: {error}") from None
-    for hook in ("preinstall", "install", "postinstall", "prepare"):
-        if hook in scripts:
-            raise Unprovable(f"package.json has a {hook} script")
+        note = reads_of(package, scope)
+        if note and note not in unchecked:
+            unchecked.append(note)
+    return Plan(tuple(scope.files), tuple(scope.dirs), "; ".join(unchecked), installs)
 
 
 def _leading_comments(document: Dockerfile, instruction: Instruction) -> list[Comment]:
@@ -260,128 +201,214 @@ def _leading_comments(document: Dockerfile, instruction: Instruction) -> list[Co
     return comments
 
 
-def _copy_line(document: Dockerfile, copy: Instruction, manifests: tuple[str, ...]) -> str:
-    """``COPY [flags] manifests... dest`` in the style of the broad copy."""
+_UNQUOTED = re.compile(r"^[A-Za-z0-9_@%+=:,./~-]+$")
+
+
+def _copy_lines(document: Dockerfile, copy: Instruction, files: list[str], dirs: list[str]) -> str:
+    """``COPY [flags] files... dest`` (one line per folder) and ``COPY [flags] dir dest/dir/``
+    for each folder, in the style of the broad copy."""
     dest = copy.value[-1]
-    by_dir: dict[str, list[str]] = {}
-    for name in manifests:
-        by_dir.setdefault(posixpath.dirname(name), []).append(name)
+    groups: dict[str, list[str]] = {}
+    for name in files:
+        groups.setdefault(posixpath.dirname(name), []).append(name)
+    lines: list[tuple[list[str], str]] = [
+        (names, posixpath.join(dest, folder) if folder else dest)
+        for folder, names in groups.items()
+    ]
+    lines.extend(([folder], posixpath.join(dest, folder)) for folder in dirs)
     flags = " ".join(piece.text for piece in copy.pieces_of("flag"))
-    keyword = copy.keyword
     indent = copy.pieces[0].text if copy.pieces[0].kind == "ws" else ""
-    lines = []
-    for directory, names in by_dir.items():
-        target = posixpath.join(dest, directory) if directory else dest
-        if not target.endswith("/"):
-            target += "/"
-        if target == "./":
-            target = "./"
-        parts = [keyword, *([flags] if flags else []), *names, target]
-        lines.append(indent + " ".join(parts))
     eol = copy.eol or document.style.eol
-    return "".join(line + eol for line in lines)
+    out = []
+    for names, target in lines:
+        if any(not _UNQUOTED.match(name) for name in names):
+            raise Unprovable(f"{names[0]!r} needs quoting in a COPY")
+        target = target if target.endswith("/") else target + "/"
+        parts = [copy.keyword, *([flags] if flags else []), *names, target]
+        out.append(indent + " ".join(parts) + eol)
+    return "".join(out)
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
-    document = context.document
-    workdirs = _workdirs(document)
-    for stage in document.stages:
-        instructions = stage.instructions
+    model = context.model
+    name = context.path.name if context.path is not None else None
+    ignore: IgnoreFile | str = IgnoreFile()
+    if model.context.present:
+        try:
+            ignore = IgnoreFile.of(model.context, name)
+        except Unprovable as why:
+            ignore = str(why)
+    for facts in model.stages:
+        instructions = facts.stage.instructions
         for index, copy in enumerate(instructions):
             if not _is_root_copy(copy):
                 continue
-            finding = _check_copy(rule, context, document, instructions, index, workdirs)
+            if isinstance(ignore, str):
+                yield rule.finding(_MESSAGE, copy, note=ignore)
+                continue
+            finding = _check_copy(rule, context.document, model, facts, index, ignore)
             if finding is not None:
                 yield finding
 
 
+def _copy_dest(facts: StageFacts, copy: Instruction) -> str | None:
+    dest = copy.value[-1]
+    if "$" in dest:
+        return None
+    if dest.startswith("/"):
+        return posixpath.normpath(dest)
+    workdir = _known_workdir(facts, copy)
+    return posixpath.normpath(posixpath.join(workdir, dest)) if workdir else None
+
+
+def _installs_in(shell: RunShell) -> bool:
+    return any(_installs_dependencies(p) for p in shell.packages())
+
+
+def _install_follows(facts: StageFacts, instruction: Instruction) -> bool:
+    """A later RUN of the stage installs dependencies (so the finding still stands)."""
+    own = facts.stage.instructions
+    later = own[next(i for i, c in enumerate(own) if c is instruction) + 1 :]
+    return any(
+        isinstance(shell, RunShell) and _installs_in(shell) for shell in map(run_shell, later)
+    )
+
+
 def _check_copy(
     rule: Rule,
-    context: RuleContext,
     document: Dockerfile,
-    instructions: tuple[Instruction, ...],
+    model: FileModel,
+    facts: StageFacts,
     index: int,
-    workdirs: dict[int, str | None],
+    ignore: IgnoreFile,
 ) -> Finding | None:
-    """Move the broad COPY below the last install that reads only manifests.
+    """Move the broad COPY below the last install whose reads can all be copied first.
 
-    Walks forward over instructions that read no files (ENV, ARG, LABEL...) and RUNs
-    that provably read no source, collecting the manifests they need; stops at the
-    first step that might read the source, changes paths or copies files.
+    Walks forward over instructions that read no files (ENV, ARG, LABEL...), WORKDIRs
+    (absolute destination only) and RUNs whose reads are known, collecting what they
+    need; stops at the first step that might read the source or copies files.
     """
+    instructions = facts.stage.instructions
     copy = instructions[index]
-    message = (
-        "The whole source is copied before dependencies are installed; "
-        "every source change re-runs the install"
-    )
-    dest = copy.value[-1]
+    copy_dest = _copy_dest(facts, copy)
     plans: list[Plan] = []
+    workdirs: list[str] = []  # WORKDIRs that end up before the moved COPY
+    pending: list[str] = []
     last_install: Instruction | None = None
     blocked = ""
     for later in instructions[index + 1 :]:
         if later.cmd in _TRANSPARENT:
             continue
+        if later.cmd == "WORKDIR" and copy.value[-1].startswith("/"):
+            after = _workdir_after(facts, later)
+            if after is None:
+                break
+            pending.append(after)
+            continue
         if later.cmd != "RUN":
-            break  # WORKDIR, COPY, ADD, SHELL, ... between: order matters
+            break  # COPY, ADD, SHELL, ONBUILD... between: order matters
         parsed = run_shell(later)
         if not isinstance(parsed, RunShell):
             break
-        workdir = workdirs.get(id(later))
-        if workdir is None or "$" in dest:
-            installs = any(_installs_dependencies(p) for p in parsed.packages())
-            if installs and last_install is None:
+        if copy_dest is None:
+            if _installs_in(parsed) and last_install is None:
                 why = (
-                    "working directory unknown"
-                    if workdir is None
-                    else "destination uses a variable"
+                    "destination uses a variable"
+                    if "$" in copy.value[-1]
+                    else "working directory unknown"
                 )
-                return rule.finding(message, copy, note=why)
+                return rule.finding(_MESSAGE, copy, note=why)
             break
-        copy_dest = posixpath.normpath(posixpath.join(workdir, dest))
+        scope = Scope(model.context, ignore, copy_dest, _known_workdir(facts, later))
+        scope.home = facts.at(later).home
         try:
-            plan = _plan_for(parsed, workdir, copy_dest, context.context_dir)
+            plan = _plan_for(parsed, scope)
         except Unprovable as why:
-            if any(_installs_dependencies(p) for p in parsed.packages()):
+            reads = isinstance(why, ReadsSource)
+            if _installs_in(parsed) or (not reads and _install_follows(facts, later)):
                 blocked = str(why)
             break
         plans.append(plan)
         if plan.installs:
             last_install = later
+            workdirs.extend(pending)
+            pending = []
     if last_install is None:
-        return rule.finding(message, copy, note=blocked) if blocked else None
+        return rule.finding(_MESSAGE, copy, note=blocked) if blocked else None
     if not last_install.eol:
-        return rule.finding(message, copy, note="the install is the last line, without a line end")
-    manifests: list[str] = []
+        return rule.finding(_MESSAGE, copy, note="the install is the last line, without a line end")
+    return _fix(rule, document, copy, copy_dest, plans, workdirs, last_install)
+
+
+def _workdir_after(facts: StageFacts, workdir: Instruction) -> str | None:
+    """The working directory a WORKDIR sets (None: unknown)."""
+    own = facts.stage.instructions
+    position = next(i for i, c in enumerate(own) if c is workdir)
+    step = facts.at(own[position + 1]) if position + 1 < len(own) else facts.end
+    target = workdir.value[0] if workdir.value else ""
+    if "$" in target or step.workdir is None:
+        return None
+    return step.workdir if target.startswith("/") or _known_workdir(facts, workdir) else None
+
+
+def _fix(
+    rule: Rule,
+    document: Dockerfile,
+    copy: Instruction,
+    copy_dest: str | None,
+    plans: list[Plan],
+    workdirs: list[str],
+    last_install: Instruction,
+) -> Finding:
+    assert copy_dest is not None
+    files: list[str] = []
+    dirs: list[str] = []
     for plan in plans:
-        manifests.extend(name for name in plan.manifests if name not in manifests)
+        files.extend(name for name in plan.files if name not in files)
+        dirs.extend(name for name in plan.dirs if name not in dirs)
+    files = [f for f in files if not any(path_within(f, d) for d in dirs)]
+    if any("*" in source for source in copy.value[:-1]):
+        nested = [n for n in files + dirs if "/" in n or n.startswith(".")]
+        if nested or dirs:
+            # `COPY * dest` copies folder contents one level up, and whether it takes
+            # dotfiles is the builder's choice: only top-level files map one to one.
+            return rule.finding(
+                _MESSAGE, copy, note=f"`COPY *` does not copy {(nested or dirs)[0]} as is"
+            )
+    copied = [posixpath.join(copy_dest, name) for name in files + dirs]
+    for target in workdirs:
+        # WORKDIR creates a folder inside the copied one: the first COPY must create it
+        # as the broad COPY did, so some copied file must lie below it.
+        if path_within(target, copy_dest) and not any(
+            path_within(c, target) and c != target for c in copied
+        ):
+            return rule.finding(
+                _MESSAGE, copy, note=f"WORKDIR {target} would be created before the copy"
+            )
+    try:
+        text = _copy_lines(document, copy, files, dirs) if files or dirs else ""
+    except Unprovable as why:
+        return rule.finding(_MESSAGE, copy, note=str(why))
     comments = _leading_comments(document, copy)
     # The broad COPY (with the comment lines that describe it) moves below the install;
-    # a COPY of just the manifests takes its place.
-    replacement: tuple[Instruction, ...] = ()
-    if manifests:
-        replacement = document.parse_instructions(_copy_line(document, copy, tuple(manifests)))
+    # a COPY of just what the install reads takes its place.
+    replacement: tuple[Instruction, ...] = document.parse_instructions(text) if text else ()
     edits = [Edit(copy, replacement)]
     edits.extend(Edit(comment, ()) for comment in comments)
     edits.append(Edit(last_install, (last_install, *comments, copy)))
-    checked = all(plan.checked_on_disk for plan in plans)
-    applicability = Applicability.SAFE if checked else Applicability.UNSAFE
-    reason = (
-        ""
-        if checked
-        else "the build context is not on disk, so the manifests and their -r/-c includes "
-        "were not checked"
+    unchecked = "; ".join(dict.fromkeys(p.unchecked for p in plans if p.unchecked))
+    if not unchecked:
+        return rule.finding(_MESSAGE, copy, edits=edits)
+    reason = f"the build context is not on disk: {unchecked}"
+    return rule.finding(
+        _MESSAGE, copy, edits=edits, applicability=Applicability.UNSAFE, reason=reason
     )
-    return rule.finding(message, copy, edits=edits, applicability=applicability, reason=reason)
 
 
 def _installs_dependencies(package: PackageCommand) -> bool:
-    return package.action in ("install", "ci", "sync", "mod-download") and package.manager not in (
-        Manager.APT_GET,
-        Manager.APT,
-        Manager.APK,
-        Manager.YUM,
-        Manager.DNF,
-        Manager.MICRODNF,
+    return (
+        package.action in ("install", "ci", "sync", "mod-download")
+        and package.manager not in _SYSTEM
     )
 
 
@@ -392,4 +419,5 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
+    fix_kinds=(Applicability.SAFE, Applicability.UNSAFE),
 )
