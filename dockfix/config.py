@@ -138,13 +138,14 @@ def _has_table(pyproject: Path) -> bool:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, None, f"invalid TOML: {error}") from None
     except FileNotFoundError:
         raise ConfigError(path, None, "file not found") from None
     except OSError as error:
         raise ConfigError(path, None, f"cannot read: {error.strerror or error}") from None
+    return data
 
 
 def _load(path: Path, seen: tuple[Path, ...]) -> Config:
@@ -199,7 +200,8 @@ def _merge(base: Config, own: Config) -> Config:
 
 def _parse(path: Path, table: Mapping[str, Any], prefix: str) -> Config:
     root = path.parent.as_posix()
-    values: dict[str, object] = {}
+    #: Field name -> value; each of _PARSERS returns its field's type, checked at run time.
+    values: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"
         if key == "extend":
@@ -210,7 +212,7 @@ def _parse(path: Path, table: Mapping[str, Any], prefix: str) -> Config:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(path, name, f"unknown key{hint}")
         values[key.replace("-", "_")] = parser(path, name, value, root)
-    return Config(path=str(path), keys=frozenset(table) - {"extend"}, **values)  # type: ignore[arg-type]
+    return Config(path=str(path), keys=frozenset(table) - {"extend"}, **values)
 
 
 _Parser = Callable[[Path, str, Any, str], object]

@@ -133,7 +133,8 @@ def write_atomic(path: Path, text: str, like: SourceFile) -> None:
     try:
         data = encode_source(text, like.encoding)
     except UnicodeError as exc:
-        raise FileProblem(path, f"cannot encode as {like.encoding}: {exc.reason}") from exc
+        reason = exc.reason if isinstance(exc, UnicodeEncodeError) else str(exc)
+        raise FileProblem(path, f"cannot encode as {like.encoding}: {reason}") from exc
     target = Path(os.path.realpath(path))
     try:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.dockfix-")

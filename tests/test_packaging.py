@@ -37,6 +37,7 @@ def test_wheel_contains_the_grammar(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "dockfix/grammar/dockerfile.lark" in names
     assert "dockfix/cli.py" in names
+    assert "dockfix/py.typed" in names  # PEP 561: type checkers use our annotations
     assert any(name.endswith("entry_points.txt") for name in names)
 
 

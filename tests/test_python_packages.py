@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from dockfix.images.python_packages import NATIVE, PURE_OR_WHEELS, native, requirement_name
+from dockfix.images.python_requirements import (
+    Requirements,
+    read_requirement_files,
+    source_build_needs,
+)
 from dockfix.images.runtime_libs import TABLE as RUNTIME_TABLE
-from dockfix.rules._python import Requirements, read_requirement_files, source_build_needs
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from dockfix.images import lookup
 from dockfix.rules import lookup as lookup_rule
 from dockfix.rules.base import Applicability, RuleContext
-from dockfix.rules.runs_as_root import _created_user, _positionals, _script_path
+from dockfix.rules.runs_as_root.image import created_user, positionals, script_path
 from dockfix.syntax import parse
 
 RULE = lookup_rule("runs-as-root")
@@ -130,17 +130,17 @@ def test_distroless_python_nonroot_keeps_python() -> None:
 def test_created_user(
     words: str, name: str, group: str | None, uid: str | None, home: str | None
 ) -> None:
-    created = _created_user(words.split()[0], words.replace("''", "x").split())
+    created = created_user(words.split()[0], words.replace("''", "x").split())
     assert created is not None
     assert (created.name, created.group, created.uid, created.home) == (name, group, uid, home)
 
 
 def test_adduser_to_group_creates_nobody() -> None:
-    assert _created_user("adduser", ["adduser", "app", "docker"]) is None
+    assert created_user("adduser", ["adduser", "app", "docker"]) is None
 
 
 def test_positionals_skip_option_values() -> None:
-    assert _positionals(["-u", "10", "-ms", "/bin/sh", "--", "-x"], frozenset({"-u", "-s"})) == [
+    assert positionals(["-u", "10", "-ms", "/bin/sh", "--", "-x"], frozenset({"-u", "-s"})) == [
         "-x"
     ]
 
@@ -160,4 +160,4 @@ def test_positionals_skip_option_values() -> None:
     ],
 )
 def test_script_path(words: list[str], script: str | None) -> None:
-    assert _script_path(words) == script
+    assert script_path(words) == script

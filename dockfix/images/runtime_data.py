@@ -52,8 +52,10 @@ _RESERVED = frozenset({"schema", "generated", "generator", "format", "sources"})
 
 
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files("dockfix.images").joinpath("data", name).read_text(encoding="utf-8")
-    data = json.loads(text)
+    folder = resources.files("dockfix.images").joinpath("data")
+    data = json.loads(folder.joinpath(name).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{name}: not a JSON object")
     if data.get("schema") != SCHEMA:
         raise ValueError(f"{name}: schema {data.get('schema')!r}, this dockfix reads {SCHEMA}")
     return data

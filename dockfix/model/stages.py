@@ -20,7 +20,8 @@ from dockfix.syntax import Instruction, Stage
 from dockfix.syntax.images import ImageRef
 
 ROOT_NAMES = frozenset({"root", "0"})
-#: Packages that bring a tool, by tool, across apt/apk/dnf names.
+#: Packages that bring a tool, by tool, across apt/apk/dnf names (each tool is a bool
+#: field of ``ImageTraits`` that ``StageFacts.end_traits`` sets).
 TOOL_PACKAGES = {
     "curl": ("curl",),
     "wget": ("wget",),
@@ -124,7 +125,7 @@ class StageFacts:
         """This stage, the stage it builds on, ... down to one built on an image."""
         chain: list[StageFacts] = [self]
         while chain[-1].parent is not None:
-            chain.append(chain[-1].parent)  # type: ignore[arg-type]
+            chain.append(chain[-1].parent)
         return tuple(chain)
 
     @property
@@ -156,10 +157,19 @@ class StageFacts:
         if self.traits is None:
             return None
         traits = self.traits
-        for tool, packages in TOOL_PACKAGES.items():
-            if self.installed.intersection(packages):
-                traits = replace(traits, **{tool: True})  # type: ignore[arg-type]
-        return traits
+        added = {
+            tool for tool, names in TOOL_PACKAGES.items() if self.installed.intersection(names)
+        }
+        if not added:
+            return traits
+        return replace(
+            traits,
+            curl=traits.curl or "curl" in added,
+            wget=traits.wget or "wget" in added,
+            python=traits.python or "python" in added,
+            useradd=traits.useradd or "useradd" in added,
+            toolchain=traits.toolchain or "toolchain" in added,
+        )
 
     def at(self, instruction: Instruction) -> Step:
         """The state when ``instruction`` starts (``end`` for instructions not in the stage)."""

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dockfix.gate import is_fixable
 from dockfix.output.edits import LineEdit
 from dockfix.rules.base import Settings
-from dockfix.runner import FileReport, ReportedFinding, fixable
+from dockfix.runner import FileReport, ReportedFinding
 
-__all__ = ["assign_edits", "is_fixed"]
+__all__ = ["assign_edits", "is_fixed", "still_open"]
 
 
 def is_fixed(report: FileReport, finding: ReportedFinding, settings: Settings) -> bool:
     """Whether this run's output carries the finding's fix (written, with ``--write``)."""
     if report.errors or not report.changed or finding.code not in report.fixed:
         return False
-    return fixable(finding, settings)
+    return is_fixable(finding, report, settings.unsafe_fixes)
+
+
+def still_open(report: FileReport, finding: ReportedFinding, mode: str, settings: Settings) -> bool:
+    """False for a finding ``--write`` just fixed: there is nothing left to say about it."""
+    if mode != "write" or not report.written:
+        return True
+    return not is_fixable(finding, report, settings.unsafe_fixes)
 
 
 def assign_edits(lines: Sequence[int | None], edits: Sequence[LineEdit]) -> list[list[LineEdit]]:

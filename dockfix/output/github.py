@@ -9,9 +9,10 @@ where the runner resolves them.
 
 from __future__ import annotations
 
+from dockfix.output.fixes import still_open
 from dockfix.output.locations import RepoPaths
 from dockfix.rules.base import Settings
-from dockfix.runner import FileReport, fixable
+from dockfix.runner import FileReport
 
 __all__ = ["annotate", "escape_data", "escape_property"]
 
@@ -46,7 +47,7 @@ def annotate(report: FileReport, mode: str, settings: Settings, paths: RepoPaths
         properties["title"] = "dockfix error"
         out.append(_command("error", properties, error.message))
     for finding in report.findings:
-        if mode == "write" and report.written and fixable(finding, settings):
+        if not still_open(report, finding, mode, settings):
             continue
         note = f" (not fixed: {finding.note})" if finding.note else ""
         properties = {

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from dockfix import __version__
 from dockfix.output.edits import LineEdit, edits_from_diff
-from dockfix.output.fixes import assign_edits, is_fixed
+from dockfix.output.fixes import assign_edits, is_fixed, still_open
 from dockfix.output.locations import RepoPaths
 from dockfix.rules.base import Rule, Settings
-from dockfix.runner import Error, FileReport, ReportedFinding, fixable
+from dockfix.runner import Error, FileReport, ReportedFinding
 
 __all__ = ["SARIF_SCHEMA", "sarif_document"]
 
@@ -53,9 +53,7 @@ def sarif_document(
         location = _artifact_location(report.path, paths)
         notifications.extend(_notification(error, location) for error in report.errors)
         shown = [
-            finding
-            for finding in report.findings
-            if not (mode == "write" and report.written and fixable(finding, settings))
+            finding for finding in report.findings if still_open(report, finding, mode, settings)
         ]
         fixed_lines = [
             finding.line if mode != "write" and is_fixed(report, finding, settings) else None
@@ -95,7 +93,7 @@ def project_uri() -> str:
     except metadata.PackageNotFoundError:
         return FALLBACK_URI
     for entry in urls:
-        label, _, url = entry.partition(",")
+        label, _, url = str(entry).partition(",")
         if label.strip().lower() in ("homepage", "home", "documentation", "source"):
             return url.strip()
     return FALLBACK_URI

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from unidiff import PatchSet
+from unidiff.patch import PatchSet
 
 from dockfix.files import FileProblem, SourceFile, read_source
 from dockfix.output.diff import unified_diff

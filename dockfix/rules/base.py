@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from dockfix.model.preconditions import Precondition
 from dockfix.syntax import Dockerfile
@@ -149,6 +149,7 @@ class Rule:
     def fix_label(self) -> str:
         """``safe``, ``unsafe``, ``display-only`` or e.g. ``safe/unsafe`` (docs, tables)."""
         return "/".join(kind.value for kind in self.fix_kinds or (self.applicability,))
+
     #: Opt-in rules (False) run only when a selector names them (like ruff's RUF100).
     default_enabled: bool = True
 
@@ -179,3 +180,21 @@ class Rule:
 
     def run(self, context: RuleContext) -> list[Finding]:
         return list(self.check(self, context))
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """A registered rule pickles as its code: worker processes get each file's rule set
+        (its configuration's) without the rules' documentation, about 50 kB a set."""
+        from dockfix.rules import lookup
+
+        if lookup(self.code) is self:
+            return (_registered_rule, (self.code,))
+        return super().__reduce_ex__(protocol)
+
+
+def _registered_rule(code: str) -> Rule:
+    from dockfix.rules import lookup
+
+    rule = lookup(code)
+    if rule is None:  # pragma: no cover - the registry is the same in every process
+        raise LookupError(f"no rule {code}")
+    return rule

@@ -64,25 +64,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from dockfix.images.python import (
+    artifact_dirs,
+    debian_release,
+    is_binary_only,
+    is_full_python,
+    python_builds,
+    script_tool_uses,
+    slim_image,
+    slim_lacking_tools,
+)
+from dockfix.images.python_requirements import (
+    Requirements,
+    image_reader,
+    installs_in,
+    requirements_of,
+    source_build_needs,
+)
 from dockfix.images.runtime_libs import is_build_package
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.mounts import mounts_of
 from dockfix.model.preconditions import Precondition
-from dockfix.rules._python import (
-    Requirements,
-    artifact_dirs,
-    debian_release,
-    image_reader,
-    installs_in,
-    is_binary_only,
-    is_full_python,
-    python_builds,
-    requirements_of,
-    script_tool_uses,
-    slim_image,
-    slim_lacking_tools,
-    source_build_needs,
-)
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import Manager
@@ -96,7 +98,7 @@ REASON = (
 )
 
 
-def referenced_stages(document: Dockerfile) -> set[int]:
+def _referenced_stages(document: Dockerfile) -> set[int]:
     """Indexes of stages a later stage builds on (``FROM``) or reads (``--from``)."""
     names = {}
     for stage in document.stages:
@@ -108,20 +110,20 @@ def referenced_stages(document: Dockerfile) -> set[int]:
         if stage.image.text.lower() in names and names[stage.image.text.lower()] < stage.index:
             used.add(names[stage.image.text.lower()])
         for instruction in stage.instructions:
-            for source in from_references(instruction):
+            for source in _from_references(instruction):
                 if source.lower() in names:
                     used.add(names[source.lower()])
     return used
 
 
-def from_references(instruction: Instruction) -> list[str]:
+def _from_references(instruction: Instruction) -> list[str]:
     """Stages an instruction reads: ``COPY --from=x`` and ``RUN --mount=...,from=x``."""
     found = [flag.value for flag in instruction.flags if flag.name == "from" and flag.value]
     found += [mount.from_stage for mount in mounts_of(instruction) if mount.from_stage]
     return found
 
 
-def unreadable_runs(stage: Stage) -> list[Instruction]:
+def _unreadable_runs(stage: Stage) -> list[Instruction]:
     """RUNs whose commands cannot be known: exec form, heredocs, shell that does not parse."""
     found = []
     for instruction in stage.instructions:
@@ -133,7 +135,7 @@ def unreadable_runs(stage: Stage) -> list[Instruction]:
     return found
 
 
-def apt_build_packages(stage: Stage) -> list[str]:
+def _apt_build_packages(stage: Stage) -> list[str]:
     names = []
     for instruction in stage.instructions:
         shell = run_shell(instruction)
@@ -145,10 +147,10 @@ def apt_build_packages(stage: Stage) -> list[str]:
     return names
 
 
-def slim_blockers(facts: StageFacts, context: BuildContext) -> str:
+def _slim_blockers(facts: StageFacts, context: BuildContext) -> str:
     """Why the stage cannot switch to ``-slim`` (the first reason), or ``""``."""
     stage = facts.stage
-    unreadable = unreadable_runs(stage)
+    unreadable = _unreadable_runs(stage)
     if unreadable:
         line = unreadable[0].line
         return f"the RUN on line {line} cannot be read (exec form, heredoc, or unparsed shell)"
@@ -158,7 +160,7 @@ def slim_blockers(facts: StageFacts, context: BuildContext) -> str:
             f"{what} on line {instruction.line} may compile packages with the full image's "
             "compilers (see DF202)"
         )
-    build = apt_build_packages(stage)
+    build = _apt_build_packages(stage)
     if build:
         return f"the stage installs build packages ({', '.join(build[:3])}; see DF202)"
     tools = slim_lacking_tools(facts)
@@ -170,7 +172,7 @@ def slim_blockers(facts: StageFacts, context: BuildContext) -> str:
     return ""
 
 
-def compiled_elsewhere(
+def _compiled_elsewhere(
     stages: Sequence[StageFacts], facts: StageFacts, context: BuildContext
 ) -> Requirements:
     """What the stage installs that another stage built: wheels it installs with
@@ -191,7 +193,7 @@ def compiled_elsewhere(
     by_name = _stages_by_name(stages, facts)
     read: set[int] = set()
     for instruction in stage.instructions:
-        for name in from_references(instruction):
+        for name in _from_references(instruction):
             source = by_name.get(name.lower())
             if source is not None and source.index not in read:
                 read.add(source.index)
@@ -209,13 +211,13 @@ def _stages_by_name(stages: Sequence[StageFacts], facts: StageFacts) -> dict[str
     return names
 
 
-def runtime_lib_check(
+def _runtime_lib_check(
     stages: Sequence[StageFacts], facts: StageFacts, context: BuildContext, slim: str
 ) -> tuple[str, str]:
     """``(blocker, caveat)``: runtime libraries that packages built from source in another
     stage load and the stage does not install (``psycopg2`` -> ``libpq5``), which the full
     image had and ``-slim`` lacks; the caveat names what could not be checked."""
-    requirements = compiled_elsewhere(stages, facts, context)
+    requirements = _compiled_elsewhere(stages, facts, context)
     needs = source_build_needs(requirements, debian_release(slim.rpartition(":")[2]))
     if needs.blockers:
         return needs.blockers[0], ""
@@ -232,7 +234,7 @@ def runtime_lib_check(
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
-    shipped = set(range(len(document.stages))) - referenced_stages(document)
+    shipped = set(range(len(document.stages))) - _referenced_stages(document)
     for facts in context.model.stages:
         if facts.index not in shipped:
             continue  # a builder: its size does not ship, and it may need the compilers
@@ -252,10 +254,10 @@ def _check_stage(rule: Rule, context: RuleContext, facts: StageFacts) -> Finding
     if slim is None:
         return rule.finding(message, stage.from_instruction, note=why)
     build_context = context.model.context
-    blocked = slim_blockers(facts, build_context)
+    blocked = _slim_blockers(facts, build_context)
     caveat = ""
     if not blocked:
-        blocked, caveat = runtime_lib_check(context.model.stages, facts, build_context, slim)
+        blocked, caveat = _runtime_lib_check(context.model.stages, facts, build_context, slim)
     if blocked:
         return rule.finding(message, stage.from_instruction, note=blocked)
     instruction = stage.from_instruction
@@ -280,5 +282,3 @@ RULE = Rule(
     explanation=__doc__ or "",
     preconditions=(Precondition.LINUX,),
 )
-
-__all__ = ["RULE", "referenced_stages", "slim_blockers"]

@@ -173,4 +173,5 @@ RULE = Rule(
     applicability=Applicability.DISPLAY_ONLY,
     check=check,
     explanation=__doc__ or "",
+    severity="info",
 )

@@ -8,6 +8,8 @@ command, ``|`` binds tighter than ``&&``/``||``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dockfix.shell._errors import ShellParseError
 from dockfix.shell.model import (
     Compound,
@@ -78,7 +80,7 @@ def attach(node: Node, redirects: tuple[Redirect, ...]) -> Node:
     return Opaque(node.kind, node.start, end) if isinstance(node, Opaque) else node
 
 
-def add_words(node: Node, words: list[Word]) -> Node:
+def add_words(node: Node, words: Sequence[Word]) -> Node:
     """Arguments written after a trailing redirection go to the command before it."""
     if isinstance(node, SimpleCommand):
         merged = tuple(sorted((*node.words, *words), key=lambda word: word.start))

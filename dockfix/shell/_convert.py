@@ -590,7 +590,7 @@ class Converter:
         pattern = Word(self.text[start:end], start, end)
         return pattern, self.sequence(body, opened_at, closer)
 
-    def function(self, node: TSNode) -> Compound:
+    def function(self, node: TSNode) -> Node:
         name = node.child_by_field_name("name")
         body = node.child_by_field_name("body")
         words = [self.source.word(name)] if name is not None else []
@@ -615,7 +615,7 @@ class Converter:
         self.bounded(words)
         self.bounded(assignments)
         self.bounded([r.target for r in redirects if r.target is not None])
-        spans = [*words, *assignments, *redirects]
+        spans: list[Word | Redirect] = [*words, *assignments, *redirects]
         start = min(span.start for span in spans)
         end = max(span.end for span in spans)
         return SimpleCommand(tuple(words), tuple(assignments), tuple(redirects), start, end)

@@ -7,12 +7,11 @@ tree-sitter reports byte offsets into the UTF-8 encoding, but the model promises
 
 from __future__ import annotations
 
-from typing import Any
+from tree_sitter import Node as TSNode
 
 from dockfix.shell.model import Word
 
-#: A tree-sitter ``Node``; typed loosely because the binding ships no precise stubs.
-TSNode = Any
+__all__ = ["ShellSource", "TSNode"]
 
 
 def _utf8_length(char: str) -> int:

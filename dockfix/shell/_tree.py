@@ -168,7 +168,7 @@ def is_valid_assignment(node: TSNode) -> bool:
     name = node.child_by_field_name("name")
     if name is not None and name.type == "subscript":
         name = name.child_by_field_name("name")
-    if name is None:
+    if name is None or name.text is None:  # text is None only for trees without source
         return False
     return VALID_NAME.fullmatch(name.text.decode("utf-8", "replace")) is not None
 
@@ -202,6 +202,7 @@ def unread(root: TSNode, data: bytes) -> int | None:
     position = 0
     while True:
         node = cursor.node
+        assert node is not None  # a cursor always stands on a node of a parsed tree
         if node.type in _READ_WHOLE or node.child_count == 0:
             start = node.start_byte
             if start > position and not _BETWEEN_TOKENS.fullmatch(data, position, start):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from lark import Token, Tree
 
+from dockfix.syntax.lexer import KeywordToken
 from dockfix.syntax.nodes import BlankLine, Comment, Directive, Heredoc, Instruction, Node, Piece
 
 _PIECE_KIND = {
@@ -29,7 +30,7 @@ _PIECE_KIND = {
 }
 
 
-def build_nodes(tree: Tree, text: str, line_offset: int = 0) -> tuple[str, tuple[Node, ...]]:
+def build_nodes(tree: Tree[Token], text: str, line_offset: int = 0) -> tuple[str, tuple[Node, ...]]:
     """Return the BOM (or "") and the top-level nodes of the file."""
     line_starts = [0]
     find = text.find
@@ -62,26 +63,32 @@ def build_nodes(tree: Tree, text: str, line_offset: int = 0) -> tuple[str, tuple
 Position = Callable[[int], tuple[int, int]]
 
 
-def _line_node(cls: type) -> Callable[[Tree, Position, int], Node]:
-    def build(tree: Tree, position: Position, line_offset: int) -> Node:
+def _line_node(
+    cls: type[Directive | Comment | BlankLine],
+) -> Callable[[Tree[Token], Position, int], Node]:
+    def build(tree: Tree[Token], position: Position, line_offset: int) -> Node:
         token, eol = tree.children
+        assert isinstance(token, Token) and token.start_pos is not None  # our lexer's
         line, column = position(token.start_pos)
         return cls(str(token), str(eol), line, column)
 
     return build
 
 
-def _instruction(tree: Tree, position: Position, line_offset: int) -> Instruction:
+def _instruction(tree: Tree[Token], position: Position, line_offset: int) -> Instruction:
     pieces: list[Piece] = []
-    heredoc_trees: list[Tree] = []
-    keyword = None
+    heredoc_trees: list[Tree[Token]] = []
+    keyword: KeywordToken | None = None
     for child in tree.children:
         if isinstance(child, Tree):
             if child.data == "heredoc":
                 heredoc_trees.append(child)
                 continue
             child = child.children[0]
+        # Every leaf comes from DockerfileLexer, which always sets the offset.
+        assert isinstance(child, Token) and child.start_pos is not None
         if child.type == "KEYWORD":
+            assert isinstance(child, KeywordToken)
             keyword = child
         line, column = position(child.start_pos)
         pieces.append(Piece(_PIECE_KIND[child.type], str(child), line, column))
@@ -90,6 +97,7 @@ def _instruction(tree: Tree, position: Position, line_offset: int) -> Instructio
     heredocs = []
     for marker, body in zip(reading.heredoc_markers, heredoc_trees, strict=True):
         *lines, terminator, eol = body.children
+        assert isinstance(terminator, Token) and terminator.start_pos is not None
         heredocs.append(
             Heredoc(
                 marker.name,
@@ -110,7 +118,7 @@ def _instruction(tree: Tree, position: Position, line_offset: int) -> Instructio
     )
 
 
-_BUILDERS: dict[str, Callable[[Tree, Position, int], Node]] = {
+_BUILDERS: dict[str, Callable[[Tree[Token], Position, int], Node]] = {
     "directive": _line_node(Directive),
     "comment": _line_node(Comment),
     "blank": _line_node(BlankLine),

@@ -137,11 +137,12 @@ class Dockerfile:
             prefix = f"# escape={self.escape}\n"
         fragment = parse(prefix + text)
         nodes = fragment.nodes[1:] if prefix else fragment.nodes
-        if fragment.bom or not nodes or not all(isinstance(n, Instruction) for n in nodes):
+        instructions = tuple(node for node in nodes if isinstance(node, Instruction))
+        if fragment.bom or not instructions or len(instructions) != len(nodes):
             raise ValueError(f"not a sequence of instructions: {text!r}")
-        if "".join(node.to_string() for node in nodes) != text:  # pragma: no cover
+        if "".join(node.to_string() for node in instructions) != text:  # pragma: no cover
             raise ValueError("fragment did not round-trip")
-        return tuple(nodes)  # type: ignore[arg-type]
+        return instructions
 
     def make_instruction(self, text: str, eol: str | None = None) -> Instruction:
         """One new instruction from text.

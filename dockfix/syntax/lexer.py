@@ -134,9 +134,10 @@ class DockerfileLexer(Lexer):
     def __init__(self, lexer_conf: object = None) -> None:
         pass
 
-    def lex(self, data: object) -> Iterator[Token]:  # type: ignore[override]
-        text = data if isinstance(data, str) else data.text  # type: ignore[attr-defined]
-        return _lex(text)
+    # lark's stubs declare only the newest interface, lex(lexer_state, parser_state); with
+    # __future_interface__ = 0 its wrapper calls lex(text) with the whole text as a str.
+    def lex(self, data: str) -> Iterator[Token]:  # type: ignore[override]
+        return _lex(data)
 
 
 def _lex(text: str) -> Iterator[Token]:
@@ -156,17 +157,17 @@ def _lex(text: str) -> Iterator[Token]:
         if not directives_done:
             match = _DIRECTIVE.match(text, lead_end, content_end)
             name = match.group(1).lower() if match else ""
-            if name in _VALID_DIRECTIVES:
+            if match is not None and name in _VALID_DIRECTIVES:
                 if name in seen:
                     raise ParseError(f"only one {name} parser directive can be used", lines.number)
                 seen.add(name)
                 if name == "escape":
-                    value = match.group(2)  # type: ignore[union-attr]
+                    value = match.group(2)
                     if value not in ("\\", "`"):
                         raise ParseError(
                             f"invalid escape token '{value}' does not match ` or \\",
                             lines.number,
-                            match.start(2) - start + 1,  # type: ignore[union-attr]
+                            match.start(2) - start + 1,
                         )
                     escape = value
                 yield Token("DIRECTIVE", text[start:content_end], start)

@@ -6,7 +6,7 @@ import functools
 import importlib.resources
 from pathlib import Path
 
-from lark import Lark
+from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from dockfix.syntax.lexer import DockerfileLexer, ParseError
@@ -50,7 +50,7 @@ def lark_parser() -> Lark:
         return Lark(grammar, **options)
 
 
-def parse_tree(text: str):  # type: ignore[no-untyped-def]
+def parse_tree(text: str) -> Tree[Token]:
     """Lark's tree for ``text``; lexer errors come out as ``ParseError``."""
     try:
         return lark_parser().parse(text)

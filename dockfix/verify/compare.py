@@ -64,7 +64,9 @@ def normalize_command(argv: Iterable[str] | None) -> tuple[str, ...] | None:
     return args
 
 
-def _map_diff(prefix: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> dict:
+def _map_diff(
+    prefix: str, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, Change]:
     out: dict[str, Change] = {}
     for key in sorted(set(before) | set(after)):
         if before.get(key) != after.get(key):
@@ -123,7 +125,7 @@ def tree_diff(
     if unknown:
         raise ValueError(f"unknown FileEntry fields: {sorted(unknown)}")
 
-    def key(entry: FileEntry | None) -> tuple | None:
+    def key(entry: FileEntry | None) -> tuple[object, ...] | None:
         if entry is None:
             return None
         return tuple(v for name, v in zip(entry._fields, entry, strict=True) if name not in ignored)

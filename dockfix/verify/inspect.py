@@ -8,6 +8,7 @@ The same goes for files: a tar stream of one folder becomes a `FileTree` keyed b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -202,7 +203,7 @@ def tree_from_tar(data: bytes) -> FileTree:
                 handle = archive.extractfile(member)
                 hasher = hashlib.sha256()
                 if handle is not None:
-                    for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                    for chunk in iter(functools.partial(handle.read, 1 << 20), b""):
                         hasher.update(chunk)
                 digest = hasher.hexdigest()
             tree[path] = FileEntry(mode, member.uid, member.gid, size, digest)

@@ -10,6 +10,7 @@ outside the context.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from collections.abc import Sequence
@@ -147,9 +148,9 @@ def verify(
     ``intended`` names the configuration fields the applied rules mean to change (the
     user, the PATH of a split venv...): differences there are reported, not failures.
     """
-    base = dict(dockerfile=str(dockerfile), context=str(context), builder=builder.kind.value)
+    report = functools.partial(VerifyReport, str(dockerfile), str(context), builder.kind.value)
     if original == fixed:
-        return VerifyReport(**base, changed=False, verdict="nothing to verify")
+        return report(changed=False, verdict="nothing to verify")
     stamp = f"{int(time.time())}-{abs(hash((original, fixed))) % 10**8}"
     touched = pick_source_file(context)
     with tempfile.TemporaryDirectory(prefix="dockfix-verify-") as folder:
@@ -169,8 +170,7 @@ def verify(
             for tag in (before_tag, after_tag):
                 builder.remove_image(tag)
     reasons = _judge(before, after, changes, intended)
-    return VerifyReport(
-        **base,
+    return report(
         changed=True,
         verdict="fail" if reasons else "pass",
         reasons=tuple(reasons),

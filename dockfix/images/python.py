@@ -1,38 +1,26 @@
-"""Python-image knowledge shared by DF202 and DF203 (a rule never imports another rule).
+"""Python-image knowledge that DF202 and DF203 read (a rule never imports another rule).
 
-What the full ``python:3.x`` image has that ``-slim`` lacks (tools, and the libraries
-that packages built from source link), which Python installs may compile, which are
-binary-only, the requirements an install names (read through the model's build
-context), and the scripts a stage runs (read the same way).
+What the full ``python:3.x`` image has that ``-slim`` lacks (the tools; the libraries
+that packages built from source link are in ``python_requirements``), which Python
+installs may compile, which are binary-only, and the scripts a stage runs (read through
+the model's build context).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from dockfix.images import lookup
-from dockfix.images.python_packages import NativePackage, native, requirement_name
-from dockfix.images.runtime_libs import (
-    NoRuntimeKnown,
-    is_build_package,
-    release_of_tag,
-    runtime_packages,
-)
+from dockfix.images.runtime_libs import is_build_package, release_of_tag
 from dockfix.model import BuildContext, StageFacts, Step
+from dockfix.model.copied import Origin, origin_of
 from dockfix.model.expand import expand
 from dockfix.model.mounts import mounts_of
-from dockfix.rules._copied import Origin, origin_of
-from dockfix.rules._shell import RunShell, parse_text, run_shell
-from dockfix.shell import (
-    Manager,
-    PackageCommand,
-    command_name,
-    command_words,
-    iter_simple_commands,
-)
+from dockfix.model.runs import RunShell, parse_text, run_shell
+from dockfix.shell import Manager, PackageCommand, command_name, command_words, iter_simple_commands
 from dockfix.syntax import ImageRef, Instruction, Stage
 
 #: Tools the full image has and ``-slim`` lacks, with the Debian package that brings each.
@@ -78,7 +66,7 @@ _FULL_TAG = re.compile(
 )
 #: Python package commands that may build an sdist, by manager (``uv pip install`` is
 #: ``install``: the ``pip`` group word adds no prefix).
-_BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
+BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
     Manager.PIP: frozenset({"install", "wheel"}),
     Manager.UV: frozenset({"install", "sync", "add"}),
     Manager.POETRY: frozenset({"install", "add"}),
@@ -181,7 +169,7 @@ def python_builds(stage: Stage) -> Iterator[tuple[Instruction, PackageCommand | 
             if name.startswith("python") and "setup.py" in words:
                 yield instruction, None
         for package in shell.packages():
-            if package.action not in _BUILDING_ACTIONS.get(package.manager, ()):
+            if package.action not in BUILDING_ACTIONS.get(package.manager, ()):
                 continue
             if not is_binary_only(package, artifacts):
                 yield instruction, package
@@ -239,164 +227,6 @@ def slim_lacking_tools(facts: StageFacts, skip: frozenset[int] = frozenset()) ->
     return found
 
 
-# -- requirements ---------------------------------------------------------------------------
-
-_INCLUDE = re.compile(r"^\s*(?:-r|--requirements?)[\s=]+(\S+)")
-
-
-@dataclass
-class Requirements:
-    """What one or more Python installs name: packages, and what could not be read."""
-
-    #: ``(name, extras)``, PEP 503 names.
-    names: list[tuple[str, str]] = field(default_factory=list)
-    #: ``(file, line)`` of every requirement-file line read (comments dropped).
-    lines: list[tuple[str, str]] = field(default_factory=list)
-    #: Requirement files that could not be read (no context, missing, a variable).
-    unread: list[str] = field(default_factory=list)
-
-    def extend(self, other: Requirements) -> None:
-        self.names += other.names
-        self.lines += other.lines
-        self.unread += other.unread
-
-
-#: Reads a file of the image by its path (relative to the WORKDIR of the install).
-Reader = Callable[[str], "str | None"]
-
-
-def read_requirement_files(files: Sequence[str], read: Reader) -> Requirements:
-    """The lines of requirement files (and the files they include with ``-r``), read
-    with ``read``; files it cannot read are listed as unread."""
-    found = Requirements()
-    queue: list[str] = list(files)
-    seen: set[str] = set()
-    while queue and len(seen) < 50:
-        name = posixpath.normpath(queue.pop(0))
-        if name in seen:
-            continue
-        seen.add(name)
-        text = read(name)
-        if text is None:
-            found.unread.append(name)
-            continue
-        for line in text.splitlines():
-            line = line.split(" #", 1)[0]
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            include = _INCLUDE.match(line)
-            if include:
-                queue.append(posixpath.join(posixpath.dirname(name), include.group(1)))
-                continue
-            found.lines.append((name, line))
-            if not line.lstrip().startswith("-"):
-                parsed = requirement_name(line)
-                if parsed is not None:
-                    found.names.append(parsed)
-    return found
-
-
-def requirements_of(package: PackageCommand, read: Reader) -> Requirements:
-    """The packages a pip/uv install names on its command line and in its ``-r`` files."""
-    found = Requirements()
-    for word in package.packages:
-        parsed = requirement_name(word.value) if word.is_literal else None
-        if parsed is None:
-            found.unread.append(word.text)
-        else:
-            found.names.append(parsed)
-    files = []
-    for word in package.option_values("-r", "--requirement", "--requirements"):
-        if word.is_literal:
-            files.append(word.value)
-        else:
-            found.unread.append(word.text)
-    found.extend(read_requirement_files(files, read))
-    if package.manager not in (Manager.PIP, Manager.UV):
-        found.unread.append(f"{package.manager.value} {package.action}")
-    return found
-
-
-def image_reader(facts: StageFacts, instruction: Instruction, context: BuildContext) -> Reader:
-    """Reads files as ``instruction`` sees them: a relative path is in its WORKDIR, and
-    the text is the build-context file that the stage's COPY/ADD put there."""
-
-    def read(path: str) -> str | None:
-        origin = file_origin(facts, instruction, path, context)
-        return origin.text if origin is not None else None
-
-    return read
-
-
-def installs_in(facts: StageFacts, context: BuildContext) -> Requirements:
-    """What every pip/uv/poetry/pipenv install of the stage and its lineage names."""
-    found = Requirements()
-    for ancestor in facts.lineage:
-        for instruction in ancestor.stage.instructions:
-            shell = run_shell(instruction)
-            if not isinstance(shell, RunShell):
-                continue
-            read = image_reader(ancestor, instruction, context)
-            for package in shell.packages():
-                if package.action in _BUILDING_ACTIONS.get(package.manager, ()):
-                    found.extend(requirements_of(package, read))
-    return found
-
-
-# -- libraries that packages built from source link -------------------------------------------
-
-
-@dataclass
-class RuntimeNeeds:
-    """Runtime packages that compiled requirements load, and what stands in the way."""
-
-    packages: list[str] = field(default_factory=list)
-    #: Why the needs cannot be named (the fix must not be offered).
-    blockers: list[str] = field(default_factory=list)
-    #: What may still be missing (for the unsafe fix's reason).
-    caveats: list[str] = field(default_factory=list)
-
-
-def source_build_needs(requirements: Requirements, release: str | None) -> RuntimeNeeds:
-    """The Debian runtime packages that ``requirements`` built from source (against the
-    full image's libraries, or a builder's ``-dev`` packages) load, by the table in
-    ``dockfix.images.python_packages``.
-
-    A package PyPI has no wheel for (``psycopg2``, ``mysqlclient``, ``uwsgi``), or one
-    that loads its library itself, needs the runtime packages: a name the table does not
-    know for ``release`` blocks the fix.  A package with wheels is installed from them
-    (their libraries bundled) unless none fits the platform: that is only a caveat.
-    """
-    needs = RuntimeNeeds()
-    for name, extras in requirements.names:
-        row = native(name, extras)
-        if row is None:
-            continue
-        names, unknown = _runtime_names(row, release)
-        if row.wheels and not row.loads_at_run_time:
-            listed = " ".join(names) or "its libraries"
-            needs.caveats.append(
-                f"{row.name} built from source (no wheel for the platform) would need {listed}"
-            )
-        elif unknown:
-            needs.blockers.append(f"{row.name} is built from source and needs a library: {unknown}")
-        else:
-            needs.packages += [n for n in names if n not in needs.packages]
-    return needs
-
-
-def _runtime_names(row: NativePackage, release: str | None) -> tuple[list[str], str]:
-    """The runtime packages of a row's ``-dev`` packages, and why one is not known."""
-    names: list[str] = []
-    for dev in row.dev:
-        try:
-            found = runtime_packages(dev, release, python_image=True)
-        except NoRuntimeKnown as error:
-            return names, str(error)
-        names += [n for n in found if n not in names]
-    return names, ""
-
-
 def debian_release(tag: str | None) -> str | None:
     """The Debian release of a python image tag: its codename, or None for "today's
     default" (bookworm or trixie).  Images of Python 3.7 and older stopped before
@@ -410,7 +240,7 @@ def debian_release(tag: str | None) -> str | None:
     return None
 
 
-# -- scripts a stage runs --------------------------------------------------------------------
+# -- scripts a stage runs ------------------------------------------------------------------
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 _PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from dockfix.model import BuildContext
+from dockfix.model.context import BuildContext
 from dockfix.syntax import Instruction
 
 #: Source names ``ADD`` may unpack when the context cannot tell (BuildKit reads the bytes).

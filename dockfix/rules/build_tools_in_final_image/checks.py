@@ -1,0 +1,355 @@
+"""Whether DF202 can write the split: every reason not to is a ``FixRefused``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dockfix.images.python import (
+    artifact_dirs,
+    debian_release,
+    is_binary_only,
+    is_python_image,
+    script_tool_uses,
+    slim_image,
+    slim_lacking_tools,
+)
+from dockfix.images.python_packages import PURE_OR_WHEELS
+from dockfix.images.python_requirements import (
+    Reader,
+    Requirements,
+    image_reader,
+    read_requirement_files,
+    requirements_of,
+    source_build_needs,
+)
+from dockfix.images.runtime_libs import NoRuntimeKnown, package_name, runtime_packages
+from dockfix.images.table import Family
+from dockfix.model import BuildContext, StageFacts
+from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules.refusal import FixRefused
+from dockfix.shell import (
+    Manager,
+    PackageCommand,
+    SimpleCommand,
+    Word,
+    classify,
+    command_name,
+    command_words,
+    iter_simple_commands,
+)
+from dockfix.syntax import Dockerfile, Instruction, Stage
+
+APT = frozenset({Manager.APT_GET, Manager.APT})
+SYSTEM_MANAGERS = APT | {Manager.APK, Manager.DNF, Manager.YUM, Manager.MICRODNF}
+#: ``pip install`` options that ``pip wheel`` does not take and that change only where or
+#: whether packages are installed: the builder drops them, the final install keeps them.
+INSTALL_ONLY = frozenset(
+    {
+        "-U",
+        "--upgrade",
+        "--upgrade-strategy",
+        "--force-reinstall",
+        "-I",
+        "--ignore-installed",
+        "--user",
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "--break-system-packages",
+        "--compile",
+        "--no-compile",
+        "--no-warn-script-location",
+        "--no-warn-conflicts",
+        "--root-user-action",
+        "--report",
+        "--install-option",
+    }
+)
+#: Options that change what gets built or make the wheels unusable for the final install.
+_UNSUPPORTED = frozenset(
+    {
+        "-e",
+        "--editable",
+        "--no-binary",
+        "--require-hashes",
+        "--dry-run",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+    }
+)
+_VENV_INCOMPATIBLE = frozenset({"--user", "-t", "--target", "--prefix", "--root"})
+_VERSION = r"(?:===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+"
+#: A PEP 508 requirement by name (extras, versions, markers), not a path or URL.
+_REQUIREMENT = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[A-Za-z0-9._,\s-]*\])?"
+    rf"(?:\s*{_VERSION}(?:\s*,\s*{_VERSION})*)?(?:\s*;[^@]*)?"
+)
+#: Commands that compile or fetch sources, so they need the build tools.
+_BUILD_COMMANDS = frozenset(
+    {
+        *("gcc", "cc", "g++", "c++", "clang", "clang++", "gfortran", "ld", "swig"),
+        *("make", "cmake", "ninja", "meson", "configure", "autoreconf", "autoconf"),
+        *("automake", "libtool", "pkg-config", "cargo", "rustc", "go", "git"),
+        *("cython", "cythonize", "f2py", "node-gyp", "npm", "yarn", "pnpm", "gem", "bundle"),
+    }
+)
+_BUILD_WORD = re.compile(
+    r"(?<![\w.+-])("
+    + "|".join(re.escape(name) for name in sorted(_BUILD_COMMANDS, key=len, reverse=True))
+    + r")(?![\w.+-])"
+)
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "eval"})
+_REQUIREMENT_PROBLEMS = (
+    (re.compile(r"^\s*(-e|--editable)\b"), "an editable install"),
+    (re.compile(r"^\s*(\.|/|file:)"), "a local path"),
+    (re.compile(r"://|\s@\s"), "a URL"),
+    (re.compile(r"--hash[=\s]|--require-hashes"), "hash-checking mode"),
+    (re.compile(r"--no-binary"), "--no-binary"),
+)
+
+
+@dataclass(frozen=True)
+class BuildInstall:
+    """An ``apt-get install`` (or apk/dnf) of the stage that installs build packages."""
+
+    shell: RunShell
+    package: PackageCommand
+    build_words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    """A ``pip install`` that may compile: the builder builds for it."""
+
+    shell: RunShell
+    package: PackageCommand
+
+
+def requirements_named(facts: StageFacts, sites: list[Site], context: BuildContext) -> Requirements:
+    """What the split installs name (command lines and requirement files)."""
+    found = Requirements()
+    for site in sites:
+        read = image_reader(facts, site.shell.instruction, context)
+        found.extend(requirements_of(site.package, read))
+    return found
+
+
+def check_needs_compiling(requirements: Requirements) -> None:
+    """A builder stage is for packages that compile: when every requirement is known to
+    be pure Python or to have wheels, there is nothing to build."""
+    names = [name for name, _ in requirements.names]
+    if requirements.unread or not names or not set(names) <= PURE_OR_WHEELS:
+        return
+    listed = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    raise FixRefused(
+        f"no requirement needs compiling ({listed}: pure Python or wheels), so a builder "
+        "stage would only build what pip downloads; the build packages may simply go"
+    )
+
+
+def linked_libraries(
+    stage: Stage, requirements: Requirements, runtime: dict[int, tuple[str, ...]]
+) -> tuple[tuple[str, ...], list[str]]:
+    """Runtime packages that requirements built on the full image link (``psycopg2`` ->
+    ``libpq5``): the final stage, later ``-slim``, must install them.  FixRefused when the
+    requirements cannot be read or a library's name is not known."""
+    if requirements.unread:
+        raise FixRefused(
+            f"`{requirements.unread[0]}` cannot be read: packages built from source on the "
+            "full image may link its libraries, which -slim lacks"
+        )
+    needs = source_build_needs(requirements, debian_release(stage.image.tag))
+    if needs.blockers:
+        raise FixRefused(needs.blockers[0])
+    named = {name for names in runtime.values() for name in names}
+    return tuple(name for name in needs.packages if name not in named), needs.caveats
+
+
+def check_base(document: Dockerfile, facts: StageFacts) -> None:
+    if len(document.stages) != 1:
+        raise FixRefused("the file already has several stages; move the build tools by hand")
+    stage = facts.stage
+    image = stage.image
+    if image.has_variables:
+        raise FixRefused("the base image is given by a variable")
+    traits = facts.traits
+    if traits is None:
+        raise FixRefused(f"the base image `{image.text}` is not known")
+    if traits.family is not Family.DEBIAN:
+        raise FixRefused(
+            f"the base image is {traits.family.value}-based: its build packages have other "
+            "names; only Debian-based python images are split"
+        )
+    if not traits.python or not is_python_image(image):
+        raise FixRefused("the base image is not an official python image")
+
+
+def split_site(
+    instruction: Instruction,
+    package: PackageCommand | None,
+    strategy: str,
+    read: Reader,
+) -> Site:
+    """The install as a split site, or FixRefused when the final stage could not reuse wheels."""
+    line = instruction.line
+    if package is None:
+        raise FixRefused(f"the RUN on line {line} runs setup.py; only pip installs are split")
+    if package.manager is not Manager.PIP or package.action != "install":
+        raise FixRefused(
+            f"`{package.manager.value} {package.action}` on line {line}: "
+            "only pip installs are split"
+        )
+    shell = run_shell(instruction)
+    assert isinstance(shell, RunShell)
+    if not any(item is package.command for item in shell.script.body.items):
+        raise FixRefused(f"the pip install on line {line} is inside a pipeline, group or condition")
+    _check_options(package, line, strategy)
+    for word in package.packages:
+        if not word.is_literal:
+            raise FixRefused(f"`{word.text}` on line {line} is not a literal package name")
+        if not _REQUIREMENT.fullmatch(word.value):
+            raise FixRefused(
+                f"`{word.text}` on line {line} is a path, URL or file, not a package name: "
+                "the final stage would have to build it again"
+            )
+    for word in package.option_values(
+        "-r", "--requirement", "--requirements", "-c", "--constraint"
+    ):
+        if not word.is_literal:
+            raise FixRefused(f"the requirement file `{word.text}` on line {line} is a variable")
+    _check_requirement_files(package.requirement_files, read)
+    return Site(shell, package)
+
+
+def _check_options(package: PackageCommand, line: int, strategy: str) -> None:
+    for option in package.parsed_options:
+        names = {option.flag, *option.names}
+        unsupported = names & _UNSUPPORTED
+        if unsupported:
+            raise FixRefused(
+                f"pip install {min(unsupported)} on line {line} cannot use built wheels"
+            )
+        if len(option.names) > 1 and names & INSTALL_ONLY:
+            raise FixRefused(f"the option cluster `{option.word.text}` on line {line}")
+        if strategy == "venv" and names & _VENV_INCOMPATIBLE:
+            raise FixRefused(
+                f"pip install {option.flag} on line {line} does not go into a virtualenv"
+            )
+    program = package.program_words[0].value if package.program_words else ""
+    if strategy == "venv" and "/" in program:
+        raise FixRefused(f"pip is run by path on line {line}, not the virtualenv's")
+
+
+def _check_requirement_files(files: Sequence[str], read: Reader) -> None:
+    """Requirement files must name packages only.
+
+    The files are read as the install sees them: the build-context file the stage's
+    COPY put there, through the model's view of the context.  One that cannot be read
+    is not checked here (the full-image case then reports, see ``linked_libraries``).
+    """
+    for name, line in read_requirement_files(files, read).lines:
+        for pattern, what in _REQUIREMENT_PROBLEMS:
+            if pattern.search(line):
+                text = line.strip()
+                excerpt = text if len(text) <= 40 else text[:37] + "..."
+                raise FixRefused(f"{name} uses {what} (`{excerpt}`): built wheels cannot serve it")
+
+
+def check_users(facts: StageFacts, sites: list[Site]) -> None:
+    """pip must run as root: the user each install runs as, as the model knows it."""
+    for site in sites:
+        instruction = site.shell.instruction
+        step = facts.at(instruction)
+        if step.is_root is not True:
+            user = step.user if step.user is not None else "(not known)"
+            raise FixRefused(f"pip runs as USER {user} on line {instruction.line}")
+
+
+def check_other_runs(stage: Stage, moved: set[int]) -> None:
+    """No RUN but the installs being split may use the build tools: they leave the image."""
+    for instruction in stage.instructions:
+        if instruction.cmd != "RUN":
+            continue
+        shell = run_shell(instruction)
+        if not isinstance(shell, RunShell):
+            raise FixRefused(
+                f"the RUN on line {instruction.line} cannot be read "
+                "(exec form, heredoc, or unparsed shell)"
+            )
+        artifacts = artifact_dirs(stage, instruction)
+        for command in iter_simple_commands(shell.script):
+            if id(command) in moved:
+                continue
+            why = _needs_build_tools(command, artifacts)
+            if why:
+                raise FixRefused(
+                    f"the RUN on line {instruction.line} {why}, which needs the build tools"
+                )
+
+
+def _needs_build_tools(command: SimpleCommand, artifacts: set[str]) -> str:
+    package = classify(command)
+    if package is not None and package.manager in SYSTEM_MANAGERS:
+        return ""
+    if package is not None and is_binary_only(package, artifacts):
+        return ""
+    name = command_name(command) or ""
+    words = command_words(command)
+    if name in _BUILD_COMMANDS:
+        return f"runs `{name}`"
+    if name in _SHELLS or name.endswith(".sh") or (words and words[0].value.startswith("./")):
+        text = " ".join(word.value for word in words[1:])
+        inline = name in _SHELLS and any(word.value == "-c" for word in words)
+        match = _BUILD_WORD.search(text) if inline or name == "eval" else None
+        if match:
+            return f"runs `{match.group(1)}`"
+        if not inline and name != "eval":
+            return f"runs a script (`{words[-1].value if words else name}`)"
+    return ""
+
+
+def check_slimmable(facts: StageFacts, moved: frozenset[int], context: BuildContext) -> None:
+    """A full base keeps its compilers unless the final stage can move to ``-slim``."""
+    slim, why = slim_image(facts.stage.image)
+    if slim is None:
+        raise FixRefused(f"{why}, and the full base image keeps its compilers")
+    uses = [tool.describe() for tool in slim_lacking_tools(facts, moved)]
+    uses += script_tool_uses(facts, context)
+    if uses:
+        raise FixRefused(
+            f"{uses[0]}, so the final stage cannot use {slim} and the full base "
+            "image keeps its compilers"
+        )
+
+
+def runtime_words(stage: Stage, installs: list[BuildInstall]) -> dict[int, tuple[str, ...]]:
+    """For each build package word, the runtime packages to install in its place.
+
+    A runtime package that the same command already installs, or that an earlier word
+    of the command already brings, is not named twice.
+    """
+    release = debian_release(stage.image.tag)
+    result: dict[int, tuple[str, ...]] = {}
+    for install in installs:
+        if install.package.manager not in APT:
+            raise FixRefused(f"`{install.package.manager.value}` is not apt")
+        named = {package_name(w.value) for w in install.package.packages}
+        for word in install.package.packages:
+            if not word.is_literal:
+                raise FixRefused(
+                    f"the package list on line {install.shell.instruction.line} uses a variable"
+                )
+        for word in install.build_words:
+            try:
+                names = runtime_packages(word.value, release, python_image=True)
+            except NoRuntimeKnown as error:
+                raise FixRefused(str(error)) from None
+            fresh = tuple(name for name in names if name not in named)
+            named.update(fresh)
+            result[id(word)] = fresh
+    return result

@@ -1,0 +1,304 @@
+"""The DF202 fix: the builder stage above, and the final stage edited in place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules.base import Edit
+from dockfix.rules.build_tools_in_final_image.checks import INSTALL_ONLY, BuildInstall, Site
+from dockfix.rules.build_tools_in_final_image.rewrite import (
+    Rewrite,
+    apply_rewrite,
+    deletion_spans,
+    drop_apt_housekeeping,
+)
+from dockfix.rules.refusal import FixRefused
+from dockfix.shell import Manager, SimpleCommand
+from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax.nodes import BlankLine, Comment, Node
+
+WHEELS = "/wheels"
+VENV = "/opt/venv"
+#: Instructions that only describe the image: the builder, which is never run, skips them.
+_RUNTIME_ONLY = frozenset(
+    {"LABEL", "EXPOSE", "HEALTHCHECK", "CMD", "ENTRYPOINT", "STOPSIGNAL", "MAINTAINER", "ONBUILD"}
+)
+
+
+class _Edits:
+    """Node edits of one fix, merged per node (a node may get text before it and a
+    replacement)."""
+
+    def __init__(self) -> None:
+        self._before: dict[int, list[Node]] = {}
+        self._replace: dict[int, tuple[Node, ...]] = {}
+        self._nodes: dict[int, Node] = {}
+
+    def before(self, node: Node, new: Sequence[Node]) -> None:
+        self._nodes[id(node)] = node
+        self._before.setdefault(id(node), []).extend(new)
+
+    def replace(self, node: Node, new: Sequence[Node]) -> None:
+        self._nodes[id(node)] = node
+        self._replace[id(node)] = tuple(new)
+
+    def replaced(self, node: Node) -> bool:
+        return id(node) in self._replace
+
+    def edits(self) -> list[Edit]:
+        result = []
+        for key, node in self._nodes.items():
+            tail = self._replace.get(key, (node,))
+            result.append(Edit(node, (*self._before.get(key, []), *tail)))
+        return result
+
+
+class Split:
+    """Builds the fix: the builder stage above, and the edits to the original stage."""
+
+    def __init__(
+        self,
+        document: Dockerfile,
+        stage: Stage,
+        installs: list[BuildInstall],
+        sites: list[Site],
+        runtime: dict[int, tuple[str, ...]],
+        strategy: str,
+        linked: tuple[str, ...] = (),
+    ) -> None:
+        self.document = document
+        self.stage = stage
+        self.installs = installs
+        self.sites = sites
+        self.runtime = runtime
+        self.strategy = strategy
+        #: Runtime libraries of packages built on the full image, for the final stage.
+        self.linked = linked
+        self.style = document.style
+        self.alias = _builder_name(stage)
+        self.result = _Edits()
+        #: Comment lines that move to the builder, by the instruction they belong to.
+        self.moved_comments: dict[int, list[Comment]] = {}
+
+    def keyword(self, name: str) -> str:
+        return self.style.keyword(name)
+
+    def line(self, text: str) -> Instruction:
+        return self.document.make_instruction(text, self.style.eol)
+
+    def edits(self) -> list[Edit]:
+        self.final_stage()
+        builder = self.builder_stage()
+        if self.strategy == "wheels" and not _has_syntax(self.document):
+            # RUN --mount needs the Dockerfile 1.2+ frontend on older BuildKit builders.
+            directive = self.document.make_directive("syntax", "docker/dockerfile:1")
+            self.result.before(self.document.nodes[0], [directive])
+        anchor = _leading_comments(self.document, self.stage.from_instruction)
+        first = anchor[0] if anchor else self.stage.from_instruction
+        blank = BlankLine("", self.style.eol, 0)
+        self.result.before(first, [*builder, blank])
+        return self.result.edits()
+
+    # -- the final stage: the original, edited in place ---------------------------------
+
+    def final_stage(self) -> None:
+        rewrites = self.final_rewrites()
+        first_site = self.sites[0].shell.instruction
+        for instruction in self.stage.instructions:
+            rewrite = rewrites.get(id(instruction))
+            if rewrite is None:
+                continue
+            new = apply_rewrite(self.document, rewrite)
+            if new is not None and self.strategy == "wheels" and self.has_site(instruction):
+                new = self.document.add_flag(
+                    new, f"--mount=type=bind,from={self.alias},source={WHEELS},target={WHEELS}"
+                )
+            replacement: list[Node] = [new] if new is not None else []
+            if self.strategy == "venv" and instruction is first_site:
+                replacement[:0] = [
+                    self.line(f"{self.keyword('COPY')} --from={self.alias} {VENV} {VENV}"),
+                    self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"),
+                ]
+            if self.linked and instruction is first_site:
+                replacement[:0] = [self.linked_run()]
+            if not replacement:
+                self.drop(instruction)
+            else:
+                self.result.replace(instruction, replacement)
+
+    def linked_run(self) -> Instruction:
+        """``apt-get install`` of the libraries that packages built on the full image
+        link: the final stage keeps them when it moves to ``-slim``."""
+        style = self.style
+        joint = f" && {style.escape}{style.eol}{style.indent}"
+        commands = [
+            "apt-get update",
+            f"apt-get install -y --no-install-recommends {' '.join(self.linked)}",
+            "rm -rf /var/lib/apt/lists/*",
+        ]
+        return self.line(f"{self.keyword('RUN')} {joint.join(commands)}")
+
+    def has_site(self, instruction: Instruction) -> bool:
+        return any(site.shell.instruction is instruction for site in self.sites)
+
+    def final_rewrites(self) -> dict[int, Rewrite]:
+        rewrites: dict[int, Rewrite] = {}
+
+        def rewrite_of(shell: RunShell) -> Rewrite:
+            key = id(shell.instruction)
+            if key not in rewrites:
+                rewrites[key] = Rewrite(shell, [], [])
+            return rewrites[key]
+
+        for install in self.installs:
+            self.trim_install(rewrite_of(install.shell), install)
+        for site in self.sites:
+            rewrite = rewrite_of(site.shell)
+            if self.strategy == "venv":
+                rewrite.removed.append(site.package.command)
+            else:
+                word = site.package.subcommand_word
+                assert word is not None
+                text = f"{word.text[-1]} --no-index --find-links={WHEELS}"
+                rewrite.spans.append((word.end - 1, word.end, text))
+        for rewrite in rewrites.values():
+            drop_apt_housekeeping(rewrite)
+        return rewrites
+
+    def trim_install(self, rewrite: Rewrite, install: BuildInstall) -> None:
+        """Build packages out of the install; their runtime packages in their place."""
+        words = install.package.command.words
+        build = {id(word) for word in install.build_words}
+        kept = [word for word in install.package.packages if id(word) not in build]
+        added = [name for word in install.build_words for name in self.runtime[id(word)]]
+        if not kept and not added:
+            rewrite.removed.append(install.package.command)
+            return
+        doomed = set()
+        for word in install.build_words:
+            names = self.runtime[id(word)]
+            if names:
+                rewrite.spans.append((word.start, word.end, " ".join(names)))
+            else:
+                doomed.add(id(word))
+        rewrite.spans += deletion_spans(install.shell, words, doomed)
+
+    def drop(self, instruction: Instruction) -> None:
+        """Remove an instruction from the final stage; its comments go to the builder."""
+        comments = _leading_comments(self.document, instruction)
+        self.result.replace(instruction, ())
+        for comment in comments:
+            self.result.replace(comment, ())
+        self.moved_comments[id(instruction)] = comments
+        nodes = self.document.nodes
+        start = _index(nodes, comments[0] if comments else instruction)
+        end = _index(nodes, instruction)
+        before = nodes[start - 1] if start > 0 else None
+        after = nodes[end + 1] if end + 1 < len(nodes) else None
+        double_blank = isinstance(after, BlankLine) and (
+            before is None or isinstance(before, BlankLine)
+        )
+        if double_blank and after is not None and not self.result.replaced(after):
+            self.result.replace(after, ())  # no double blank line where the RUN was
+
+    # -- the builder: the stage's steps up to the last install, building -----------------
+
+    def builder_stage(self) -> list[Node]:
+        instructions = self.stage.instructions
+        last = max(instructions.index(site.shell.instruction) for site in self.sites)
+        first_pip = min(i for i, ins in enumerate(instructions) if _runs_pip(ins))
+        nodes: list[Node] = [self.builder_from()]
+        for index, instruction in enumerate(instructions[: last + 1]):
+            if instruction.cmd in _RUNTIME_ONLY:
+                continue
+            if self.strategy == "venv" and index == first_pip:
+                nodes.append(self.line(f"{self.keyword('RUN')} python -m venv {VENV}"))
+                nodes.append(self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"))
+            for comment in self.moved_comments.get(id(instruction), []):
+                nodes.append(Comment(comment.text, comment.eol or self.style.eol, 0))
+            nodes.append(self.builder_copy(instruction))
+        return nodes
+
+    def builder_from(self) -> Instruction:
+        instruction = self.stage.from_instruction
+        flags = "".join(f" {piece.text}" for piece in instruction.pieces_of("flag"))
+        as_word = "AS" if instruction.keyword.isupper() else "as"
+        text = f"{instruction.keyword}{flags} {self.stage.image.text} {as_word} {self.alias}"
+        return self.line(text)
+
+    def builder_copy(self, instruction: Instruction) -> Instruction:
+        sites = [s for s in self.sites if s.shell.instruction is instruction]
+        if not sites:
+            return self.copy_of(instruction)
+        shell = sites[0].shell
+        rewrite = Rewrite(shell, [], _after_last_site(shell, sites))
+        if self.strategy == "wheels":
+            for site in sites:
+                _to_pip_wheel(rewrite, site)
+        new = apply_rewrite(self.document, rewrite)
+        assert new is not None
+        return self.copy_of(new)
+
+    def copy_of(self, instruction: Instruction) -> Instruction:
+        text = instruction.text
+        if not text.endswith("\n"):
+            text += self.style.eol
+        return self.document.parse_instructions_one(text)
+
+
+def _builder_name(stage: Stage) -> str:
+    taken = (stage.alias or "").lower()
+    return "builder" if taken != "builder" else "wheel-builder"
+
+
+def _has_syntax(document: Dockerfile) -> bool:
+    return any(directive.name == "syntax" for directive in document.directives)
+
+
+def _runs_pip(instruction: Instruction) -> bool:
+    shell = run_shell(instruction)
+    return isinstance(shell, RunShell) and any(
+        package.manager is Manager.PIP for package in shell.packages()
+    )
+
+
+def _index(nodes: Sequence[Node], node: Node) -> int:
+    return next(i for i, candidate in enumerate(nodes) if candidate is node)
+
+
+def _leading_comments(document: Dockerfile, instruction: Instruction) -> list[Comment]:
+    """Comment lines directly above an instruction: they describe it."""
+    index = _index(document.nodes, instruction)
+    comments: list[Comment] = []
+    while index > 0 and isinstance(document.nodes[index - 1], Comment):
+        index -= 1
+        comments.insert(0, document.nodes[index])  # type: ignore[arg-type]
+    return comments
+
+
+def _after_last_site(shell: RunShell, sites: list[Site]) -> list[SimpleCommand]:
+    """Commands after the RUN's last pip install: in the builder they would run without
+    the packages installed (``pip wheel`` installs nothing), so the builder drops them."""
+    items = shell.script.body.items
+    last = max(i for i, item in enumerate(items) if any(item is s.package.command for s in sites))
+    after = list(items[last + 1 :])
+    if any(not isinstance(item, SimpleCommand) for item in after):
+        raise FixRefused(f"the RUN on line {shell.instruction.line} goes on after pip install")
+    return after  # type: ignore[return-value]
+
+
+def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
+    """``pip install ARGS`` -> ``pip wheel --wheel-dir /wheels ARGS`` minus install-only
+    options (``--upgrade``, ``--user``...), which ``pip wheel`` rejects."""
+    package = site.package
+    word = package.subcommand_word
+    assert word is not None
+    rewrite.spans.append((word.start, word.end, f"wheel --wheel-dir {WHEELS}"))
+    doomed = {
+        id(word)
+        for option in package.parsed_options
+        if {option.flag, *option.names} & INSTALL_ONLY
+        for word in option.words
+    }
+    rewrite.spans += deletion_spans(site.shell, package.command.words, doomed)

@@ -1,0 +1,196 @@
+"""DF201 runs-as-root: the final image runs its command as ``root``.
+
+What it does
+    Finds a final stage in which no ``USER`` switches away from root (and whose base
+    image runs as root by default), and switches to an unprivileged user right after
+    the last build step that needs root::
+
+        RUN pip install -r requirements.txt
+        RUN groupadd --system --gid 10001 app && \
+            useradd --system --no-log-init --uid 10001 --gid app --create-home app && \
+            chown app:app /app                                    # new
+        USER 10001                                                # new
+        COPY --chown=app:app . .                                  # --chown added
+        RUN python manage.py migrate                              # now runs as app
+        CMD ["gunicorn", "app:app"]
+
+    The user is made with the tool the image family has: ``groupadd``/``useradd`` on
+    Debian and Ubuntu (in the essential ``passwd`` package; ``adduser`` may be missing
+    from slim images), BusyBox ``addgroup -S``/``adduser -S -D`` on Alpine (BusyBox
+    ``adduser`` makes ``/home/<name>`` unless given ``-H``, and ``-S`` gives the user
+    the shell ``/bin/false``), ``groupadd -r``/``useradd -r -l -m`` on the RHEL family
+    where ``useradd`` (shadow-utils) exists.  Every new user gets a home directory:
+    Jupyter, matplotlib and pip write to ``$HOME``.  It is called ``app`` (``appuser``
+    when ``app`` is a user or group name in the file already) and gets the fixed uid
+    and gid 10001 (both from the configuration: ``Settings.user_name``/``user_uid``):
+    above the system and login ranges, so it is nobody on the host, and ``USER`` can
+    name the number, which Kubernetes' ``runAsNonRoot`` can check and hadolint (DL3066)
+    asks for.  Where the image keeps its files in the root group for OpenShift
+    (``chgrp -R 0 ... && chmod -R g=u ...``), which runs images as a random uid in group
+    0, the user is made in group 0 (no group of its own) and the switch is
+    ``USER 10001:0``.  The RUN that makes the user is a RUN of its own, after an empty
+    line when it follows a RUN: DF102 does not join RUNs across one, so the user's
+    creation never rides on an unrelated, expensive step (``go build ... && groupadd``).
+    A user the image already has is reused instead: one the Dockerfile creates or
+    switched to before going back to root, or one the base image ships (``node`` is
+    ``USER 1000``, distroless ``nonroot`` is ``USER 65532``).
+
+    The application folder is the last absolute ``WORKDIR``.  ``WORKDIR`` creates it
+    owned by root and ``COPY --chown`` never changes the owner of a folder that exists
+    already, so the fix also gives the folder itself to the user (``chown``, not
+    recursive; skipped when it is the user's home or already chowned): without that,
+    an app that creates ``logs/`` or a SQLite database next to its code fails.  A lone
+    ``RUN chown`` goes right after that ``WORKDIR`` when it would otherwise follow a
+    one-command ``RUN`` (hadolint DL3059).  Folders that RUNs make inside it as root
+    before the switch (``mkdir -p data logs``) are given to the user recursively
+    (``chown -R app:app /app/data /app/logs``): the app writes there, and a chown of
+    the application folder alone leaves them closed.  ``COPY``/``ADD`` into the folder
+    after the switch get ``--chown`` (an existing ``--chown`` is kept).  Images without a shell
+    (distroless) cannot run ``chown``: there the ``USER`` goes before the ``WORKDIR``,
+    and BuildKit creates the folder owned by that user.
+
+    Steps that need root stay before the switch: package installs (apt, apk, dnf, pip
+    into the system or a root-owned virtualenv...), writes outside the application
+    folder, ``chmod``, ``chown``, ``useradd``, ``RUN`` with mounts, and any command not
+    known to write only to the application folder.  Steps known to do that (``python
+    manage.py migrate``/``collectstatic``/``compilemessages``, ``django-admin``,
+    ``pybabel``, ``flask``, ``alembic``) come after it, so the files they make belong
+    to the user.
+
+    The rule reports without fixing, saying why, when: the image is a base or a build
+    environment (no ``CMD``/``ENTRYPOINT`` in the stage or the stages it builds on, or
+    one that starts a shell or a build tool: toolchain and CI images, whose users
+    install into them as root); the stage has ``ONBUILD RUN``/``ADD``/``COPY``
+    triggers (child builds run them as the last ``USER``, and they need root); there is
+    no ``WORKDIR`` (the app would run in ``/``, owned by root) or it is a system folder;
+    the base image is unknown, Windows (the stage model's platform: ``golang:*-nanoserver``,
+    ``openjdk:*-windowsservercore``...), ``scratch`` (it has no ``/etc/passwd``: a
+    numeric ``USER`` works only if the program never looks its user up, which the
+    Dockerfile cannot show), or has no tool to create users (``ubi-minimal``,
+    ``amazonlinux``, the ``-minimal`` images of Rocky and Alma Linux have no
+    ``useradd`` unless the file installs ``shadow-utils``); the container
+    exposes or binds a port below 1024, or the image's notes say its server binds one
+    (nginx, httpd, php); ``CMD``/``ENTRYPOINT`` runs a package manager, ``sudo``/
+    ``su``/``gosu``, or a daemon that expects to start as root; the Dockerfile shows
+    writes outside the application folder (a ``VOLUME``, a log or pid file in the
+    command, a data folder made by ``mkdir``) or into root's home (``/root`` in
+    ``ENV``, ``pip install --user``, poetry and pipenv virtualenvs), or gives files to
+    another user with ``chown``; the base image's ``ENTRYPOINT`` is unknown or may
+    change user itself (node's ``docker-entrypoint.sh`` does not), the image installs
+    ``gosu``/``su-exec``/``sudo``, or the container's entrypoint is a script that
+    cannot be read from the build context (the model's cached view: one copied from
+    another stage with ``COPY --from``, downloaded or unpacked from an archive by
+    ``ADD`` is unknown) or that uses root's tools; or the
+    Dockerfile creates a user whose name cannot be read.
+
+Why is this bad?
+    A process that runs as root in the container is root on the host's kernel: an
+    attacker who breaks out of the application gets every privilege the container
+    has.  Practice 5 of the source article: create a system user and group and switch
+    to it with ``USER``.
+
+Example
+    ``FROM python:3.12-slim`` / ``WORKDIR /app`` / ``COPY . .`` / ``CMD ["python",
+    "app.py"]`` gets ``RUN groupadd ... && useradd ... && chown app:app /app`` and
+    ``USER 10001`` after the ``WORKDIR``, and ``COPY --chown=app:app . .``.
+
+Fix safety
+    Unsafe, and the fix's reason says what may change: the app may write at run time
+    where the Dockerfile does not show it (a cache in a system folder, files copied
+    into its folder before the switch, which stay owned by root); it then fails with a
+    permission error.  Images built ``FROM`` this one also start as the user, and need
+    ``USER root`` for their own installs.
+
+References
+    practices.md row 5; hadolint DL3002 "Last USER should not be root" (and DL3066,
+    DL3046, DL3059, which the fix does not trigger for the users it creates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dockfix.model import is_root_user
+from dockfix.model.preconditions import Precondition
+from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.refusal import FixRefused
+from dockfix.rules.runs_as_root.blockers import chown_blockers, find_blockers
+from dockfix.rules.runs_as_root.fix import build_fix
+from dockfix.rules.runs_as_root.image import Folders, Image, folders_of, image_of
+from dockfix.rules.runs_as_root.user import choose_target
+from dockfix.syntax import Instruction
+
+MESSAGE = "The container runs as root: no USER switches to an unprivileged user"
+MESSAGE_EXPLICIT = "The last USER is root, so the container runs as root"
+
+
+def _report_at(image: Image, last_user: Instruction | None) -> Instruction:
+    """The root USER, else the command that runs as root, else the stage's FROM."""
+    final = image.final
+    if last_user is not None and last_user in final.instructions:
+        return last_user
+    commands = [i for i in final.instructions if i.cmd in ("CMD", "ENTRYPOINT")]
+    return commands[-1] if commands else final.from_instruction
+
+
+def _runs_as_root(image: Image, last_user: Instruction | None) -> bool | None:
+    """True/False, or None when it cannot be told (a USER from an unset variable).
+
+    The model knows the user at the end of the stage: the last USER, or the base image's
+    default user (the image table, jupyter/jenkins/bitnami images...).
+    """
+    user = image.facts.end.user
+    if user is None:
+        # A USER we cannot read: not reported; no USER and an unknown image: most
+        # images run as root, and an unknown one is only reported.
+        return None if last_user is not None else True
+    return is_root_user(user)
+
+
+def _plan(image: Image, folders: Folders) -> tuple[list[Edit], str]:
+    """The fix's edits and reason; FixRefused with every reason not to fix."""
+    refusals = find_blockers(image, folders)
+    if refusals:
+        raise FixRefused.combined(refusals)
+    target = choose_target(image)
+    if not target.spec.split(":", 1)[0].isdigit():
+        # `USER name` with no known uid: hadolint DL3066 flags it, and Kubernetes'
+        # runAsNonRoot cannot check it; the user is better given a fixed uid by hand.
+        raise FixRefused(f"user {target.user} has no known uid for USER", kind="user name")
+    refusals = list(chown_blockers(image, target))
+    if refusals:
+        raise FixRefused.combined(refusals)
+    return build_fix(image, folders, target)
+
+
+def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
+    document = context.document
+    if not document.stages:
+        return
+    image = image_of(context)
+    users = [i for i in image.instructions if i.cmd == "USER" and i.value]
+    last_user = users[-1] if users else None
+    if not _runs_as_root(image, last_user):
+        return  # already unprivileged, or a USER from a variable we cannot read
+    message = MESSAGE_EXPLICIT if last_user is not None else MESSAGE
+    at = _report_at(image, last_user)
+    try:
+        edits, reason = _plan(image, folders_of(image))
+    except FixRefused as refused:
+        yield rule.finding(message, at, note=refused.reason)
+        return
+    yield rule.finding(message, at, edits=edits, applicability=Applicability.UNSAFE, reason=reason)
+
+
+RULE = Rule(
+    code="DF201",
+    name="runs-as-root",
+    summary="Switch the final stage to an unprivileged user",
+    applicability=Applicability.UNSAFE,
+    check=check,
+    explanation=__doc__ or "",
+    preconditions=(
+        Precondition.LINUX,
+        Precondition.POSIX_SHELL,
+    ),
+)

@@ -1,0 +1,395 @@
+"""Reasons DF201 reports without fixing (each a ``FixRefused`` with a kind)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+
+from dockfix.images import Family, ImageTraits
+from dockfix.model.copied import inside
+from dockfix.model.expand import expand
+from dockfix.model.stages import ROOT_NAMES
+from dockfix.rules.refusal import FixRefused
+from dockfix.rules.runs_as_root.image import (
+    Folders,
+    Image,
+    candidates,
+    expanded_words,
+    is_data_path,
+    origin_at,
+    positionals,
+    resolve,
+    run_commands,
+    runtime_scripts,
+    script_path,
+    under_any,
+    writes_outside,
+)
+from dockfix.rules.runs_as_root.policy import (
+    BUILD_ENV_PROGRAMS,
+    CHOWN_VALUE_OPTIONS,
+    INSTALL_TREES,
+    MKDIR_VALUE_OPTIONS,
+    PORT_IN_WORD,
+    PORT_OPTIONS,
+    PRIVILEGE_TOOLS,
+    READ_ONLY_ACTIONS,
+    ROOT_DAEMONS,
+    ROOT_HOME,
+    RUNTIME_TREES,
+    SCRIPT_NEEDS_ROOT,
+    SYSTEM_WIDE_MANAGERS,
+    WORLD_WRITABLE,
+    WRITE_OPTION,
+)
+from dockfix.rules.runs_as_root.user import Target, no_tool_text
+from dockfix.shell import (
+    Manager,
+    SimpleCommand,
+    classify,
+    command_name,
+    command_words,
+    iter_simple_commands,
+)
+from dockfix.syntax import Instruction
+
+
+def _command_blockers(image: Image, app: str | None) -> Iterator[FixRefused]:
+    """What the container's command shows: root tools, privileged ports, writes elsewhere."""
+    for script in runtime_scripts(image):
+        for command in iter_simple_commands(script):
+            yield from _root_tool_blockers(command)
+            yield from _bound_port_blockers([word.value for word in command.words])
+            if app is not None:
+                yield from _command_write_blockers(command, app, image.variables)
+
+
+def _root_tool_blockers(command: SimpleCommand) -> Iterator[FixRefused]:
+    real = command_words(command)
+    leading = command.words[: len(command.words) - len(real) + 1]
+    for word in leading:
+        tool = posixpath.basename(word.value)
+        if tool in PRIVILEGE_TOOLS:
+            yield FixRefused(f"the command runs `{tool}`", kind="root-command")
+            return
+    name = command_name(command)
+    if name in ROOT_DAEMONS:
+        yield FixRefused(
+            f"the command runs `{name}`, which expects to start as root", kind="root-command"
+        )
+        return
+    package = classify(command)
+    if (
+        package is not None
+        and package.manager in SYSTEM_WIDE_MANAGERS
+        and package.action not in READ_ONLY_ACTIONS
+    ):
+        yield FixRefused(
+            f"the command runs `{package.manager.value} {package.action}`", kind="root-command"
+        )
+
+
+def _bound_port_blockers(words: list[str]) -> Iterator[FixRefused]:
+    for index, word in enumerate(words):
+        option, _, value = word.partition("=")
+        port = None
+        if option in PORT_OPTIONS and value.isdigit():
+            port = value
+        elif word in PORT_OPTIONS and index + 1 < len(words) and words[index + 1].isdigit():
+            port = words[index + 1]
+        elif match := PORT_IN_WORD.search(word):
+            port = match.group(1)
+        if port is not None and 0 < int(port) < 1024:
+            yield FixRefused(f"the command binds port {port}, below 1024", kind="privileged-port")
+            return
+
+
+def _command_write_blockers(
+    command: SimpleCommand, app: str, variables: Mapping[str, str | None]
+) -> Iterator[FixRefused]:
+    """Log, pid and data paths outside the application folder among the arguments."""
+    words = [word.value for word in command.words]
+    for index in range(1, len(words)):
+        option, equals, value = words[index].partition("=")
+        if equals and option.startswith("-"):
+            text, option_name = value, option
+        else:
+            text, option_name = words[index], words[index - 1]
+        if not text.startswith(("/", "~", "$")):
+            continue
+        path = resolve(text, app, variables)
+        if path is None or inside(path, app) or under_any(path, WORLD_WRITABLE):
+            continue
+        if inside(path, "/root"):
+            yield FixRefused(f"the command uses `{path}` in root's home", kind="root-home")
+            return
+        names_data = option_name.startswith("-") and bool(WRITE_OPTION.search(option_name))
+        if under_any(path, RUNTIME_TREES) or (names_data and not under_any(path, INSTALL_TREES)):
+            yield FixRefused(
+                f"the command writes to `{path}`, outside `{app}`", kind="writes-outside"
+            )
+            return
+    if writes_outside(command, app, app, variables):
+        yield FixRefused(f"the command writes to a file outside `{app}`", kind="writes-outside")
+
+
+def _exposed_port_blockers(image: Image) -> Iterator[FixRefused]:
+    """EXPOSE of a port below 1024, or an image whose server binds one."""
+    for instruction in image.instructions:
+        if instruction.cmd != "EXPOSE":
+            continue
+        for word in instruction.value:
+            expanded = expand(word, image.variables) or ""
+            first = expanded.split("/", 1)[0].split("-", 1)[0]
+            if first.isdigit() and 0 < int(first) < 1024:
+                yield FixRefused(
+                    f"EXPOSE {expanded}: ports below 1024 need root", kind="privileged-port"
+                )
+                return
+    notes = image.traits.notes if image.traits is not None else ()
+    for note in notes:
+        if "port" in note:
+            yield FixRefused(note, kind="privileged-port")
+            return
+
+
+def _write_blockers(image: Image, folders: Folders) -> Iterator[FixRefused]:
+    """Places outside the application folder that the Dockerfile shows being written."""
+    app = folders.app
+    if app is None:
+        return
+    for instruction in image.instructions:
+        if instruction.cmd == "VOLUME":
+            for word in instruction.value:
+                path = resolve(word, folders.at.get(id(instruction)), image.variables)
+                if path is None or not (inside(path, app) or under_any(path, WORLD_WRITABLE)):
+                    yield FixRefused(f"VOLUME `{word}` is outside `{app}`", kind="writes-outside")
+        elif instruction.cmd == "ENV":
+            yield from _env_blockers(instruction, image)
+    for instruction, command in run_commands(image):
+        yield from _run_write_blockers(instruction, command, folders, image.variables)
+    yield from _virtualenv_blockers(image)
+
+
+def _virtualenv_blockers(image: Image) -> Iterator[FixRefused]:
+    """Poetry and pipenv make their virtualenvs in root's home unless told otherwise."""
+    settings = {name: (value or "").lower() for name, value in image.variables.items()}
+    configured = " ".join(
+        " ".join(word.value for word in command.words)
+        for _, command in run_commands(image)
+        if command_name(command) == "poetry"
+    )
+    for _, command in run_commands(image):
+        package = classify(command)
+        if package is None or package.action not in ("install", "sync"):
+            continue
+        if package.manager is Manager.POETRY and not (
+            settings.get("POETRY_VIRTUALENVS_CREATE") in ("false", "0")
+            or settings.get("POETRY_VIRTUALENVS_IN_PROJECT") in ("true", "1")
+            or re.search(r"virtualenvs\.(create\s+false|in-project\s+true)", configured)
+        ):
+            yield FixRefused("poetry makes its virtualenv in root's home", kind="root-home")
+            return
+        if (
+            package.manager is Manager.PIPENV
+            and not package.has_option("--system")
+            and settings.get("PIPENV_VENV_IN_PROJECT") in (None, "", "0", "false")
+        ):
+            yield FixRefused("pipenv makes its virtualenv in root's home", kind="root-home")
+            return
+
+
+def _env_blockers(instruction: Instruction, image: Image) -> Iterator[FixRefused]:
+    """ENV values in root's home (``PATH=/root/.local/bin``): the user cannot read it."""
+    for raw in instruction.value[1::2]:
+        value = expand(raw, {"HOME": "/root", **image.variables}) or raw
+        if ROOT_HOME.search(value):
+            yield FixRefused(
+                f"ENV `{raw}` points into root's home, closed to the user", kind="root-home"
+            )
+            return
+
+
+def _run_write_blockers(
+    instruction: Instruction,
+    command: SimpleCommand,
+    folders: Folders,
+    variables: Mapping[str, str | None],
+) -> Iterator[FixRefused]:
+    """Folders a RUN makes for data outside the application folder, and root's home."""
+    app = folders.app or "/"
+    workdir = folders.at.get(id(instruction))
+    words = [word.value for word in command_words(command)]
+    targets = []
+    if command_name(command) in ("mkdir", "touch"):
+        targets = positionals(words[1:], MKDIR_VALUE_OPTIONS)
+    targets += [
+        r.target.value
+        for r in command.redirects
+        if r.target and r.operator.startswith(">") and "&" not in r.operator
+    ]
+    package = classify(command)
+    if package is not None and package.manager is Manager.PIP and package.has_option("--user"):
+        yield FixRefused("`pip install --user` installs into root's home", kind="root-home")
+    for target in targets:
+        path = resolve(target, workdir, variables)
+        if path is None or inside(path, app):
+            continue
+        if inside(path, "/root"):
+            yield FixRefused(
+                f"line {instruction.line} writes `{path}` in root's home", kind="root-home"
+            )
+        elif is_data_path(path):
+            yield FixRefused(
+                f"line {instruction.line} makes `{path}`, outside `{app}`", kind="writes-outside"
+            )
+
+
+def chown_blockers(image: Image, target: Target) -> Iterator[FixRefused]:
+    """A ``chown`` to someone else: the files are meant for another user."""
+    for instruction, command in run_commands(image):
+        if command_name(command) != "chown":
+            continue
+        values = expanded_words(command, image.variables)
+        operands = positionals(values[1:], CHOWN_VALUE_OPTIONS) if values else []
+        owner = re.split("[:.]", operands[0])[0] if operands else None
+        if owner is None:
+            yield FixRefused(
+                f"line {instruction.line} gives files to an unknown user", kind="other-owner"
+            )
+            return
+        if owner and owner not in ROOT_NAMES and owner not in (target.user, target.uid):
+            yield FixRefused(
+                f"line {instruction.line} gives files to `{owner}`", kind="other-owner"
+            )
+            return
+
+
+def _entrypoint_blockers(image: Image, folders: Folders) -> Iterator[FixRefused]:
+    """An entrypoint that may need root: the base image's, or a script of the Dockerfile."""
+    traits = image.traits
+    own = any(i.cmd == "ENTRYPOINT" for i in image.instructions)
+    if not own and traits is not None and traits.shell:
+        if traits.entrypoint is None:
+            yield FixRefused("the base image's ENTRYPOINT is not known", kind="entrypoint")
+        elif traits.entrypoint and not _harmless_base_entrypoint(traits):
+            words = " ".join(traits.entrypoint)
+            yield FixRefused(
+                f"the base image's ENTRYPOINT `{words}` may change user", kind="entrypoint"
+            )
+    for _, command in run_commands(image):
+        package = classify(command)
+        if package is None or package.action not in ("install", "add"):
+            continue
+        for word in package.packages:
+            if word.value in ("gosu", "su-exec", "sudo"):
+                yield FixRefused(
+                    f"the image installs `{word.value}` to change user", kind="entrypoint"
+                )
+                return
+    yield from _script_blockers(image, folders)
+
+
+def _harmless_base_entrypoint(traits: ImageTraits) -> bool:
+    """node's docker-entrypoint.sh only puts ``node`` in front of a script argument."""
+    return traits.nonroot_user == "node" and traits.entrypoint == ("docker-entrypoint.sh",)
+
+
+def _script_blockers(image: Image, folders: Folders) -> Iterator[FixRefused]:
+    """The first script the container runs: unreadable, or using root's tools.
+
+    Only a script read from the build context is known: one copied from another stage
+    (``COPY --from``), downloaded or unpacked from an archive by ``ADD`` may do anything.
+    Without a shell (distroless, scratch) nothing can run a script at all.
+    """
+    if not image.has_shell:
+        return
+    for script in runtime_scripts(image):
+        for command in iter_simple_commands(script):
+            path = script_path([word.value for word in command_words(command)])
+            if path is None:
+                continue
+            resolved = resolve(path, folders.app, image.variables) or path
+            is_script = path.endswith((".sh", ".bash"))
+            if folders.app and inside(resolved, folders.app) and not is_script:
+                return  # the app's own program, built in its folder
+            origins = (
+                origin_at(image, folders, candidate)
+                for candidate in candidates(path, folders.app, image.variables)
+            )
+            origin = next((found for found in origins if found is not None), None)
+            if origin is None:
+                yield FixRefused(
+                    f"the entrypoint `{path}` cannot be read from the build context: "
+                    "it may need root",
+                    kind="entrypoint",
+                )
+            elif origin.text is None:
+                yield FixRefused(
+                    f"the entrypoint `{path}` {origin.why}: it may need root", kind="entrypoint"
+                )
+            else:
+                code = "\n".join(line.split("#", 1)[0] for line in origin.text.splitlines())
+                match = SCRIPT_NEEDS_ROOT.search(code)
+                if match is not None:
+                    found = match.group(0).strip()
+                    yield FixRefused(
+                        f"the entrypoint `{path}` runs `{found}` (root)", kind="entrypoint"
+                    )
+            return
+
+
+def _onbuild_blockers(image: Image) -> Iterator[FixRefused]:
+    """ONBUILD triggers run in every image built FROM this one, as its last USER."""
+    triggers = sorted(image.facts.onbuild, key=lambda trigger: trigger.sub_cmd != "RUN")
+    for trigger in triggers:
+        if trigger.sub_cmd in ("RUN", "ADD", "COPY"):
+            yield FixRefused(
+                f"ONBUILD {trigger.sub_cmd} (line {trigger.line}) runs in child builds as "
+                "the image's last USER and may need root",
+                kind="onbuild",
+            )
+            return
+
+
+def _build_environment_blockers(image: Image) -> Iterator[FixRefused]:
+    """An image with no command of its own, or one that starts a shell or a build tool,
+    is a base or a build environment (toolchain, CI): its users install into it."""
+    if not any(i.cmd in ("CMD", "ENTRYPOINT") and i.value for i in image.instructions):
+        yield FixRefused(
+            "no CMD or ENTRYPOINT: the image looks like a base or build environment "
+            "(toolchain, CI) whose users install into it as root",
+            kind="build-environment",
+        )
+        return
+    scripts = runtime_scripts(image)
+    commands = list(iter_simple_commands(scripts[0])) if scripts else []
+    if len(commands) != 1:
+        return
+    words = [word.value for word in command_words(commands[0])]
+    program = posixpath.basename(words[0]) if words else ""
+    if program in BUILD_ENV_PROGRAMS and "-c" not in words:
+        yield FixRefused(
+            f"the image starts `{program}`: a shell or build tool, as build and CI "
+            "environments do, whose users install into it as root",
+            kind="build-environment",
+        )
+
+
+def find_blockers(image: Image, folders: Folders) -> list[FixRefused]:
+    traits = image.traits
+    found: list[FixRefused] = []
+    if traits is None:
+        found.append(FixRefused("the base image is not known", kind="unknown-image"))
+    elif traits.family in (Family.WINDOWS, Family.SCRATCH):
+        found.append(FixRefused(no_tool_text(traits), kind="user-tool"))
+    found.extend(_onbuild_blockers(image))
+    found.extend(_build_environment_blockers(image))
+    if folders.problem:
+        found.append(FixRefused(folders.problem, kind="workdir"))
+    found.extend(_exposed_port_blockers(image))
+    found.extend(_command_blockers(image, folders.app))
+    found.extend(_write_blockers(image, folders))
+    found.extend(_entrypoint_blockers(image, folders))
+    return found
