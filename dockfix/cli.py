@@ -426,7 +426,8 @@ def _read_stdin() -> bytes:
     if stream is None:
         raise FileProblem(Path("-"), "standard input is closed")
     try:
-        return stream.read()
+        data: bytes = stream.read()
+        return data
     except OSError as exc:
         raise FileProblem(Path("-"), f"cannot read standard input: {exc.strerror or exc}") from exc
 

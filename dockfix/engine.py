@@ -21,7 +21,7 @@ from dockfix.model import BuildContext
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
 from dockfix.suppressions import moved_pragma, suppress
 from dockfix.syntax import Dockerfile, ParseError, parse
-from dockfix.syntax.nodes import Comment, Directive, Instruction
+from dockfix.syntax.nodes import Comment, Directive, Instruction, Node
 
 MAX_ROUNDS = 10
 
@@ -72,7 +72,7 @@ def _reading_key(instruction: Instruction) -> tuple[object, ...]:
 def apply_fix(document: Dockerfile, fix: Fix) -> Dockerfile:
     """The tree with the fix's node replacements made."""
     replacements = {id(edit.old): edit.new for edit in fix.edits}
-    nodes = []
+    nodes: list[Node] = []
     for node in document.nodes:
         nodes.extend(replacements.get(id(node), (node,)))
     return Dockerfile(document.bom, tuple(nodes))

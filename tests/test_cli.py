@@ -336,7 +336,9 @@ def test_stdin_write_prints_fixed_text_and_counts_the_fixes() -> None:
 def test_stdin_diff_and_check() -> None:
     diff = invoke("--diff", "-", input=FIXABLE.encode())
     assert diff.exit_code == 1
-    assert diff.stdout == fixable_diff("Dockerfile", stdin=True)  # never `a/-`: git apply wants a name
+    assert diff.stdout == fixable_diff(
+        "Dockerfile", stdin=True
+    )  # never `a/-`: git apply wants a name
     check = invoke("--check", "-", input=FIXABLE.encode())
     assert (check.exit_code, check.stdout_bytes, check.stderr_bytes) == (1, b"", b"")
 

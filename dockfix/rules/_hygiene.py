@@ -251,8 +251,8 @@ def _layout(document: Dockerfile, shell: RunShell, chain: Sequence[Node]) -> tup
             indent = text[text.rfind("\n", 0, command_start) + 1 : command_start]
             if not indent.strip():
                 return _TRAILING, indent
-    style, indent = _file_style(document)
-    return style, indent if indent is not None else _continuation_indent(text)
+    style, file_indent = _file_style(document)
+    return style, file_indent if file_indent is not None else _continuation_indent(text)
 
 
 def _file_style(

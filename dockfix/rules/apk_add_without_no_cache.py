@@ -110,8 +110,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             blocked = [
                 p
                 for p in missing
-                if refreshes_index(p)
-                and index_needed_after(context.model, shell, p.command.start)
+                if refreshes_index(p) and index_needed_after(context.model, shell, p.command.start)
             ]
             for package in blocked:
                 assert package.subcommand_word is not None
@@ -131,5 +130,8 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
-    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
+    preconditions=(
+        Precondition.LINUX,
+        Precondition.POSIX_SHELL,
+    ),
 )

@@ -113,5 +113,8 @@ RULE = Rule(
     applicability=Applicability.SAFE,
     check=check,
     explanation=__doc__ or "",
-    preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL,),
+    preconditions=(
+        Precondition.LINUX,
+        Precondition.POSIX_SHELL,
+    ),
 )

@@ -1,4 +1,4 @@
-"""DF003 maintainer-deprecated: ``MAINTAINER`` instead of an authors label.
+r"""DF003 maintainer-deprecated: ``MAINTAINER`` instead of an authors label.
 
 What it does
     Replaces ``MAINTAINER text`` with ``LABEL org.opencontainers.image.authors="text"``.

@@ -26,7 +26,7 @@ Fix safety
     (``COPY . /app`` + ``WORKDIR /app`` + ``RUN pip install -r requirements.txt``).
 
     With the build context on disk (read through the model's ``BuildContext``; see
-    ``_df101_reads.py``) the files copied first are: the requirement files and their
+    ``dockfix/images/install_reads.py``) the files copied first are: the requirement files and their
     nested ``-r``/``-c`` includes, local paths, wheels, ``file:`` URLs and
     ``--find-links`` folders they name (``-e .`` stops the fix: it needs the whole
     project); ``package.json`` (no install hooks), the lock files, ``.npmrc``,
@@ -56,8 +56,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockfix.images.install_reads import IgnoreFile, ReadsSource, Scope, Unprovable, reads_of
 from dockfix.model import FileModel, StageFacts, mounts_of, path_within
-from dockfix.rules._df101_reads import IgnoreFile, ReadsSource, Scope, Unprovable, reads_of
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import (

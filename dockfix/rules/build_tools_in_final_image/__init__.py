@@ -1,4 +1,4 @@
-"""DF202 build-tools-in-final-image: compilers kept in the image only to build Python packages.
+r"""DF202 build-tools-in-final-image: compilers kept in the image only to build Python packages.
 
 What it does
     Finds a single-stage Python image that has compilers and headers (installed with

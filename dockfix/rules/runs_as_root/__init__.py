@@ -1,4 +1,4 @@
-"""DF201 runs-as-root: the final image runs its command as ``root``.
+r"""DF201 runs-as-root: the final image runs its command as ``root``.
 
 What it does
     Finds a final stage in which no ``USER`` switches away from root (and whose base
