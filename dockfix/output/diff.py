@@ -37,7 +37,7 @@ def unified_diff(old: str, new: str, path: str) -> str:
     lines: list[str] = []
     header = path.lstrip("/")  # `a//abs/path` would not apply with patch -p1
     for line in difflib.unified_diff(
-        _split_lines(old), _split_lines(new), fromfile=f"a/{header}", tofile=f"b/{header}"
+        split_lines(old), split_lines(new), fromfile=f"a/{header}", tofile=f"b/{header}"
     ):
         if line.endswith("\n"):
             lines.append(line)
@@ -55,7 +55,7 @@ def colorize(diff: str) -> str:
     """
     out: list[str] = []
     old_left = new_left = 0
-    for line in _split_lines(diff):
+    for line in split_lines(diff):
         body, ending = _split_ending(line)
         color = ""
         if old_left > 0 or new_left > 0:
@@ -74,7 +74,7 @@ def colorize(diff: str) -> str:
     return "".join(out)
 
 
-def _split_lines(text: str) -> list[str]:
+def split_lines(text: str) -> list[str]:
     """Split after each ``\\n`` only, keeping the endings (see the module docstring)."""
     lines = text.split("\n")
     last = lines.pop()

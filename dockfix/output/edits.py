@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockfix.output.diff import NO_NEWLINE_MARKER
+from dockfix.output.diff import NO_NEWLINE_MARKER, split_lines
 
 __all__ = ["LineEdit", "apply_edits", "edits_from_diff"]
 
@@ -39,7 +39,7 @@ class LineEdit:
 
 def edits_from_diff(diff: str) -> list[LineEdit]:
     """The runs of changed lines in *diff* (one file's unified diff), in file order."""
-    lines = _split_lines(diff)
+    lines = split_lines(diff)
     edits: list[LineEdit] = []
     index = 0
     while index < len(lines):
@@ -87,17 +87,7 @@ def edits_from_diff(diff: str) -> list[LineEdit]:
 
 def apply_edits(original: str, edits: Sequence[LineEdit]) -> str:
     """*original* with *edits* made (what a consumer of the JSON does; used by the tests)."""
-    lines = _split_lines(original)
+    lines = split_lines(original)
     for edit in sorted(edits, key=lambda e: e.start_line, reverse=True):
         lines[edit.start_line - 1 : edit.end_line] = [edit.replacement]
     return "".join(lines)
-
-
-def _split_lines(text: str) -> list[str]:
-    """Split after each ``\\n`` only, as the diff does (a ``\\r`` is part of a line)."""
-    parts = text.split("\n")
-    last = parts.pop()
-    result = [part + "\n" for part in parts]
-    if last:
-        result.append(last)
-    return result
