@@ -11,6 +11,8 @@ dockfix ``--check`` runs are best of ``--repeat``; hadolint takes minutes per pa
 passes are set separately (``--hadolint-repeat``, default 1), as are ``--write``'s
 (``--write-repeat``, default 1): a 20x goal does not hinge on run-to-run noise.
 ``--profile`` cProfiles dockfix's per-file pipeline in-process on a sample of the corpus.
+Peak memory is that of one ``dockfix --check -j 1 DIR`` run (one process checks every file,
+so it bounds what a worker holds); the goal is under 150 MB.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from pathlib import Path
 import _common
 
 GOAL_SPEEDUP = 20.0
+#: Peak resident memory of one process checking the whole corpus (a worker's worst case).
+GOAL_PEAK_MB = 150.0
 #: dockfix: 0 clean, 1 findings/changes, 2 some file has errors (three corpus files do).
 DOCKFIX_OK = (0, 1, 2)
 #: hadolint exits 1 whenever it reports something; that is a result, not a failure.
@@ -200,6 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_cmd = [dockfix, "--check", corpus]
         # Warm-up: fills the bytecode cache (the corpus is in the page cache: read above).
         _common.run_timed([dockfix, "--check", files[0]], env=env, ok=DOCKFIX_OK)
+        # Peak memory: one process does every file (``-j 1``), so its peak bounds a
+        # worker's.  RUSAGE_CHILDREN's ru_maxrss is the largest child so far (KiB on Linux).
+        single = _common.run_timed([dockfix, "--check", "-j", "1", corpus], env=env, ok=DOCKFIX_OK)
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(
+            f"  {'dockfix --check -j 1 DIR':34} {single.wall:7.2f} s   "
+            f"cpu {single.cpu:7.2f} s   peak memory {peak_mb:.0f} MB"
+        )
         check, check_cpu = timed_passes(
             "dockfix --check DIR",
             args.repeat,
@@ -244,6 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         speedup >= GOAL_SPEEDUP,
         f"{speedup:.1f}x against {args.workers}-way parallel hadolint, "
         f"{sequential / check:.1f}x against sequential",
+    )
+    _common.goal(
+        f"peak memory under {GOAL_PEAK_MB:.0f} MB per worker",
+        peak_mb < GOAL_PEAK_MB,
+        f"{peak_mb:.0f} MB for one process checking all {len(files)} files",
     )
     if args.profile:
         print()

@@ -1,15 +1,16 @@
 """Parse speed on the real-world corpus: dockfix vs BuildKit's parser vs dockerfile-parse.
 
-Why: dockfix's lossless Lark parser has to stay close to BuildKit's own parser (the
+Why: dockfix's lossless parser has to stay close to BuildKit's own parser (the
 ``dockerfile`` wheel, Go code) in speed, or a monorepo run gets slow.  dockerfile-parse
 is the pure-Python peer most tools use; it reads far less (no flags, heredocs, JSON form),
 so it is a floor, not a target.
 
 All files are read into memory first, so only parsing is timed.  Each parser runs over the
 whole corpus ``--repeat`` times and the best pass counts.  Per-file failures are counted,
-never fatal (a few corpus files are invalid Dockerfiles).  dockfix is warmed up first: its
-grammar is built once per process, a one-off cost reported separately, measured in a fresh
-interpreter.
+never fatal (a few corpus files are invalid Dockerfiles).  dockfix is warmed up first (its
+caches and imports); its one-off start-up cost is reported separately, measured in a fresh
+interpreter.  (dockfix builds the grammar's tree from its lexer's tokens in one pass; Lark's
+LALR parser is only the tests' reference, so no grammar is built at start-up.)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 import _common
 
 GOAL_RATIO = 3.0
-#: What a fresh interpreter pays before its first parse: imports plus the Lark grammar build.
+#: What a fresh interpreter pays before its first parse: the imports.
 STARTUP_SNIPPET = (
     "import time; t=time.perf_counter(); import dockfix; dockfix.parse('FROM a\\n'); "
     "print(time.perf_counter()-t)"
@@ -132,7 +133,7 @@ def measure(name: str, run: Callable[[Corpus, int], None], corpus: Corpus, repea
 
 
 def startup_times(repeat: int, env: dict[str, str]) -> list[float]:
-    """Import + grammar build in fresh interpreters (one untimed run fills caches)."""
+    """Imports and a first parse in fresh interpreters (one untimed run fills caches)."""
     command = [sys.executable, "-c", STARTUP_SNIPPET]
     results = []
     for attempt in range(repeat + 1):
@@ -187,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with _common.python_env(pyc_cache=not args.no_pyc_cache) as env:
         startup = startup_times(args.startup_runs, env)
-    # Warm-up: build each parser's one-off state (dockfix's Lark grammar) outside the timings.
+    # Warm-up: build each parser's one-off state outside the timings.
     runners = {name: factory() for name, factory in PARSERS.items()}
     for run in runners.values():
         one_pass(run, Corpus(corpus.names[:1], corpus.raw[:1], corpus.texts[:1]))
@@ -217,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {result.name} failed on {name}: {message[:110]}")
     print()
     print(
-        f"dockfix one-off import + grammar build (fresh interpreter, {len(startup)} runs): "
+        f"dockfix one-off imports + first parse (fresh interpreter, {len(startup)} runs): "
         f"min {_common.seconds(min(startup))}, median {_common.seconds(statistics.median(startup))}"
         f"{'' if args.no_pyc_cache else ' (with bytecode cached)'}"
     )

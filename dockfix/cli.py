@@ -10,7 +10,6 @@ error (bad configuration or input, unreadable file, no Dockerfile found).
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import os
 import sys
@@ -27,19 +26,12 @@ if TYPE_CHECKING:
     from dockfix.runner import FileReport
 
 from dockfix import __version__
+from dockfix.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from dockfix.output.mode import Mode
+from dockfix.strategies import CacheStrategy, SplitStrategy, choices
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: Below this many files, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 48
-
-
-class Mode(enum.Enum):
-    """What to do with the fixed text."""
-
-    REPORT = "report"
-    DIFF = "diff"
-    WRITE = "write"
-    CHECK = "check"
 
 
 class _DefaultCommandGroup(click.Group):
@@ -113,7 +105,8 @@ def _explain(code: str) -> None:
         raise click.UsageError(f"unknown rule {code!r}; see `dockfix --list-rules`")
     from dockfix.rules.catalog import PRACTICES_DOC, plain_text, practices
 
-    click.echo(f"{rule.code} {rule.name} ({rule.fix_label} fix)\n")
+    fix = f"{rule.fix_label} fix" if rule.kinds else "no fix"
+    click.echo(f"{rule.code} {rule.name} ({fix})\n")
     click.echo(plain_text(rule.explanation), nl=False)
     numbers = practices(rule)
     if numbers:
@@ -146,14 +139,14 @@ def _explain(code: str) -> None:
 )
 @click.option(
     "--cache-strategy",
-    type=click.Choice(["mount", "no-cache"]),
+    type=click.Choice(choices(CacheStrategy)),
     default=None,
     help="Keep package caches out of layers with BuildKit cache mounts, or with no-cache flags."
     "  [default: mount, or the configuration's]",
 )
 @click.option(
     "--split-strategy",
-    type=click.Choice(["wheels", "venv"]),
+    type=click.Choice(choices(SplitStrategy)),
     default=None,
     help="Hand the builder stage's packages to the final stage as wheels, or as a virtualenv."
     "  [default: wheels, or the configuration's]",
@@ -279,7 +272,7 @@ def run(
     from dockfix.output.report import Printer
 
     printer = Printer(
-        Mode.CHECK.value if statistics else mode.value,
+        Mode.CHECK if statistics else mode,
         "text" if statistics else output_format,
         color=color,
         settings=settings,
@@ -567,6 +560,25 @@ def dump(files: tuple[str, ...]) -> None:
     default="text",
     show_default=True,
 )
+@click.option(
+    "--repair",
+    "repair_libraries",
+    is_flag=True,
+    help="Add the packages of missing shared libraries to the final stage, rebuild, re-check.",
+)
+@click.option(
+    "--max-rounds",
+    type=click.IntRange(1, 10),
+    default=3,
+    show_default=True,
+    help="Rebuilds --repair may make.",
+)
+@click.option(
+    "--output",
+    "output_file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Write the (repaired) rewrite to this file; '-' prints it. Never DOCKERFILE itself.",
+)
 def verify_command(
     dockerfile: Path,
     context_dir: Path | None,
@@ -574,60 +586,99 @@ def verify_command(
     unsafe_fixes: bool,
     builder_name: str | None,
     output_format: str,
+    repair_libraries: bool,
+    max_rounds: int,
+    output_file: Path | None,
 ) -> None:
     """Build DOCKERFILE before and after dockfix's fixes, run both, and compare.
 
     Prints image configuration differences, size and layers, the smoke test and the
-    rebuild time after a source change, and a verdict. Exit status: 0 pass (or nothing
-    to verify), 1 fail, 2 no builder or an error. DOCKERFILE itself is never modified.
+    rebuild time after a source change, the shared libraries the fixed image cannot
+    load (with the package and the line to add), and a verdict. --repair adds that line,
+    rebuilds and checks again (at most --max-rounds times, without the rebuild-time
+    probe). Exit status: 0 pass (or nothing to verify), 1 fail, 2 no builder or an
+    error. DOCKERFILE itself is never modified.
     """
-    from dockfix.engine import fix_document
-    from dockfix.files import FileProblem, read_source
+    from dockfix.files import read_source
     from dockfix.profiles import ConfigError, Overrides, Resolver
-    from dockfix.syntax import ParseError, parse
+    from dockfix.runner import process_path
     from dockfix.verify.builders import BuilderUnavailable, find_builder
     from dockfix.verify.workflow import intended_changes, render_text, verify
 
     context = context_dir or dockerfile.parent
-    try:
-        source = read_source(dockerfile)
-        document = parse(source.text)
-    except FileProblem as problem:
-        click.echo(f"{dockerfile}: error: {problem.message}", err=True)
-        sys.exit(EXIT_ERROR)
-    except ParseError as error:
-        click.echo(f"{dockerfile}:{error.line}:{error.column}: error: {error.message}", err=True)
+    to_stdout = output_file is not None and str(output_file) == "-"
+    if output_file is not None and not to_stdout and output_file.resolve() == dockerfile.resolve():
+        click.echo(f"{dockerfile}: error: --output must not be DOCKERFILE itself", err=True)
         sys.exit(EXIT_ERROR)
     try:  # the fixes `dockfix --write` would make: the file's configuration decides them
         profile = Resolver(Overrides(unsafe_fixes=unsafe_fixes)).profile_for(dockerfile)
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_ERROR)
-    result = fix_document(
-        document,
-        profile.rules,
-        profile.settings,
-        path=dockerfile,
-        context_dir=context,
+    # The same read, validation and fix as `--write`: a rewrite it refuses is never built.
+    fixed = process_path(
+        dockerfile, profile.rules, profile.settings, apply=True, write=False, context_dir=context
     )
+    if fixed.errors:
+        for problem in fixed.errors:
+            where = f"{dockerfile}:{problem.line}:{problem.column}" if problem.line else dockerfile
+            click.echo(f"{where}: error: {problem.message}", err=True)
+        sys.exit(EXIT_ERROR)
+    original = read_source(dockerfile).text
     try:
         builder = find_builder(builder_name)
     except BuilderUnavailable as error:
         click.echo(f"{dockerfile}: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
-    report = verify(
-        builder,
-        dockerfile,
-        context,
-        source.text,
-        result.output,
-        smoke=smoke,
-        intended=intended_changes(sorted(result.fixed)),
-    )
+    intended = intended_changes(sorted(fixed.fixed))
+    rewrite = original if fixed.output is None else fixed.output
+    repair_note: dict[str, object] | None = None
+    repair_line = ""
+    if repair_libraries:
+        from dockfix.verify.repair import repair
+
+        outcome = repair(
+            lambda text: verify(
+                builder,
+                dockerfile,
+                context,
+                original,
+                text,
+                smoke=smoke,
+                intended=intended,
+                rebuild_probe=False,
+            ),
+            rewrite,
+            max_rounds=max_rounds,
+        )
+        report, rewrite = outcome.report, outcome.text
+        repair_line = f"repair: added {', '.join(outcome.added) or 'nothing'}; {outcome.stopped}"
+        repair_note = {
+            "added": list(outcome.added),
+            "stopped": outcome.stopped,
+            "rounds": [
+                {"round": r.number, "added": list(r.added), "verdict": r.report.verdict}
+                for r in outcome.rounds
+            ],
+        }
+    else:
+        report = verify(
+            builder, dockerfile, context, original, rewrite, smoke=smoke, intended=intended
+        )
     if output_format == "json":
-        click.echo(json.dumps(report.to_json(), indent=2, default=str))
+        payload = report.to_json()
+        if repair_note is not None:
+            payload["repair"] = repair_note
+        click.echo(json.dumps(payload, indent=2, default=str))
     else:
         click.echo(render_text(report), nl=False)
+        if repair_line:
+            click.echo(repair_line)
+    if output_file is not None:
+        if to_stdout:
+            click.echo(rewrite, nl=False)
+        else:
+            output_file.write_text(rewrite, encoding="utf-8")
     if report.before is not None and not report.before.success:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if report.verdict == "fail" else EXIT_CLEAN)

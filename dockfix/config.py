@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dockfix.globs import Glob, any_match
+from dockfix.strategies import CacheStrategy, SplitStrategy, choices
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,7 +33,7 @@ __all__ = ["CONFIG_NAMES", "Config", "ConfigError", "load_config"]
 #: File names searched in each folder, in order of precedence.
 CONFIG_NAMES = (".dockfix.toml", "dockfix.toml", "pyproject.toml")
 
-_STRATEGIES = {"cache-strategy": ("mount", "no-cache"), "split-strategy": ("wheels", "venv")}
+_STRATEGIES = {"cache-strategy": choices(CacheStrategy), "split-strategy": choices(SplitStrategy)}
 #: What useradd/adduser accept on every distribution the rules know.
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _IMAGE_NAME = re.compile(r"[a-z0-9][a-z0-9._:/-]*")

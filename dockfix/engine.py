@@ -3,8 +3,10 @@
 Modelled on ruff's fix loop: every round runs all rules on the current tree, applies
 the fixes that may be applied and do not touch the same node as an earlier fix of the
 round, and repeats until nothing changes (at most ``MAX_ROUNDS``).  Each applied fix
-is verified on the printed text: the result must parse, every instruction must read
-the way the rule built it, and no comment line may disappear.  A fix that fails is
+is applied only through the document's insertion guards (no line above a parser
+directive, none after a dangling continuation) and verified on the printed text: the
+result must parse, every instruction must read the way the rule built it, every parser
+directive must still be one, and no comment line may disappear.  A fix that fails is
 dropped and reported as an internal error; a file that does not converge is left as
 it was.
 """
@@ -17,10 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockfix.edits import Applicability, Fix
 from dockfix.model import BuildContext
-from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Settings
+from dockfix.problems import Problem
+from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.suppressions import moved_pragma, suppress
 from dockfix.syntax import Dockerfile, ParseError, parse
+from dockfix.syntax.document import directive_block_size, ends_in_continuation, layout_problem
 from dockfix.syntax.nodes import Comment, Directive, Instruction, Node
 
 MAX_ROUNDS = 10
@@ -38,7 +43,7 @@ class FixResult:
     fixed: Counter[str]
     #: Internal errors: dropped fixes, non-convergence.  The output is then trusted
     #: only as far as the fixes that passed verification.
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
 
     @property
     def changed(self) -> bool:
@@ -47,8 +52,12 @@ class FixResult:
 
 def comment_lines(document: Dockerfile) -> Counter[str]:
     """Every comment line of the file, stripped, counted (a multiset)."""
+    return _comment_lines_of(document.nodes)
+
+
+def _comment_lines_of(nodes: Sequence[Node]) -> Counter[str]:
     found: Counter[str] = Counter()
-    for node in document.nodes:
+    for node in nodes:
         if isinstance(node, Comment | Directive):
             found[node.text.strip()] += 1
         elif isinstance(node, Instruction):
@@ -69,17 +78,143 @@ def _reading_key(instruction: Instruction) -> tuple[object, ...]:
     )
 
 
+class EditRefused(ValueError):
+    """A fix's edits would break what the insertion guards keep (see ``apply_fix``)."""
+
+
 def apply_fix(document: Dockerfile, fix: Fix) -> Dockerfile:
-    """The tree with the fix's node replacements made."""
+    """The tree with the fix's node replacements made.
+
+    Raises ``EditRefused`` for edits that put a line above a parser directive (it would
+    become a comment) or after a dangling line (it would join it): the same guards as
+    ``Dockerfile.insertion_index``, so a rule's raw ``Edit`` cannot get round them.
+    """
     replacements = {id(edit.old): edit.new for edit in fix.edits}
     nodes: list[Node] = []
     for node in document.nodes:
         nodes.extend(replacements.get(id(node), (node,)))
+    why = layout_problem(document.nodes, nodes)
+    if why:
+        raise EditRefused(why)
     return Dockerfile(document.bom, tuple(nodes))
 
 
+def directive_block(document: Dockerfile) -> set[tuple[str, str]]:
+    """The parser directives BuildKit reads: ``(name, value)`` of the leading block."""
+    return {
+        (node.name, node.value)
+        for node in document.nodes[: directive_block_size(document.nodes)]
+        if isinstance(node, Directive)
+    }
+
+
 def verify(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, str]:
-    """Re-parse ``after``'s text; return the fresh tree, or None and why it is wrong."""
+    """Re-parse ``after``'s text; return the fresh tree, or None and why it is wrong.
+
+    Where it is provably the same (``_verify_changed``), only the changed lines are
+    re-read; anything else, and every failure, takes the whole-file path below.
+    """
+    try:
+        verified = _verify_changed(before, after)
+    except Exception:  # e.g. ParseError: the whole-file path says why, in its words
+        verified = None
+    if verified is not None:
+        return verified, ""
+    return verify_whole(before, after)
+
+
+def _changed_span(before: Dockerfile, after: Dockerfile) -> tuple[int, int, int]:
+    """``(start, end_before, end_after)``: ``nodes[start:end]`` of each tree is what the
+    edits replaced; the nodes around that span are the same objects in both trees."""
+    old, new = before.nodes, after.nodes
+    limit = min(len(old), len(new))
+    start = 0
+    while start < limit and old[start] is new[start]:
+        start += 1
+    tail = 0
+    while tail < limit - start and old[-1 - tail] is new[-1 - tail]:
+        tail += 1
+    return start, len(old) - tail, len(new) - tail
+
+
+def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
+    """``verify`` that re-parses only the edited nodes, or None to take the whole-file path.
+
+    The lexer reads lines in order, and its state at the start of a line is only the
+    escape character and whether the parser-directive block is over; an instruction
+    ends at the first line without a continuation (comment and blank lines after a
+    continuation belong to it) and a heredoc at its terminator.  So when
+
+    * the unchanged nodes above the edits (``head``) include a non-directive node (the
+      directive block is over, and stays as it was) and the last of them ends with a
+      line end and no continuation (it ends there whatever follows),
+    * the re-read span parses on its own, after a copy of the escape directive and
+      blank lines that put it on its own line numbers, back to its exact text, with a
+      last node that ends the same way, and
+    * the unchanged nodes below the edits (``tail``) keep their line numbers (same line
+      count above them; otherwise the span runs to the end of the file),
+
+    the whole-file parse gives ``head``, the span's nodes and ``tail``: node for node
+    what this returns.  The checks of ``verify_whole`` then only need the span.
+    """
+    start, end_before, end_after = _changed_span(before, after)
+    old_nodes, new_nodes = before.nodes, after.nodes
+    if start <= directive_block_size(old_nodes) or _dangles(old_nodes[start - 1]):
+        return None
+    if before.bom != after.bom:
+        return None
+    head = new_nodes[:start]
+    old_span = old_nodes[start:end_before]
+    new_span = new_nodes[start:end_after]
+    line_count = sum(node.to_string().count("\n") for node in old_span)
+    if sum(node.to_string().count("\n") for node in new_span) != line_count:
+        # The tail moves: re-read it too, for its line numbers.
+        end_before, end_after = len(old_nodes), len(new_nodes)
+        old_span = old_nodes[start:]
+        new_span = new_nodes[start:]
+    tail = new_nodes[end_after:]
+    span_text = "".join(node.to_string() for node in new_span)
+    if not span_text:
+        return None
+    first_line = 1 + sum(node.to_string().count("\n") for node in head)
+    escape = before.escape
+    padding = [] if escape == "\\" else [f"# escape={escape}\n"]
+    blank_lines = first_line - 1 - len(padding)
+    if blank_lines < 1:  # pragma: no cover - the head holds a non-directive line
+        return None  # (the span's first line must not be read as a directive)
+    padding.append("\n" * blank_lines)
+    fragment = parse("".join(padding) + span_text)
+    span = fragment.nodes[first_line - 1 :]  # one node per padding line
+    if not span:
+        return None
+    if "".join(node.to_string() for node in span) != span_text:
+        return None  # pragma: no cover - the parser is lossless
+    if tail and _dangles(span[-1]):
+        return None
+    reparsed = Dockerfile(after.bom, (*head, *span, *tail))
+    intended = [_reading_key(n) for n in new_span if isinstance(n, Instruction)]
+    actual = [_reading_key(n) for n in span if isinstance(n, Instruction)]
+    if intended != actual:
+        return None
+    if directive_block(before) - directive_block(reparsed):  # pragma: no cover - in head
+        return None
+    if _comment_lines_of(old_span) - _comment_lines_of(span):
+        return None
+    if moved_pragma(before, after):
+        return None
+    return reparsed
+
+
+def _dangles(node: Node) -> bool:
+    """Whether a line put right after ``node`` would join it (no line end, or a
+    continuation at its end)."""
+    if not node.to_string().endswith("\n"):
+        return True
+    return isinstance(node, Instruction) and ends_in_continuation(node)
+
+
+def verify_whole(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, str]:
+    """``verify`` by re-parsing the whole of ``after``'s text."""
     text = after.to_string()
     try:
         reparsed = parse(text)
@@ -91,6 +226,10 @@ def verify(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, st
     actual = [_reading_key(i) for i in reparsed.instructions]
     if intended != actual:
         return None, "result reads differently from what the rule built"
+    demoted = directive_block(before) - directive_block(reparsed)
+    if demoted:
+        name, value = sorted(demoted)[0]
+        return None, f"result turns the parser directive `# {name}={value}` into a comment"
     lost = comment_lines(before) - comment_lines(reparsed)
     if lost:
         return None, f"result loses comment lines: {sorted(lost)[:3]}"
@@ -106,6 +245,19 @@ def _may_apply(fix: Fix | None, settings: Settings) -> bool:
     return fix.applicability is Applicability.SAFE or settings.unsafe_fixes
 
 
+def can_apply(rule: Rule, settings: Settings) -> bool:
+    """Whether some fix of ``rule`` may be applied under ``settings`` (its declared kinds).
+
+    A rule that cannot need not run after the first round: from then on findings matter
+    only for the fixes they select (``_select`` ignores every other finding), and the
+    reported findings are the first round's.
+    """
+    return any(
+        kind is Applicability.SAFE or (kind is Applicability.UNSAFE and settings.unsafe_fixes)
+        for kind in rule.kinds
+    )
+
+
 def _select(findings: Sequence[Finding], settings: Settings) -> list[tuple[Finding, Fix]]:
     """The fixes to apply this round: applicable, and not touching the same nodes."""
     touched: set[int] = set()
@@ -119,6 +271,18 @@ def _select(findings: Sequence[Finding], settings: Settings) -> list[tuple[Findi
         touched |= fix.touched()
         selected.append((finding, fix))
     return selected
+
+
+def _apply_all(current: Dockerfile, selected: Sequence[tuple[Finding, Fix]]) -> Dockerfile | None:
+    """The round's fixes all at once, verified with one re-parse (None: find the culprit)."""
+    candidate = current
+    try:
+        for _, fix in selected:
+            candidate = apply_fix(candidate, fix)
+    except EditRefused:
+        return None
+    verified, _why = verify(current, candidate)
+    return verified
 
 
 def run_rules(rules: Sequence[Rule], context: RuleContext) -> list[Finding]:
@@ -198,12 +362,16 @@ def fix_document(
     original = document.to_string()
     reported: tuple[Finding, ...] = ()
     fixed: Counter[str] = Counter()
-    problems: list[str] = []
+    problems: list[Problem] = []
     current = document
     build_context = BuildContext(context_dir)
+    # After the first round only fixes matter: rules whose fixes may not apply sit out.
+    fixing_rules = [rule for rule in rules if can_apply(rule, settings)]
     for round_number in range(MAX_ROUNDS + 1):
         context = RuleContext(current, path, context_dir, settings, build_context)
-        findings = run_rules(rules, context)
+        present = {instruction.cmd for instruction in current.instructions}
+        candidates = rules if round_number == 0 else fixing_rules
+        findings = run_rules([rule for rule in candidates if rule.may_report(present)], context)
         # Suppressed findings are neither reported nor fixed (pragmas read afresh each round).
         findings = suppress(findings, current, rules, settings, first_round=round_number == 0)
         if round_number == 0:
@@ -214,10 +382,7 @@ def fix_document(
         if not selected:
             break
         # Fast path: all of the round's fixes at once, verified with one re-parse.
-        candidate = current
-        for _, fix in selected:
-            candidate = apply_fix(candidate, fix)
-        verified, _why = verify(current, candidate)
+        verified = _apply_all(current, selected)
         if verified is None:
             # Find the culprit: apply one by one, keeping the ones that verify.
             # ``working`` keeps the node identities of ``current`` (only replaced nodes
@@ -225,12 +390,19 @@ def fix_document(
             working, verified = current, current
             accepted = []
             for finding, fix in selected:
-                attempt = apply_fix(working, fix)
-                checked, why = verify(current, attempt)
+                try:
+                    attempt = apply_fix(working, fix)
+                except EditRefused as refused:
+                    checked, why = None, str(refused)
+                else:
+                    checked, why = verify(current, attempt)
                 if checked is None:
                     problems.append(
-                        f"{finding.line}:{finding.column}: internal error: {finding.code} "
-                        f"fix dropped: {why}"
+                        Problem(
+                            finding.line,
+                            finding.column,
+                            f"internal error: {finding.code} fix dropped: {why}",
+                        )
                     )
                     continue
                 working, verified = attempt, checked
@@ -243,6 +415,8 @@ def fix_document(
         if not progressed:
             break
     else:
-        problems.append(f"fixes did not converge after {MAX_ROUNDS} rounds; file left as it was")
+        problems.append(
+            Problem(1, 1, f"fixes did not converge after {MAX_ROUNDS} rounds; file left as it was")
+        )
         return FixResult(original, original, reported, Counter(), tuple(problems))
     return FixResult(original, current.to_string(), reported, fixed, tuple(problems))

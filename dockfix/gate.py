@@ -14,21 +14,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockfix.rules.base import Applicability
+from dockfix.edits import Applicability
+from dockfix.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from dockfix.runner import FileReport, ReportedFinding
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "FAIL_ON", "Gate", "is_fixable"]
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FAIL_ON = ("fixable", "any", "none")
 
 
 def is_fixable(finding: ReportedFinding, report: FileReport, unsafe_fixes: bool = False) -> bool:
     """Whether this run's mode would apply the finding's fix."""
-    if finding.applicability == Applicability.SAFE.value:
+    if finding.applicability is Applicability.SAFE:
         return True
     unsafe = unsafe_fixes or report.unsafe_fixes
-    return finding.applicability == Applicability.UNSAFE.value and unsafe
+    return finding.applicability is Applicability.UNSAFE and unsafe
 
 
 @dataclass(frozen=True)

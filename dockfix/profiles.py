@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dockfix.config import Config, ConfigError, find_in, load_config
 from dockfix.rules.base import Rule, Settings
+from dockfix.strategies import CacheStrategy, SplitStrategy
 
 __all__ = ["ConfigError", "Overrides", "Profile", "Resolver"]
 
@@ -137,8 +138,12 @@ class Resolver:
         defaults = Settings()
         settings = Settings(
             unsafe_fixes=cli.unsafe_fixes or bool(config.unsafe_fixes),
-            cache_strategy=cli.cache_strategy or config.cache_strategy or defaults.cache_strategy,
-            split_strategy=cli.split_strategy or config.split_strategy or defaults.split_strategy,
+            cache_strategy=CacheStrategy(
+                cli.cache_strategy or config.cache_strategy or defaults.cache_strategy
+            ),
+            split_strategy=SplitStrategy(
+                cli.split_strategy or config.split_strategy or defaults.split_strategy
+            ),
             image_aliases=config.image_aliases,
             user_name=config.user_name or defaults.user_name,
             user_uid=config.user_uid if config.user_uid is not None else defaults.user_uid,

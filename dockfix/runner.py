@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockfix.edits import Applicability
 from dockfix.engine import fix_document
 from dockfix.files import FileProblem, SourceFile, read_source, write_atomic
 from dockfix.output.diff import unified_diff
-from dockfix.rules.base import Applicability, Finding, Rule, Settings
+from dockfix.problems import Problem
+from dockfix.rules.base import Finding, Rule, Settings
 
 if TYPE_CHECKING:
     from dockfix.profiles import Profile
@@ -29,13 +31,14 @@ class ReportedFinding:
     code: str
     name: str
     message: str
-    applicability: str | None
+    #: How far the finding's fix can be trusted; None: the finding has no fix.
+    applicability: Applicability | None
     note: str = ""
     severity: str = "warning"
 
     @classmethod
     def of(cls, finding: Finding) -> ReportedFinding:
-        applicability = finding.fix.applicability.value if finding.fix else None
+        applicability = finding.fix.applicability if finding.fix else None
         return cls(
             finding.line,
             finding.column,
@@ -48,13 +51,8 @@ class ReportedFinding:
         )
 
 
-@dataclass(frozen=True)
-class Error:
-    """A problem that stops dockfix from touching the file."""
-
-    line: int
-    column: int
-    message: str
+#: A problem that stops dockfix from touching the file (line 0: the whole file).
+Error = Problem
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,7 @@ def process_text(
         # A bug in a rule or the validator must cost this one file, not the whole run
         # (and never print a traceback): report it and leave the file as it was.
         return FileReport(display_path, errors=(_internal_error(exc),))
-    errors = tuple(Error(*_split_problem(problem)) for problem in result.problems)
+    errors = result.problems
     findings = tuple(ReportedFinding.of(f) for f in result.findings)
     if errors:
         # A dropped fix or a non-converging file: leave the file exactly as it was.
@@ -133,14 +131,6 @@ def _internal_error(exc: Exception) -> Error:
     return Error(0, 0, f"internal error ({type(exc).__name__}: {detail}); file left as it was")
 
 
-def _split_problem(problem: str) -> tuple[int, int, str]:
-    head, _, message = problem.partition(": ")
-    line, _, column = head.partition(":")
-    if line.isdigit() and column.isdigit():
-        return int(line), int(column), message
-    return 1, 1, problem
-
-
 def process_path(
     path: Path,
     rules: Sequence[Rule],
@@ -148,14 +138,21 @@ def process_path(
     *,
     apply: bool,
     write: bool,
+    context_dir: Path | None = None,
 ) -> FileReport:
-    """Read, fix and (when ``write``) atomically rewrite one file on disk."""
+    """Read, fix and (when ``write``) atomically rewrite one file on disk.
+
+    The one path every command takes (``--write``, ``--diff``, ``verify``, ``pr``), so
+    none builds a rewrite another would refuse.  ``context_dir`` defaults to the file's
+    folder.
+    """
     display = str(path)
     try:
         source = read_source(path)
     except FileProblem as problem:
         return FileReport(display, errors=(Error(0, 0, problem.message),))
-    report = process_text(source, display, rules, settings, apply=apply, context_dir=path.parent)
+    context = path.parent if context_dir is None else context_dir
+    report = process_text(source, display, rules, settings, apply=apply, context_dir=context)
     if write and report.output is not None and not report.errors:
         try:
             write_atomic(path, report.output, source)
@@ -178,9 +175,9 @@ def process_path(
 
 
 def fixable(finding: ReportedFinding, settings: Settings) -> bool:
-    if finding.applicability == Applicability.SAFE.value:
+    if finding.applicability is Applicability.SAFE:
         return True
-    return finding.applicability == Applicability.UNSAFE.value and settings.unsafe_fixes
+    return finding.applicability is Applicability.UNSAFE and settings.unsafe_fixes
 
 
 def process_profiled(

@@ -37,6 +37,14 @@ FULL_PACKAGES=(build-essential gcc python3-dev pkg-config libpq-dev libffi-dev l
   zlib1g-dev libxml2-dev libssl-dev curl git)
 SLIM_NAMES=(localhost/python:3.11-slim docker.io/library/python:3.11-slim)
 FULL_NAMES=(localhost/python:3.11 docker.io/library/python:3.11)
+# Other names of the same images (tags only, no extra storage): an untagged `FROM python`
+# means python:latest, and dockfix's slim rewrite of it is python:slim.
+SLIM_ALIASES=(localhost/python:slim docker.io/library/python:slim
+  localhost/python:3-slim docker.io/library/python:3-slim)
+FULL_ALIASES=(localhost/python:latest docker.io/library/python:latest
+  localhost/python:3 docker.io/library/python:3)
+# Bump when what make_image adds on top of a rootfs tarball changes (not the tarball).
+IMAGE_RECIPE=2
 IMAGE_ENV=(
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   LANG=C.UTF-8
@@ -215,21 +223,22 @@ save_tar() {
 
 # Both images come from one debootstrap: the slim rootfs is saved, then the toolchain is
 # installed on top for the full one.
-make_rootfs() {
-  local t headers
+# bootstrap_rootfs SUITE: a minbase rootfs of SUITE with Python, made to behave like the
+# official slim image (below), cleaned, in $ROOTFS.
+bootstrap_rootfs() {
+  local suite=$1 t
   remove_rootfs
   t=$(now_us)
-  log "debootstrap $SUITE minbase + $SLIM_PACKAGES (about a minute)"
+  log "debootstrap $suite minbase + $SLIM_PACKAGES (about a minute)"
   env -u TMPDIR debootstrap --variant=minbase --include="$SLIM_PACKAGES" \
-    "$SUITE" "$ROOTFS" "$MIRROR" >"$STATE/debootstrap.log" 2>&1 \
+    "$suite" "$ROOTFS" "$MIRROR" >"$STATE/debootstrap.log" 2>&1 \
     || { tail -20 "$STATE/debootstrap.log" >&2; die "debootstrap failed ($STATE/debootstrap.log)"; }
-  timed debootstrap "$(elapsed "$t")"
+  timed "debootstrap $suite" "$(elapsed "$t")"
   # Everything below writes into the rootfs: refuse to go on with a path that is not one.
   [ -f "$ROOTFS/etc/debian_version" ] || die "$ROOTFS is not a Debian rootfs"
 
-  t=$(now_us)
   printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
-    "$MIRROR" "$SUITE" "$MIRROR" "$SUITE" "${MIRROR%/debian}/debian-security" "$SUITE" \
+    "$MIRROR" "$suite" "$MIRROR" "$suite" "${MIRROR%/debian}/debian-security" "$suite" \
     >"$ROOTFS/etc/apt/sources.list"
   # HTTPS leaves through a re-signing proxy: trust the host's extra CAs in every image.
   if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
@@ -245,6 +254,21 @@ make_rootfs() {
   ln -sf python3 "$ROOTFS/usr/bin/python"
   echo localhost >"$ROOTFS/etc/hostname"
   clean_rootfs
+}
+
+# add_python_headers TARBALL.part: append the C headers of Debian's Python, installed in
+# $ROOTFS by its -dev package, to the slim tarball being written.
+add_python_headers() {
+  local headers
+  mapfile -t headers < <(cd "$ROOTFS" && find ./usr/include -maxdepth 2 -type d -name 'python3*')
+  [ ${#headers[@]} -gt 0 ] || die "no Python headers in the rootfs"
+  tar --numeric-owner -C "$ROOTFS" -rf "$1" "${headers[@]}"
+}
+
+make_rootfs() {
+  local t
+  bootstrap_rootfs "$SUITE"
+  t=$(now_us)
   save_tar "$SLIM_TAR"
 
   log "apt-get install ${FULL_PACKAGES[*]} (stand-in for the full python:3.11)"
@@ -262,9 +286,7 @@ make_rootfs() {
   # The official slim image has Python's C headers (its Python is built from source into
   # /usr/local) but no compiler: "apt-get install gcc" then "pip install" of an sdist works
   # there. Give the slim stand-in the headers only (python3-dev's, from the full rootfs).
-  mapfile -t headers < <(cd "$ROOTFS" && find ./usr/include -maxdepth 2 -type d -name 'python3*')
-  [ ${#headers[@]} -gt 0 ] || die "no Python headers in the full rootfs"
-  tar --numeric-owner -C "$ROOTFS" -rf "$SLIM_TAR.part" "${headers[@]}"
+  add_python_headers "$SLIM_TAR.part"
   mv "$SLIM_TAR.part" "$SLIM_TAR"
   mv "$FULL_TAR.part" "$FULL_TAR"
   timed "rootfs finish (toolchain, tarballs)" "$(elapsed "$t")"
@@ -278,6 +300,40 @@ if [ ! -f "$SLIM_TAR" ] || [ ! -f "$FULL_TAR" ]; then
   remove_rootfs
 fi
 
+# An older release, for apps that pin one: python:3.9-slim-bullseye (Debian's Python 3.9).
+# Slim only: such apps install their compilers with apt-get. DOCKFIX_E2E_OLD_RELEASE=0 skips
+# it (about 2 minutes and 250 MB the first time).
+WANT_OLD=${DOCKFIX_E2E_OLD_RELEASE:-1}
+OLD_SUITE=bullseye
+OLD_PYTHON=3.9.2
+OLD_SLIM_NAMES=(localhost/python:3.9-slim-bullseye docker.io/library/python:3.9-slim-bullseye)
+OLD_KEY=$(printf '%s\n' "$RECIPE_VERSION" "$OLD_SUITE" "$SLIM_PACKAGES" libpython3-dev \
+  | sha256sum | cut -c1-12)
+OLD_TAR=$STATE/cache/python-3.9-slim-bullseye-$OLD_KEY.tar
+
+make_old_rootfs() {
+  local t
+  bootstrap_rootfs "$OLD_SUITE"
+  t=$(now_us)
+  save_tar "$OLD_TAR"
+  with_network
+  in_root apt-get update -qq >/dev/null
+  in_root apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+    libpython3-dev >"$STATE/old-apt.log" 2>&1 \
+    || { tail -20 "$STATE/old-apt.log" >&2; die "apt-get in the $OLD_SUITE rootfs failed"; }
+  without_network
+  add_python_headers "$OLD_TAR.part"
+  mv "$OLD_TAR.part" "$OLD_TAR"
+  timed "$OLD_SUITE rootfs finish (headers, tarball)" "$(elapsed "$t")"
+}
+
+if [ "$WANT_OLD" != 0 ] && [ ! -f "$OLD_TAR" ]; then
+  find "$STATE/cache" -name 'python-3.9-slim-bullseye-*.tar*' ! -name "$(basename "$OLD_TAR")" \
+    -delete
+  make_old_rootfs
+  remove_rootfs
+fi
+
 # ---------------------------------------------------------------- 4. images
 # image_current NAME KEY: the image exists and was made from this recipe. The recipe is kept
 # in a state file, not in a label: labels would leak into every image built FROM it.
@@ -288,17 +344,40 @@ image_current() {
   [ "$want" = "$2 $id" ]
 }
 
-# make_image TARBALL KEY DESCRIPTION NAME...: commit the tarball as a one-layer image.
+# apt_config ROOT slim|full: the apt and dpkg settings of Debian's official container images
+# (debuerreotype), which python:* inherits. Without docker-clean every `apt-get update` in a
+# build leaves ~77 MB of /var/cache/apt/*.bin in its layer, which the real images never
+# keep, and image sizes would be wrong. The slim variant also leaves docs and man pages out.
+apt_config() {
+  local conf=$1/etc/apt/apt.conf.d clean
+  clean='"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb'
+  clean+=' /var/cache/apt/*.bin || true"'
+  printf 'DPkg::Post-Invoke { %s; };\nAPT::Update::Post-Invoke { %s; };\n' "$clean" "$clean" \
+    >"$conf/docker-clean"
+  printf 'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n' >>"$conf/docker-clean"
+  echo 'Acquire::Languages "none";' >"$conf/docker-no-languages"
+  echo 'Acquire::GzipIndexes "true";' >"$conf/docker-gzip-indexes"
+  echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$conf/docker-autoremove-suggests"
+  if [ "$2" = slim ]; then
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+      'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+      >"$1/etc/dpkg/dpkg.cfg.d/docker"
+  fi
+}
+
+# make_image TARBALL KEY DESCRIPTION VARIANT NAME...: commit the tarball as a one-layer image.
 make_image() {
-  local tarball=$1 key=$2 what=$3 t ctr mnt args=() e
-  shift 3
+  local tarball=$1 key=$2 what=$3 variant=$4 t ctr mnt args=() e
+  shift 4
   t=$(now_us)
   for name in "$@"; do podman rmi --force "$name" >/dev/null 2>&1 || true; done
   for e in "${IMAGE_ENV[@]}"; do args+=(--env "$e"); done
+  if [ -n "${IMAGE_PYTHON:-}" ]; then args+=(--env "PYTHON_VERSION=$IMAGE_PYTHON"); fi
   ctr=$(buildah from scratch)
   if ! {
     mnt=$(buildah mount "$ctr") \
       && tar --numeric-owner --xattrs --xattrs-include='*' -C "$mnt" -xf "$tarball" \
+      && apt_config "$mnt" "$variant" \
       && buildah umount "$ctr" >/dev/null \
       && buildah config "${args[@]}" --cmd python3 --os linux --arch amd64 \
         --created-by "dockfix e2e: $what" "$ctr" \
@@ -314,15 +393,33 @@ make_image() {
 }
 
 # (Committing the two side by side was tried: it was no faster here.)
-image_current "${SLIM_NAMES[0]}" "$SLIM_KEY" \
-  || make_image "$SLIM_TAR" "$SLIM_KEY" "debootstrap $SUITE minbase + python3 (python:3.11-slim)" \
-    "${SLIM_NAMES[@]}"
-image_current "${FULL_NAMES[0]}" "$FULL_KEY" \
-  || make_image "$FULL_TAR" "$FULL_KEY" "python:3.11-slim + toolchain (python:3.11)" \
-    "${FULL_NAMES[@]}"
-for name in "${SLIM_NAMES[@]}" "${FULL_NAMES[@]}"; do
+image_current "${SLIM_NAMES[0]}" "$SLIM_KEY.$IMAGE_RECIPE" \
+  || make_image "$SLIM_TAR" "$SLIM_KEY.$IMAGE_RECIPE" \
+    "debootstrap $SUITE minbase + python3 (python:3.11-slim)" slim "${SLIM_NAMES[@]}"
+image_current "${FULL_NAMES[0]}" "$FULL_KEY.$IMAGE_RECIPE" \
+  || make_image "$FULL_TAR" "$FULL_KEY.$IMAGE_RECIPE" "python:3.11-slim + toolchain (python:3.11)" \
+    full "${FULL_NAMES[@]}"
+# alias_to IMAGE NAME...: tag IMAGE as each NAME that does not already name it.
+alias_to() {
+  local id name
+  id=$(podman image inspect --format '{{.Id}}' "$1")
+  for name in "${@:2}"; do
+    [ "$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null)" = "$id" ] \
+      || buildah tag "$1" "$name"
+  done
+}
+alias_to "${SLIM_NAMES[0]}" "${SLIM_ALIASES[@]}"
+alias_to "${FULL_NAMES[0]}" "${FULL_ALIASES[@]}"
+for name in "${SLIM_NAMES[@]}" "${FULL_NAMES[@]}" "${SLIM_ALIASES[@]}" "${FULL_ALIASES[@]}"; do
   podman image exists "$name" || die "image $name missing after setup"
 done
+if [ "$WANT_OLD" != 0 ]; then
+  image_current "${OLD_SLIM_NAMES[0]}" "$OLD_KEY.$IMAGE_RECIPE" \
+    || IMAGE_PYTHON=$OLD_PYTHON make_image "$OLD_TAR" "$OLD_KEY.$IMAGE_RECIPE" \
+      "debootstrap $OLD_SUITE minbase + python3 (python:3.9-slim-bullseye)" slim \
+      "${OLD_SLIM_NAMES[@]}"
+  podman image exists "${OLD_SLIM_NAMES[1]}" || die "image ${OLD_SLIM_NAMES[1]} missing"
+fi
 
 # A container must really start (rlimits, runtime, cgroups): fail here, not in a test.
 t=$(now_us)

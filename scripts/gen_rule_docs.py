@@ -157,15 +157,10 @@ def explanation_markdown(explanation: str) -> str:
 def fix_availability(rule: Rule) -> str:
     """How often the rule offers a fix: ``never``, ``sometimes`` or ``always``.
 
-    Taken from the registry when it says so (``Rule.fix_availability``); otherwise a rule
-    without a fix never has one, and a rule with one has it only where it is proven safe
-    (every rule reports some cases it does not rewrite, see "Fix safety").
+    The registry's ``Rule.fix_availability`` (the rule's own fixes; the engine may still
+    withdraw one where a declared precondition fails).
     """
-    declared = getattr(rule, "fix_availability", None)
-    if declared is not None:
-        return str(getattr(declared, "value", declared))
-    kinds = rule.fix_kinds or (rule.applicability,)
-    return "never" if set(kinds) == {Applicability.DISPLAY_ONLY} else "sometimes"
+    return rule.fix_availability.value
 
 
 def _source(rule: Rule) -> str | None:
@@ -181,8 +176,7 @@ def _source(rule: Rule) -> str | None:
 
 
 def rule_page(rule: Rule) -> str:
-    kinds = rule.fix_kinds or (rule.applicability,)
-    fix = "; or ".join(_FIX_TEXT[kind] for kind in kinds)
+    fix = "; or ".join(_FIX_TEXT[kind] for kind in rule.kinds or (Applicability.DISPLAY_ONLY,))
     rows = practices(rule)
     lines = [
         _GENERATED,

@@ -8,7 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixture_cases import cases, context_of, expected_paths, findings_text, read, run_case
+from fixture_cases import (
+    case_options,
+    cases,
+    context_of,
+    expected_paths,
+    findings_text,
+    read,
+    run_case,
+)
 
 from dockfix.syntax import parse
 
@@ -70,14 +78,23 @@ def result_document(case: Path):  # type: ignore[no-untyped-def]
 
 
 def run_case_text(case: Path, text: str, *, unsafe: bool) -> str:
+    """``text`` run as the case itself runs: its rules and ``.settings.json`` settings."""
     from dockfix.engine import fix_document
     from dockfix.rules import lookup
     from dockfix.rules.base import Settings
 
     rule = lookup(case.parent.name)
     assert rule is not None
+    options = case_options(case)
+    rules = (rule, *(lookup(code) for code in options.pop("rules", ())))
+    assert None not in rules, f"{case.name}: unknown rule in its settings"
+    settings = Settings(unsafe_fixes=unsafe, **options)
     result = fix_document(
-        parse(text), (rule,), Settings(unsafe_fixes=unsafe), context_dir=context_of(case)
+        parse(text),
+        rules,  # type: ignore[arg-type]
+        settings,
+        path=case,
+        context_dir=context_of(case),
     )
     return result.output
 

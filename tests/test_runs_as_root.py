@@ -10,7 +10,14 @@ import pytest
 from dockfix.images import lookup
 from dockfix.rules import lookup as lookup_rule
 from dockfix.rules.base import Applicability, RuleContext
-from dockfix.rules.runs_as_root.image import created_user, positionals, script_path
+from dockfix.rules.runs_as_root.cwd import cwd_use
+from dockfix.rules.runs_as_root.image import (
+    created_user,
+    folders_of,
+    image_of,
+    positionals,
+    script_path,
+)
 from dockfix.syntax import parse
 
 RULE = lookup_rule("runs-as-root")
@@ -36,10 +43,66 @@ def _fixture(name: str) -> str:
         ("entrypoint-script", "files copied into `/app` before the switch (line 3)"),
         ("distroless", "BuildKit creates `/app` owned by the user"),
         ("node", "runs as `node` (uid 1000)"),
+        ("no-workdir-gunicorn", "in `/`, which stays root's (no WORKDIR): `gunicorn` writes no"),
+        ("no-workdir-http-server", "`python -m http.server` writes no file"),
+        (
+            "no-workdir-unread-entrypoint",
+            "the entrypoint `entrypoint.sh` cannot be read from the build context: if it needs "
+            "root (`chown`, `gosu`/`su-exec`, writes to system folders, ports below 1024) the "
+            "container fails at start",
+        ),
+        ("entrypoint-copy-from", "comes from `tools` (COPY --from, line 7)"),
+        ("entrypoint-archive", "may come from `release.tar.gz`, which ADD unpacks (line 4)"),
+        ("expose-80", "EXPOSE 80 is a port below 1024: the user can bind it only where"),
+        ("dotnet-6-port-80", "bind port 80 (ASPNETCORE_URLS): the user can bind it only where"),
+        ("unknown-base-apt-cmd", "the base image's ENTRYPOINT is not known: if it needs root"),
+        (
+            "no-workdir-unknown-program",
+            "`app` cannot write there: if `python` writes files relative to its working "
+            "directory, or anywhere outside its home and `/tmp`, that fails with a permission "
+            "error (whether `python` writes there is not known)",
+        ),
+        (
+            "unknown-base-apt-entrypoint",
+            "the Dockerfile runs `apt-get`, so it is of the Debian or Ubuntu family",
+        ),
+        ("arg-default-base", "the base image is `python:3.12-slim`, the default of its ARG"),
+        ("mirror-base", "is taken as an image of the Alpine family"),
+        ("dotnet-8-app-user", "runs as `app` (uid 1654)"),
     ],
 )
 def test_fix_is_unsafe_and_says_what_may_change(fixture: str, expected: str) -> None:
     finding = _finding(_fixture(fixture), FIXTURES)
+    assert finding.fix is not None
+    assert finding.fix.applicability is Applicability.UNSAFE
+    assert expected in finding.fix.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'FROM python:3.12\nWORKDIR /app\nCMD ["tini", "--", "/opt/start"]\n',
+            "the entrypoint `/opt/start` cannot be read from the build context: if it needs root",
+        ),
+        (
+            "FROM python:3.12\nWORKDIR /app\nEXPOSE 443\n" + RUNS,
+            "EXPOSE 443 is a port below 1024: the user can bind it only where the container "
+            "runtime sets net.ipv4.ip_unprivileged_port_start=0",
+        ),
+        (
+            'FROM python:3.12\nWORKDIR /app\nCMD ["gunicorn", "-b", "0.0.0.0:80", "a:app"]\n',
+            "the command binds port 80, below 1024",
+        ),
+        (
+            "FROM registry.example.com/base:1\nRUN apt-get install -y python3\nWORKDIR /app\n"
+            + RUNS,
+            "the base image's ENTRYPOINT is not known: if it needs root",
+        ),
+    ],
+)
+def test_unreadable_runtime_facts_are_named_in_the_reason(text: str, expected: str) -> None:
+    finding = _finding(text)
     assert finding.fix is not None
     assert finding.fix.applicability is Applicability.UNSAFE
     assert expected in finding.fix.reason
@@ -64,7 +127,6 @@ def test_volume_on_the_app_folder_is_named_in_the_reason() -> None:
             "FROM python:3.12\nWORKDIR /app\nRUN poetry install\n" + RUNS,
             "poetry makes its virtualenv",
         ),
-        ('FROM python:3.12\nWORKDIR /app\nCMD ["tini", "--", "/run"]\n', "`/run` cannot be"),
         ("FROM python:3.12\nWORKDIR /root/app\n" + RUNS, "`/root/app` is a system folder"),
         ("FROM python:3.12\nWORKDIR $APP\n" + RUNS, "uses a variable the Dockerfile does not set"),
         (
@@ -93,6 +155,105 @@ def test_who_runs_as_root(text: str, reported: bool) -> None:
     assert RULE is not None
     findings = RULE.run(RuleContext(parse(text)))
     assert bool(findings) is reported
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        # No process of its own, none inherited: a base or build environment.
+        ("FROM golang:1.22\nWORKDIR /src\nRUN go mod download\n", False),
+        ("FROM registry.example.com/base:1\nRUN make\n", False),
+        # An interactive shell or REPL: an interactive or CI environment.
+        ('FROM node:20\nWORKDIR /ci\nCMD ["bash"]\n', False),
+        ('FROM debian:12\nCMD ["python3"]\n', False),
+        ('FROM debian:12\nENTRYPOINT ["docker-php-entrypoint"]\nCMD ["php", "-a"]\n', False),
+        ('FROM debian:12\nENTRYPOINT ["tini", "--"]\nCMD ["python3.12", "-i"]\n', False),
+        ('FROM debian:12\nENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["node"]\n', False),
+        ('FROM debian:12\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["node", "a.js"]\n', True),
+        # A program to run, a server inherited, or an explicit USER root: reported.
+        ('FROM debian:12\nCMD ["python3", "app.py"]\n', True),
+        ('FROM debian:12\nCMD ["bash", "-c", "serve"]\n', True),
+        ("FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n", True),
+        ("FROM tiangolo/uvicorn-gunicorn:python3.11\nCOPY app /app\n", True),
+        ("FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n", True),
+        ("FROM python:3.12\nUSER nobody\nUSER root\n", True),
+    ],
+)
+def test_images_without_an_application_process_are_not_reported(text: str, reported: bool) -> None:
+    assert RULE is not None
+    assert bool(RULE.run(RuleContext(parse(text)))) is reported
+
+
+@pytest.mark.parametrize(
+    ("command", "writes"),
+    [
+        ('CMD ["sleep", "infinity"]', False),
+        ("CMD python3 -m http.server 8000", False),
+        ('ENTRYPOINT ["tini", "--"]\nCMD ["gunicorn", "-b", ":$PORT", "app:app"]', False),
+        ('CMD ["uvicorn", "main:app", "--uds", "api.sock"]', True),
+        ('CMD ["gunicorn", "--pid=app.pid", "app:app"]', True),
+        ('CMD ["gunicorn", "-b", "unix:app.sock", "app:app"]', True),
+        ('CMD ["gunicorn", "--error-logfile", "/tmp/e.log", "app:app"]', False),
+        ('CMD ["gunicorn", "-c", "conf.py", "app:app"]', None),
+        ('CMD ["gunicorn", "--user", "www-data", "app:app"]', None),
+        ('CMD ["daphne", "-p", "8000", "site.asgi:application"]', False),
+        ('CMD ["redis-server"]', True),
+        ('CMD ["jupyter", "lab"]', True),
+        ('CMD ["python", "/app.py"]', None),
+        ("CMD cd /srv && ./run", None),
+        ('CMD sh -c "redis-server --port 7000"', True),
+        ("CMD redis-server --port 7000 && sleep 1", True),
+    ],
+)
+def test_what_the_command_writes_where_it_runs(command: str, writes: bool | None) -> None:
+    document = parse(f"FROM python:3.12-slim\n{command}\n")
+    image = image_of(RuleContext(document))
+    assert cwd_use(image, folders_of(image)).writes is writes
+
+
+@pytest.mark.parametrize(
+    ("image", "family", "user"),
+    [
+        ("mcr.microsoft.com/dotnet/aspnet:8.0", "debian", "app"),
+        ("mcr.microsoft.com/dotnet/runtime-deps:9.0-alpine", "alpine", "app"),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0-noble-chiseled", "distroless", "app"),
+        ("mcr.microsoft.com/dotnet/aspnet:6.0", "debian", None),
+        ("mcr.microsoft.com/dotnet/aspnet:6.0-nanoserver-ltsc2022", "windows", None),
+        ("nvidia/cuda:12.4.0-runtime-ubuntu22.04", "debian", None),
+        ("nvidia/cuda:12.4.0-runtime-ubi9", "rhel", None),
+        ("mirror.gcr.io/library/alpine:3.20", "alpine", None),
+        ("mirror.gcr.io/busybox", "alpine", None),
+        ("amd64/ubuntu:22.04", "debian", None),
+        ("java:8-jre-alpine", "alpine", None),
+    ],
+)
+def test_families_of_images_outside_the_table(image: str, family: str, user: str | None) -> None:
+    found = image_of(RuleContext(parse(f"FROM {image}\nCMD x\n")))
+    assert found.traits is not None and found.derived
+    assert (found.traits.family.value, found.traits.nonroot_user) == (family, user)
+
+
+@pytest.mark.parametrize(
+    ("run", "family", "useradd"),
+    [
+        ("apt-get install -y curl", "debian", True),
+        ("apk add --no-cache curl", "alpine", False),
+        ("yum install -y curl", "rhel", False),
+        ("dnf install -y shadow-utils", "rhel", True),
+        ("apk add curl || apt-get install -y curl", None, None),
+        ("pip install flask", None, None),
+    ],
+)
+def test_family_from_the_package_manager_the_file_runs(
+    run: str, family: str | None, useradd: bool | None
+) -> None:
+    text = f"FROM registry.example.com/base:1\nRUN {run}\nCMD x\n"
+    traits = image_of(RuleContext(parse(text))).traits
+    if family is None:
+        assert traits is None
+    else:
+        assert traits is not None and traits.entrypoint is None
+        assert (traits.family.value, traits.useradd) == (family, useradd)
 
 
 @pytest.mark.parametrize(

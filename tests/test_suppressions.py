@@ -232,7 +232,7 @@ def test_fix_that_moves_a_pragma_is_dropped(comment: str, dropped: bool) -> None
     result = fix_document(parse(text), (MOVER,), Settings())
     if dropped:
         assert result.output == text
-        assert result.problems and "breaks a suppression" in result.problems[0]
+        assert result.problems and "breaks a suppression" in result.problems[0].message
     else:
         assert not result.problems
         assert result.output.startswith(comment)

@@ -606,3 +606,77 @@ def test_parse_error_positions(text: str, message: str, line: int, column: int) 
 def test_dockerfile_is_exported() -> None:
     """``dockfix.parse`` returns the ``Dockerfile`` of ``dockfix.syntax``."""
     assert isinstance(parse("FROM a\n"), Dockerfile)
+
+
+# -- the one-pass tree assembly agrees with Lark's parser ---------------------------
+
+
+def _same_tree(ours: object, theirs: object) -> bool:
+    from dockfix.syntax.tokens import Token, Tree
+
+    if isinstance(ours, Token) or isinstance(theirs, Token):
+        return ours is theirs or (
+            type(ours) is type(theirs)
+            and isinstance(ours, Token)
+            and isinstance(theirs, Token)
+            and (ours.type, str(ours), ours.start_pos)
+            == (theirs.type, str(theirs), theirs.start_pos)
+        )
+    return (
+        isinstance(ours, Tree)
+        and isinstance(theirs, Tree)
+        and ours.data == theirs.data
+        and len(ours.children) == len(theirs.children)
+        and all(_same_tree(a, b) for a, b in zip(ours.children, theirs.children, strict=True))
+    )
+
+
+def _tree_samples() -> list[str]:
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    texts = [NODE_FILE, "", "\ufeff", "FROM a", "FROM a\n\n# c\n", "# escape=`\nRUN a `\n  b\n"]
+    texts += ["ONBUILD RUN --mount=type=cache,target=/x a\n", "RUN <<EOF\nx\nEOF\nFROM b\n"]
+    texts += ["HEALTHCHECK --interval=5s CMD curl x\nENV a b c\nLABEL a=b\n"]
+    for path in sorted(fixtures.glob("*/*.Dockerfile")):
+        texts.append(path.read_bytes().decode("utf-8", "surrogateescape"))
+    return texts
+
+
+def test_assembled_tree_is_larks_tree() -> None:
+    """``parse_tree`` builds the grammar's tree from the tokens in one pass; Lark's
+    LALR parser (the grammar's authority) must give exactly the same tree."""
+    from dockfix.syntax.lark_reference import lark_parse
+    from dockfix.syntax.lexer import tokenize
+    from dockfix.syntax.loader import assemble
+
+    checked = 0
+    for text in _tree_samples():
+        try:
+            reference = lark_parse(text)
+        except ParseError:
+            continue
+        assembled = assemble(list(tokenize(text)))
+        assert assembled is not None and _same_tree(assembled, reference), text[:200]
+        checked += 1
+    assert checked > 100
+
+
+def test_assemble_hands_unknown_sequences_to_lark() -> None:
+    from dockfix.syntax.loader import assemble
+    from dockfix.syntax.tokens import Token
+
+    assert assemble([Token("COMMENT", "# x", 0)]) is None  # no EOL
+    assert assemble([Token("WORD", "x", 0), Token("EOL", "\n", 1)]) is None  # no keyword
+    assert assemble([Token("KEYWORD", "FROM", 0)]) is None  # instruction without EOL
+
+
+def test_parsing_does_not_load_lark() -> None:
+    """Lark is the grammar's reference, not a run-time need: a fresh ``dockfix --check``
+    must not pay for importing it."""
+    import subprocess
+    import sys
+
+    code = "import sys, dockfix; dockfix.parse('FROM a\\nRUN b\\n'); print('lark' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

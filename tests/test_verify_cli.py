@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from dockfix.verify.compare import Change
-from dockfix.verify.workflow import Side, VerifyReport, _judge, intended_changes, render_text
+from dockfix.verify.workflow import Side, VerifyReport, intended_changes, judge, render_text
 
 SMELLY = "FROM python:3.11 as base\nMAINTAINER me\nWORKDIR /app\nCMD python app.py\n"
 
@@ -47,6 +47,42 @@ def test_verify_of_a_bad_file_is_exit_2(tmp_path: Path) -> None:
     assert ":2:1: error: unterminated heredoc" in result.stderr
 
 
+def test_verify_refuses_what_write_refuses(tmp_path: Path) -> None:
+    """`verify` goes through `--write`'s path: a file `validate()` rejects is never built
+    (exit 2 with the validation error, before any builder is looked for)."""
+    dockerfile = tmp_path / "Dockerfile"
+    text = "FROM python:3.11\nRUN --bogus=1 echo hi\nCMD python app.py\n"
+    dockerfile.write_text(text)
+    env = dict(os.environ, PATH=str(tmp_path / "empty-bin"))
+    result = subprocess.run(
+        [sys.executable, "-m", "dockfix", "verify", str(dockerfile)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert ":2:5: error: unknown flag: --bogus (on RUN)" in result.stderr
+    assert "builder" not in result.stderr.lower()
+    assert dockerfile.read_text() == text
+
+
+def test_verify_output_may_not_be_the_dockerfile(tmp_path: Path) -> None:
+    """`--repair --output` writes the repaired rewrite elsewhere: never over the input."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(SMELLY)
+    argv = ["verify", "--repair", "--output", str(dockerfile), str(dockerfile)]
+    result = subprocess.run(
+        [sys.executable, "-m", "dockfix", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "--output must not be DOCKERFILE itself" in result.stderr
+    assert dockerfile.read_text() == SMELLY
+
+
 def _side(**changes: object) -> Side:
     values: dict[str, object] = dict(build_seconds=1.0, success=True, smoke="ok", smoke_ok=True)
     values.update(changes)
@@ -60,16 +96,14 @@ def test_intended_changes_pass_and_others_fail() -> None:
         "WorkingDir": Change("/app", "/"),
     }
     intended = intended_changes(["DF201", "DF205"])
-    assert _judge(_side(), _side(), changes, intended) == [
-        "image configuration changed: WorkingDir"
-    ]
+    assert judge(_side(), _side(), changes, intended) == ["image configuration changed: WorkingDir"]
 
 
 def test_smoke_regression_and_build_failure_fail() -> None:
-    assert _judge(_side(), _side(smoke_ok=False, smoke="exit 1"), {}, ()) == [
+    assert judge(_side(), _side(smoke_ok=False, smoke="exit 1"), {}, ()) == [
         "smoke test fails after the fix: exit 1"
     ]
-    assert _judge(_side(), _side(success=False), {}, ()) == ["the fixed Dockerfile does not build"]
+    assert judge(_side(), _side(success=False), {}, ()) == ["the fixed Dockerfile does not build"]
 
 
 def test_render_text_shows_both_sides_and_the_verdict() -> None:

@@ -64,6 +64,7 @@ _FULL_TAG = re.compile(
     r"(?P<version>\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?(?:-rc)?)"
     r"(?:-(?P<release>buster|bullseye|bookworm|trixie|forky))?"
 )
+_CODENAME_TAGS = frozenset({"buster", "bullseye", "bookworm", "trixie", "forky"})
 #: Python package commands that may build an sdist, by manager (``uv pip install`` is
 #: ``install``: the ``pip`` group word adds no prefix).
 BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
@@ -91,14 +92,23 @@ def is_full_python(image: ImageRef) -> bool:
 
 
 def slim_image(image: ImageRef) -> tuple[str | None, str]:
-    """The ``-slim`` image for a full python image, or None and why it cannot be named."""
+    """The ``-slim`` image for a full python image, or None and why it cannot be named.
+
+    ``python`` and ``python:latest`` -> ``python:slim`` and ``python:bookworm`` ->
+    ``python:slim-bookworm``: the same moving version and release, slim (Docker Hub
+    publishes those tags)."""
     if image.digest:
         return None, "the image is pinned by digest; the -slim image's digest is not known"
-    match = _FULL_TAG.fullmatch(image.tag or "")
+    tag = image.tag
+    if tag is None or tag == "latest":
+        return f"{image.text}:slim" if tag is None else f"{image.text[: -len(tag)]}slim", ""
+    prefix = image.text[: len(image.text) - len(tag)]
+    if tag in _CODENAME_TAGS:
+        return f"{prefix}slim-{tag}", ""
+    match = _FULL_TAG.fullmatch(tag)
     if match is None:
         return None, "the tag names no Python version, so the -slim tag is not known"
     slim = f"{match['version']}-slim" + (f"-{match['release']}" if match["release"] else "")
-    prefix = image.text[: len(image.text) - len(image.tag or "")]
     return prefix + slim, ""
 
 

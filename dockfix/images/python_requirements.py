@@ -2,7 +2,7 @@
 
 The requirements of an install (its command line and its ``-r`` files, read through the
 model's build context as the stage's COPY put them there), and the Debian runtime
-packages that those built from source need (``dockfix.images.python_packages``).
+packages that those built from source need (the pip table ``data/pip_system_libs.json``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dockfix.images.python import BUILDING_ACTIONS, file_origin
-from dockfix.images.python_packages import NativePackage, native, requirement_name
-from dockfix.images.runtime_libs import NoRuntimeKnown, runtime_packages
+from dockfix.images.python_packages import requirement_name
+from dockfix.images.runtime_data import PipSystemLibs, pip_package
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.runs import RunShell, run_shell
 from dockfix.shell import Manager, PackageCommand
@@ -133,41 +133,54 @@ class RuntimeNeeds:
     caveats: list[str] = field(default_factory=list)
 
 
-def source_build_needs(requirements: Requirements, release: str | None) -> RuntimeNeeds:
-    """The Debian runtime packages that ``requirements`` built from source (against the
-    full image's libraries, or a builder's ``-dev`` packages) load, by the table in
-    ``dockfix.images.python_packages``.
+def source_build_needs(
+    requirements: Requirements,
+    release: str | None,
+    *,
+    linked_found: bool = False,
+    optional: bool = False,
+    distro: str = "debian",
+) -> RuntimeNeeds:
+    """The Debian runtime packages that ``requirements`` need at run time beyond the
+    wheels, by the documented pip table (``runtime_data.pip_package``).
 
-    A package PyPI has no wheel for (``psycopg2``, ``mysqlclient``, ``uwsgi``), or one
-    that loads its library itself, needs the runtime packages: a name the table does not
-    know for ``release`` blocks the fix.  A package with wheels is installed from them
-    (their libraries bundled) unless none fits the platform: that is only a caveat.
+    A package that loads its library itself (``wheel: needs``: psycopg 3, python-magic,
+    LightGBM) or that PyPI has no wheel for (``none``: psycopg2, mysqlclient) needs the
+    runtime packages: a name the table does not know for ``release`` (None: the tag names
+    none, so only a name shared by every release serves) blocks the fix.  With
+    ``linked_found`` the caller finds what compiled code links at build time, so a
+    ``none`` row without a name for the release does not block.  ``optional`` adds the
+    libraries a build links when their headers are there (as on the full image).  A
+    package whose wheels bundle the library (``bundles``) is installed from them unless
+    none fits the platform: only a caveat.
     """
     needs = RuntimeNeeds()
     for name, extras in requirements.names:
-        row = native(name, extras)
-        if row is None:
+        row = pip_package(name)
+        if row is None or _binary_extra(row, extras):
             continue
-        names, unknown = _runtime_names(row, release)
-        if row.wheels and not row.loads_at_run_time:
-            listed = " ".join(names) or "its libraries"
+        names = row.libraries(distro, release or "*", optional=optional)
+        if row.wheel == "bundles":
+            listed = " ".join(names or ()) or "its libraries"
             needs.caveats.append(
                 f"{row.name} built from source (no wheel for the platform) would need {listed}"
             )
-        elif unknown:
-            needs.blockers.append(f"{row.name} is built from source and needs a library: {unknown}")
+        elif names is None and row.wheel == "none" and linked_found:
+            continue
+        elif names is None:
+            where = f"{distro} {release}" if release else f"every {distro} release"
+            needs.blockers.append(
+                f"{row.name} loads {row.links} at run time, and its package on {where} is not known"
+            )
         else:
             needs.packages += [n for n in names if n not in needs.packages]
     return needs
 
 
-def _runtime_names(row: NativePackage, release: str | None) -> tuple[list[str], str]:
-    """The runtime packages of a row's ``-dev`` packages, and why one is not known."""
-    names: list[str] = []
-    for dev in row.dev:
-        try:
-            found = runtime_packages(dev, release, python_image=True)
-        except NoRuntimeKnown as error:
-            return names, str(error)
-        names += [n for n in found if n not in names]
-    return names, ""
+def _binary_extra(row: PipSystemLibs, extras: str) -> bool:
+    """``psycopg[binary]``: the extra installs the wheel that bundles the library."""
+    binary = row.binary or ""
+    if "[" not in binary or not binary.startswith(row.name + "["):
+        return False
+    extra = binary[len(row.name) + 1 : -1]
+    return extra in extras.strip("[]").replace(" ", "").split(",")

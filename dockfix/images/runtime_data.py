@@ -36,6 +36,7 @@ __all__ = [
     "base_packages",
     "build_packages",
     "data_info",
+    "no_library_builds",
     "pip_package",
     "pip_runtime_libraries",
     "releases",
@@ -164,6 +165,11 @@ def _all_build_names(distro: str, release: str) -> frozenset[str]:
     """Build packages known to bring nothing beyond the base: recorded in ``no_libraries``."""
     found = _runtime_data().get(distro, {}).get(release, {})
     return frozenset(found.get("no_libraries", "").split())
+
+
+def no_library_builds(distro: str, release: str) -> frozenset[str]:
+    """Build packages of ``release`` that bring no library beyond the base (``make``)."""
+    return _all_build_names(distro, release)
 
 
 def build_packages(distro: str, release: str) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -29,6 +30,13 @@ _SYSTEM_MANAGERS = frozenset(
     {Manager.APT_GET, Manager.APT, Manager.APK, Manager.YUM, Manager.DNF, Manager.MICRODNF}
 )
 _FROZEN_EMPTY: Mapping[str, str | None] = MappingProxyType({})
+_VERSION_SUFFIX = re.compile(r"[=<>~]")
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup(name: str, tag: str | None, aliases: tuple[tuple[str, str], ...]) -> ImageTraits | None:
+    # The table is fixed: every round of every file asks about the same few images.
+    return lookup(name, tag, aliases)
 
 
 def image_traits(image: ImageRef, aliases: tuple[tuple[str, str], ...] = ()) -> ImageTraits | None:
@@ -36,9 +44,9 @@ def image_traits(image: ImageRef, aliases: tuple[tuple[str, str], ...] = ()) -> 
     if image.has_variables:
         return None
     if image.text.lower() == "scratch":
-        return lookup("scratch", None)
+        return _lookup("scratch", None, ())
     name = f"{image.registry}/{image.name}" if image.registry else image.name
-    return lookup(name, image.tag, aliases)
+    return _lookup(name, image.tag, tuple(aliases))
 
 
 def global_args(document: Dockerfile) -> dict[str, str | None]:
@@ -126,7 +134,7 @@ def _installed_by(stage: Stage) -> tuple[set[str], set[str]]:
             if package.manager not in _SYSTEM_MANAGERS:
                 continue
             names = {
-                re.split(r"[=<>~]", word.value, maxsplit=1)[0]
+                _VERSION_SUFFIX.split(word.value, maxsplit=1)[0]
                 for word in package.packages
                 if word.is_literal and not word.value.startswith("-")
             }

@@ -71,7 +71,15 @@ def parse_mount(spec: str) -> Mount:
 
 
 def mounts_of(instruction: Instruction) -> tuple[Mount, ...]:
-    """The mounts of a ``RUN`` (empty for other instructions)."""
+    """The mounts of a ``RUN`` (empty for other instructions); read once per instruction."""
+    cache = instruction.__dict__
+    found: tuple[Mount, ...] | None = cache.get("_mounts")
+    if found is None:
+        found = cache["_mounts"] = _mounts_of(instruction)
+    return found
+
+
+def _mounts_of(instruction: Instruction) -> tuple[Mount, ...]:
     return tuple(
         parse_mount(flag.value)
         for flag in instruction.flags

@@ -75,8 +75,19 @@ def is_shell_run(instruction: Instruction) -> bool:
 def run_shell(instruction: Instruction) -> RunShell | str | None:
     """The parsed shell of a shell-form RUN; a string says why it does not parse.
 
-    None for instructions that are not shell-form RUNs.
+    None for instructions that are not shell-form RUNs.  Computed once per instruction
+    (nodes are immutable; an unchanged node keeps its answer).
     """
+    cache = instruction.__dict__
+    try:
+        return cache["_run_shell"]  # type: ignore[no-any-return]
+    except KeyError:
+        pass
+    found = cache["_run_shell"] = _run_shell(instruction)
+    return found
+
+
+def _run_shell(instruction: Instruction) -> RunShell | str | None:
     if not is_shell_run(instruction):
         return None
     shell_pieces = instruction.pieces_of("shell")

@@ -7,6 +7,7 @@ images are outside it but common in real files, and a rule that puts a cache und
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,6 +38,8 @@ DEFAULT_USERS: tuple[tuple[str, KnownUser], ...] = (
         KnownUser("elasticsearch", 1000, "/usr/share/elasticsearch"),
     ),
     (r"mambaorg/micromamba", KnownUser("mambauser", 57439, "/home/mambauser")),
+    # CircleCI's convenience images (legacy circleci/* and cimg/*) run as circleci.
+    (r"circleci/.*|cimg/.*", KnownUser("circleci", 3434, "/home/circleci")),
     # Images outside the table that run as root (their Dockerfiles set no USER).
     (
         r"rocker/.*|continuumio/.*|condaforge/.*|nvidia/cuda|(nvcr\.io/)?nvidia/.*|"
@@ -62,6 +65,28 @@ KNOWN_HOMES = {
 }
 
 
+#: Images whose own command starts an application (a database, a web or function server):
+#: a Dockerfile built FROM one with no CMD of its own still runs that application.
+#: From the images' Dockerfiles; images in the table say so in their notes instead.
+SERVING_IMAGES = re.compile(
+    r"(.*/)?tiangolo/.*|mcr\.microsoft\.com/azure-functions/.*|(.*/)?meteorhacks/meteord|"
+    r"pytorch/torchserve|hhvm/hhvm-proxygen|(docker\.elastic\.co/.*/)?(elasticsearch|kibana|"
+    r"logstash)|postgres|postgis/postgis|mysql|mariadb|mongo|redis|rabbitmq|memcached|"
+    r"tomcat|jetty|wordpress|drupal|joomla|ghost|nextcloud|odoo|redmine|mediawiki|solr|"
+    r"zookeeper|cassandra|neo4j|couchdb|influxdb|traefik|caddy|haproxy|registry|django|"
+    r"(quay\.io/)?keycloak/keycloak|jboss/.*|(.*/)?openresty/openresty|kong|consul|vault|"
+    r"minio/minio|(.*/)?prom/.*|grafana/.*|jenkins/.*|sonarqube|phusion/baseimage"
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def serves_by_default(repository: str) -> bool:
+    """Whether the image's own command starts an application (``SERVING_IMAGES``)."""
+    repository = repository.lower().removeprefix("docker.io/").removeprefix("library/")
+    return SERVING_IMAGES.fullmatch(repository) is not None
+
+
+@functools.lru_cache(maxsize=1024)
 def default_user_of(repository: str) -> KnownUser | None:
     """The default user of ``repository`` (registry included, ``library/`` dropped)."""
     repository = repository.lower().removeprefix("docker.io/").removeprefix("library/")

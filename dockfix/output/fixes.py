@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dockfix.gate import is_fixable
 from dockfix.output.edits import LineEdit
+from dockfix.output.mode import Mode
 from dockfix.rules.base import Settings
 from dockfix.runner import FileReport, ReportedFinding
 
@@ -23,9 +24,11 @@ def is_fixed(report: FileReport, finding: ReportedFinding, settings: Settings) -
     return is_fixable(finding, report, settings.unsafe_fixes)
 
 
-def still_open(report: FileReport, finding: ReportedFinding, mode: str, settings: Settings) -> bool:
+def still_open(
+    report: FileReport, finding: ReportedFinding, mode: Mode, settings: Settings
+) -> bool:
     """False for a finding ``--write`` just fixed: there is nothing left to say about it."""
-    if mode != "write" or not report.written:
+    if mode is not Mode.WRITE or not report.written:
         return True
     return not is_fixable(finding, report, settings.unsafe_fixes)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dockfix.output.fixes import still_open
 from dockfix.output.locations import RepoPaths
+from dockfix.output.mode import Mode
 from dockfix.rules.base import Settings
 from dockfix.runner import FileReport
 
@@ -36,7 +37,7 @@ def _command(kind: str, properties: dict[str, str], message: str) -> str:
     return f"::{kind} {props}::{escape_data(message)}\n"
 
 
-def annotate(report: FileReport, mode: str, settings: Settings, paths: RepoPaths) -> str:
+def annotate(report: FileReport, mode: Mode, settings: Settings, paths: RepoPaths) -> str:
     """The annotations for one file: its errors, then findings (fixed ones skipped on --write)."""
     path, _ = paths.relative(report.path)
     out: list[str] = []

@@ -19,6 +19,7 @@ from dataclasses import asdict
 from dockfix import __version__
 from dockfix.output.edits import edits_from_diff
 from dockfix.output.fixes import is_fixed
+from dockfix.output.mode import Mode
 from dockfix.rules.base import Settings
 from dockfix.runner import FileReport
 
@@ -28,7 +29,7 @@ SCHEMA_VERSION = 1
 
 
 def json_document(
-    reports: Sequence[FileReport], mode: str, settings: Settings
+    reports: Sequence[FileReport], mode: Mode, settings: Settings
 ) -> dict[str, object]:
     """The whole run as one JSON-ready dict."""
     files = []
@@ -36,6 +37,8 @@ def json_document(
         findings = []
         for finding in report.findings:
             record = asdict(finding)
+            applicability = finding.applicability
+            record["applicability"] = applicability.value if applicability else None
             record["fixed"] = is_fixed(report, finding, settings)
             findings.append(record)
         files.append(
@@ -54,7 +57,7 @@ def json_document(
         "schema": SCHEMA_VERSION,
         "tool": "dockfix",
         "version": __version__,
-        "mode": mode,
+        "mode": mode.value,
         "files": files,
         "summary": {
             "files": len(reports),

@@ -10,13 +10,14 @@ import json
 import sys
 from collections.abc import Sequence
 
+from dockfix.edits import Applicability
+from dockfix.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from dockfix.gate import is_fixable
 from dockfix.output.diff import colorize
 from dockfix.output.locations import RepoPaths
+from dockfix.output.mode import Mode
 from dockfix.rules.base import Settings
 from dockfix.runner import FileReport
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _write(stream: object, text: str) -> None:
@@ -35,7 +36,7 @@ def _location(path: str, line: int, column: int) -> str:
 class Printer:
     """Turns reports into output and an exit status."""
 
-    def __init__(self, mode: str, output_format: str, *, color: bool, settings: Settings) -> None:
+    def __init__(self, mode: Mode, output_format: str, *, color: bool, settings: Settings) -> None:
         self.mode = mode
         self.output_format = output_format
         self.color = color
@@ -71,7 +72,7 @@ class Printer:
 
             document = sarif_document(reports, self.mode, self.settings, self.paths)
             _write(self._out, json.dumps(document, indent=2) + "\n")
-        elif self.output_format == "text" and self.mode != "check":
+        elif self.output_format == "text" and self.mode is not Mode.CHECK:
             _write(sys.stderr, self._summary(reports))
         return self.status(reports)
 
@@ -92,14 +93,14 @@ class Printer:
         for error in report.errors:
             where = _location(report.path, error.line, error.column)
             _write(sys.stderr, f"{where}: error: {error.message}\n")
-        if self.mode == "check":
+        if self.mode is Mode.CHECK:
             return
-        if self.mode == "diff":
+        if self.mode is Mode.DIFF:
             if report.diff:
                 _write(out, colorize(report.diff) if self.color else report.diff)
             return
         for finding in report.findings:
-            if self.mode == "write" and report.written and is_fixable(finding, report):
+            if self.mode is Mode.WRITE and report.written and is_fixable(finding, report):
                 continue  # fixed: nothing left to say
             where = _location(report.path, finding.line, finding.column)
             note = f" (not fixed: {finding.note})" if finding.note else ""
@@ -112,21 +113,27 @@ class Printer:
         fixed = sum(sum(r.fixed.values()) for r in reports if r.written)
         # Unsafe fixes that were not on for their file (its configuration may turn them on).
         unsafe = sum(
-            f.applicability == "unsafe" for r in reports if not r.unsafe_fixes for f in r.findings
+            f.applicability is Applicability.UNSAFE
+            for r in reports
+            if not r.unsafe_fixes
+            for f in r.findings
         )
         parts = [f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked"]
-        if self.mode == "write":
+        if self.mode is Mode.WRITE:
             parts.append(
                 f"{fixed} fix{'es' * (fixed != 1)} applied in {changed} file{'s' * (changed != 1)}"
             )
-        elif self.mode == "diff":
+        elif self.mode is Mode.DIFF:
             parts.append(f"{changed} file{'s' * (changed != 1)} would be changed")
         else:
             parts.append(f"{findings} finding{'s' * (findings != 1)}")
             if changed:
                 # The text was fixed with --unsafe-fixes: --write alone would not do the same.
                 with_unsafe = self.settings.unsafe_fixes and any(
-                    f.applicability == "unsafe" for r in reports if r.changed for f in r.findings
+                    f.applicability is Applicability.UNSAFE
+                    for r in reports
+                    if r.changed
+                    for f in r.findings
                 )
                 how = "--write --unsafe-fixes" if with_unsafe else "--write"
                 parts.append(f"{changed} file{'s' * (changed != 1)} fixable with {how}")

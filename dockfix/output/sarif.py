@@ -22,6 +22,7 @@ from dockfix import __version__
 from dockfix.output.edits import LineEdit, edits_from_diff
 from dockfix.output.fixes import assign_edits, is_fixed, still_open
 from dockfix.output.locations import RepoPaths
+from dockfix.output.mode import Mode
 from dockfix.rules.base import Rule, Settings
 from dockfix.runner import Error, FileReport, ReportedFinding
 
@@ -35,7 +36,7 @@ FALLBACK_URI = "https://pypi.org/project/dockfix/"
 
 def sarif_document(
     reports: Sequence[FileReport],
-    mode: str,
+    mode: Mode,
     settings: Settings,
     paths: RepoPaths,
     rules: Sequence[Rule] | None = None,
@@ -56,7 +57,7 @@ def sarif_document(
             finding for finding in report.findings if still_open(report, finding, mode, settings)
         ]
         fixed_lines = [
-            finding.line if mode != "write" and is_fixed(report, finding, settings) else None
+            finding.line if mode is not Mode.WRITE and is_fixed(report, finding, settings) else None
             for finding in shown
         ]
         owned = assign_edits(fixed_lines, edits_from_diff(report.diff))
@@ -158,7 +159,7 @@ def _result(
     if edits:
         result["fixes"] = [
             {
-                "description": {"text": f"{finding.code} ({finding.applicability} fix)"},
+                "description": {"text": f"{finding.code} ({_applicability(finding)} fix)"},
                 "artifactChanges": [
                     {
                         "artifactLocation": location,
@@ -193,3 +194,8 @@ def _notification(error: Error, location: dict[str, object]) -> dict[str, object
         "message": {"text": error.message},
         "locations": [{"physicalLocation": physical}],
     }
+
+
+def _applicability(finding: ReportedFinding) -> str:
+    """The fix's applicability as SARIF has always spelled it."""
+    return str(finding.applicability.value if finding.applicability else None)

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from dockfix.discovery import discover
+from dockfix.exit_codes import EXIT_CLEAN
 from dockfix.files import FileProblem, write_atomic
 from dockfix.pr import git
 from dockfix.pr.body import VerifyOutcome, body, commit_message, step_title, title
@@ -155,11 +156,11 @@ def run_pr(options: PrOptions) -> int:
         plan = make_plan(files)
         if not plan.steps:
             _echo_err(f"nothing to fix in {len(files)} Dockerfile(s); no branch made")
-            return 0
+            return EXIT_CLEAN
         branch = _branch(root, options, head)
         if options.dry_run:
             click.echo(plan_text(plan, branch), nl=False)
-            return 0
+            return EXIT_CLEAN
         if not git.has_identity(root):
             raise PrError("git has no user identity here: set user.name and user.email")
         git.create_branch(root, branch)
@@ -183,4 +184,4 @@ def run_pr(options: PrOptions) -> int:
         f"branch {branch}: {len(hashes)} commit(s) over {len(plan.changed)} file(s); "
         "push it and open the pull request (nothing was pushed)"
     )
-    return 0
+    return EXIT_CLEAN

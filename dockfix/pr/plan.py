@@ -110,7 +110,7 @@ def _run(
 
 
 def _may_fix(rule: Rule, settings: Settings) -> bool:
-    if rule.applicability is Applicability.DISPLAY_ONLY:
+    if not rule.kinds or rule.kinds == (Applicability.DISPLAY_ONLY,):
         return False
     return rule.applicability is Applicability.SAFE or settings.unsafe_fixes
 
@@ -118,9 +118,9 @@ def _may_fix(rule: Rule, settings: Settings) -> bool:
 def _reason(finding: ReportedFinding, settings: Settings) -> str:
     if finding.note:
         return finding.note
-    if finding.applicability == Applicability.UNSAFE.value and not settings.unsafe_fixes:
+    if finding.applicability is Applicability.UNSAFE and not settings.unsafe_fixes:
         return "the fix may change behaviour: needs `--unsafe-fixes`"
-    if finding.applicability is None or finding.applicability == "display-only":
+    if finding.applicability in (None, Applicability.DISPLAY_ONLY):
         return "report only: no automatic fix"
     return "left by the fixer"
 

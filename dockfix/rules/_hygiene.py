@@ -3,8 +3,8 @@
 These rules all look at the package-manager commands of shell-form ``RUN``s and edit
 them in one of two ways: insert an option right after the action word (``install -y``)
 or append one more command to a plain ``&&`` chain (``&& rm -rf /var/lib/apt/lists/*``).
-Both are text splices into the instruction's logical line, mapped back to the physical
-text by ``Dockerfile.edit_logical``, so everything else keeps its bytes.
+Both are text splices into the shell text, mapped back to the physical text by
+``dockfix.edits.rewrite_shell``, so everything else keeps its bytes.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from dockfix.edits import Edit, rewrite_shell
 from dockfix.model import FileModel, has_mount_over
 from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.base import Edit, Finding, Rule
+from dockfix.rules.base import Finding, Rule
 from dockfix.shell import (
     Manager,
     Node,
@@ -169,23 +170,6 @@ def sudo_prefix(package: PackageCommand) -> str:
     return "sudo " if under_sudo(package.command) else ""
 
 
-def insert_after_words(
-    document: Dockerfile, shell: RunShell, inserts: Sequence[tuple[int, str]]
-) -> Instruction:
-    """The RUN with ``text`` inserted right after each shell offset ``end``.
-
-    The span edited is the character before ``end`` (rewritten with the new text after
-    it), so the insertion lands right after the word even when a line continuation
-    follows it.
-    """
-    logical = shell.instruction.logical
-    edits = []
-    for end, text in inserts:
-        at = shell.base + end
-        edits.append((at - 1, at, logical[at - 1] + text))
-    return document.edit_logical(shell.instruction, edits)
-
-
 def and_chain(script: ShellScript) -> tuple[Node, ...] | None:
     """The top-level items if the script is exactly ``i1 && i2 && ... && iN``, else None.
 
@@ -221,7 +205,7 @@ def append_command(
     instruction = shell.instruction
     end = chain[-1].end
     if "\n" not in instruction.text.rstrip("\r\n"):
-        return insert_after_words(document, shell, [(end, f" && {command}")])
+        return rewrite_shell(document, shell, [(end, end, f" && {command}")])
     style, indent = _layout(document, shell, chain)
     eol = "\r\n" if "\r\n" in instruction.text else "\n"
     escape = document.escape
@@ -229,7 +213,7 @@ def append_command(
         text = f" && {escape}{eol}{indent}{command}"
     else:
         text = f" {escape}{eol}{indent}&& {command}"
-    return insert_after_words(document, shell, [(end, text)])
+    return rewrite_shell(document, shell, [(end, end, text)])
 
 
 def _layout(document: Dockerfile, shell: RunShell, chain: Sequence[Node]) -> tuple[str, str]:
@@ -320,8 +304,8 @@ def option_findings(
 
     The findings share the fix, so the engine applies it once, whichever it meets first.
     """
-    inserts = [(p.subcommand_word.end, f" {option}") for p in commands if p.subcommand_word]
-    new = insert_after_words(document, shell, inserts)
+    ends = [p.subcommand_word.end for p in commands if p.subcommand_word]
+    new = rewrite_shell(document, shell, [(end, end, f" {option}") for end in ends])
     edit = Edit(shell.instruction, (new,))
     for package in commands:
         assert package.subcommand_word is not None

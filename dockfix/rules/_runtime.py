@@ -180,6 +180,14 @@ def command_lines(instruction: Instruction) -> list[CommandLine]:
     Shell scripts (the shell form, and a JSON ``sh -c script``) give one command line
     per simple command.  Scripts tree-sitter cannot read give none: nobody edits them.
     """
+    cache = instruction.__dict__  # nodes are immutable: read each instruction once
+    found: tuple[CommandLine, ...] | None = cache.get("_command_lines")
+    if found is None:
+        found = cache["_command_lines"] = tuple(_command_lines(instruction))
+    return list(found)
+
+
+def _command_lines(instruction: Instruction) -> list[CommandLine]:
     if instruction.cmd not in ("CMD", "ENTRYPOINT") or not instruction.value:
         return []
     if not instruction.is_json:

@@ -40,6 +40,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model import BuildContext
 from dockfix.model.preconditions import Precondition
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
@@ -189,7 +190,9 @@ RULE = Rule(
     name="add-local-source",
     summary="Use `COPY` instead of `ADD` for local files and folders",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
+    keywords=frozenset({"ADD"}),
     preconditions=(Precondition.BUILD_CONTEXT,),
 )

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
@@ -128,6 +129,7 @@ RULE = Rule(
     name="apk-add-without-no-cache",
     summary="Use `apk add --no-cache` so that no package index stays in the image",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
     preconditions=(

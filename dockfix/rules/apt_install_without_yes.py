@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     APT,
@@ -87,6 +88,7 @@ RULE = Rule(
     name="apt-install-without-yes",
     summary="Pass `-y` to `apt-get install` so that it never waits for an answer",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.ALWAYS,
     check=check,
     explanation=__doc__ or "",
     preconditions=(

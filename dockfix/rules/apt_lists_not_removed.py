@@ -45,6 +45,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
@@ -202,6 +203,7 @@ RULE = Rule(
     name="apt-lists-not-removed",
     summary="Remove /var/lib/apt/lists/* in the RUN that ran `apt-get update`",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
     preconditions=(

@@ -42,18 +42,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from dockfix.edits import Applicability, Edit, FixAvailability, rewrite_shell
 from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     APT,
-    insert_after_words,
     is_apt,
     packages,
     runs_before_apt_setting,
     word_position,
 )
 from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.base import Finding, Rule, RuleContext
 from dockfix.shell import (
     PackageCommand,
     SimpleCommand,
@@ -276,7 +276,8 @@ def _findings(
                 inserts.append(_insert_package(document, shell, package, need.package))
                 added.append(need)
         changes.extend(c for c in may_change if c not in changes)
-    new = insert_after_words(document, shell, _at_offsets(inserts))
+    spans = [(end, end, text) for end, text in _at_offsets(inserts)]
+    new = rewrite_shell(document, shell, spans)
     edit = Edit(shell.instruction, (new,))
     reason = REASON
     if added:
@@ -325,6 +326,7 @@ RULE = Rule(
     name="apt-no-install-recommends",
     summary="Pass `--no-install-recommends` to `apt-get install` to keep the image small",
     applicability=Applicability.UNSAFE,
+    fix_availability=FixAvailability.ALWAYS,
     check=check,
     explanation=__doc__ or "",
     preconditions=(

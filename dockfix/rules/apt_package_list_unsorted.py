@@ -33,6 +33,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import APT, is_apt, packages, stage_runs, word_position
 from dockfix.rules._shell import RunShell
@@ -111,6 +112,7 @@ RULE = Rule(
     name="apt-package-list-unsorted",
     summary="Sort one-package-per-line apt package lists alphabetically",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.ALWAYS,
     check=check,
     explanation=__doc__ or "",
     preconditions=(

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import APT, and_chain, packages
 from dockfix.rules._shell import RunShell, run_shell
@@ -191,6 +192,7 @@ RULE = Rule(
     name="apt-update-in-separate-run",
     summary="Run `apt-get update` in the same RUN as the `apt-get install` that needs it",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
     preconditions=(

@@ -1,56 +1,39 @@
 """What a rule is and what it returns: findings, each with an optional fix.
 
-As in ruff, a fix is a set of node replacements plus an applicability: *safe* fixes keep
-the build and the container's behaviour and are applied by ``--diff``/``--write``;
-*unsafe* ones may change behaviour and need ``--unsafe-fixes``; *display-only* findings
-are never rewritten.  Rules are pure: they read the tree and return values, the engine
+The fix values (``Applicability``, ``Edit``, ``Fix``) live in ``dockfix.edits`` and are
+re-exported here.  Rules are pure: they read the tree and return values, the engine
 applies and verifies.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
+from dockfix.edits import Applicability, Edit, Fix, FixAvailability
 from dockfix.model.preconditions import Precondition
+from dockfix.strategies import CacheStrategy, SplitStrategy
 from dockfix.syntax import Dockerfile
-from dockfix.syntax.nodes import Node
 
 if TYPE_CHECKING:
     from dockfix.model import BuildContext, FileModel
 
-
-class Applicability(enum.Enum):
-    """How far a rule's fix can be trusted (ordered from most to least)."""
-
-    SAFE = "safe"
-    UNSAFE = "unsafe"
-    DISPLAY_ONLY = "display-only"
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace one top-level node by zero or more nodes (which may include itself)."""
-
-    old: Node
-    new: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Fix:
-    """The edits that fix one finding, applied together or not at all."""
-
-    edits: tuple[Edit, ...]
-    applicability: Applicability
-    #: For unsafe fixes: what may change, shown to the user.
-    reason: str = ""
-
-    def touched(self) -> set[int]:
-        return {id(edit.old) for edit in self.edits}
+__all__ = [
+    "SEVERITIES",
+    "Applicability",
+    "CacheStrategy",
+    "Edit",
+    "Finding",
+    "Fix",
+    "FixAvailability",
+    "Rule",
+    "RuleContext",
+    "Settings",
+    "SplitStrategy",
+]
 
 
 @dataclass(frozen=True)
@@ -80,11 +63,11 @@ class Settings:
     unsafe_fixes: bool = False
     #: How package caches are kept out of layers: BuildKit cache mounts (``mount``), or
     #: the managers' own no-cache flags (``no-cache``) for builders without BuildKit.
-    cache_strategy: str = "mount"
+    cache_strategy: CacheStrategy = CacheStrategy.MOUNT
     #: How DF202 hands built packages from the builder stage to the final one: wheels in
     #: ``/wheels`` installed with ``--no-index`` (``wheels``), or a virtualenv in
     #: ``/opt/venv`` copied over and put on ``PATH`` (``venv``).
-    split_strategy: str = "wheels"
+    split_strategy: SplitStrategy = SplitStrategy.WHEELS
     #: Image aliases from the configuration: ``(pattern, canonical)`` pairs such as
     #: ``("registry.corp/python", "python")`` so internal mirrors get the table's knowledge.
     image_aliases: tuple[tuple[str, str], ...] = ()
@@ -96,6 +79,11 @@ class Settings:
     syntax_directive: bool = True
     #: ``--ignore-noqa``: report and fix regardless of suppression comments.
     ignore_noqa: bool = False
+
+    def __post_init__(self) -> None:
+        # Configuration and the CLI give the strategies as their strings.
+        object.__setattr__(self, "cache_strategy", CacheStrategy(self.cache_strategy))
+        object.__setattr__(self, "split_strategy", SplitStrategy(self.split_strategy))
 
 
 @dataclass(frozen=True)
@@ -141,17 +129,36 @@ class Rule:
     #: How much a finding matters: ``error`` (the build or image is wrong or insecure),
     #: ``warning`` (a practice is not followed) or ``info`` (worth knowing).
     severity: str = "warning"
-    #: Every kind of fix the rule may offer (default: only ``applicability``); DF101 and
-    #: DF204 fix some cases safely and others only with ``--unsafe-fixes``.
+    #: Every applicability the rule's fixes may have (default: only ``applicability``);
+    #: DF101 and DF204 fix some cases safely and others only with ``--unsafe-fixes``.
     fix_kinds: tuple[Applicability, ...] = ()
+    #: Whether the rule offers a fix at all (never, for some cases, for every case),
+    #: apart from how safe the fix is.
+    fix_availability: FixAvailability = FixAvailability.SOMETIMES
+
+    @property
+    def kinds(self) -> tuple[Applicability, ...]:
+        """The applicabilities the rule's fixes may have (none for a rule that never fixes)."""
+        if self.fix_availability is FixAvailability.NEVER:
+            return ()
+        return self.fix_kinds or (self.applicability,)
 
     @property
     def fix_label(self) -> str:
-        """``safe``, ``unsafe``, ``display-only`` or e.g. ``safe/unsafe`` (docs, tables)."""
-        return "/".join(kind.value for kind in self.fix_kinds or (self.applicability,))
+        """``safe``, ``unsafe``, ``none`` or e.g. ``safe/unsafe`` (docs, tables)."""
+        return "/".join(kind.value for kind in self.kinds) or "none"
 
     #: Opt-in rules (False) run only when a selector names them (like ruff's RUF100).
     default_enabled: bool = True
+    #: The instruction names (``Instruction.cmd``, upper case) the rule reports on: the
+    #: engine does not run it on a file that has none of them.  Empty: always run (the
+    #: safe default for a rule whose findings may sit on any instruction).
+    keywords: frozenset[str] = frozenset()
+
+    def may_report(self, present: frozenset[str] | set[str]) -> bool:
+        """Whether the rule can find anything in a file whose instruction names are
+        ``present`` (see ``keywords``)."""
+        return not self.keywords or not self.keywords.isdisjoint(present)
 
     def finding(
         self,

@@ -67,7 +67,8 @@ from typing import TYPE_CHECKING
 
 from dockfix.model import ShellDialect, Step
 from dockfix.model.preconditions import Precondition
-from dockfix.rules._hygiene import APT, RPM, is_apt, join_layout
+from dockfix.rules._hygiene import APT, RPM, is_apt
+from dockfix.rules._run_join import merged_text
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import (
@@ -198,6 +199,15 @@ def layer_kind(shell: RunShell) -> str:
     return "system" if kinds else "other"
 
 
+def _join_facts(shell: RunShell) -> tuple[str | None, str]:
+    """``joinable_reason`` and ``layer_kind``, once per script text (scripts are shared)."""
+    cache = shell.script.__dict__
+    found: tuple[str | None, str] | None = cache.get("_df102")
+    if found is None:
+        found = cache["_df102"] = (joinable_reason(shell), layer_kind(shell))
+    return found
+
+
 # -- what a RUN changes for the shells after it ----------------------------------------
 
 
@@ -292,8 +302,10 @@ def _chains(document: Dockerfile) -> Iterator[list[_Member]]:
             continue
         shell = run_shell(node)
         member = None
-        if isinstance(shell, RunShell) and joinable_reason(shell) is None and node.eol:
-            member = _Member(node, shell, layer_kind(shell), pending)
+        if isinstance(shell, RunShell) and node.eol:
+            reason, kind = _join_facts(shell)
+            if reason is None:
+                member = _Member(node, shell, kind, pending)
         previous = chain[-1] if chain else None
         if (
             member is not None
@@ -359,57 +371,6 @@ def _segments(
             cuts.append((segments[-1][-1].instruction, member.instruction, reason))
             segments.append([member])
     return segments, cuts
-
-
-# -- the joined text -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JoinStyle:
-    """How the file writes ``&&`` chains over several lines."""
-
-    leading: bool
-    indent: str
-
-
-def join_style(document: Dockerfile, group: list[Instruction]) -> JoinStyle:
-    """The group's own ``&&`` layout and command indent, else the file's, else the default."""
-    for candidates in (group, None):
-        leading, indent = join_layout(document, candidates)
-        if indent is not None:
-            return JoinStyle(leading, indent or "    ")
-    # No RUN breaks a line at `&&`: the file's indent unless it is deeper than usual,
-    # which is a package list's, not a command's.
-    indent = document.style.indent
-    return JoinStyle(False, indent if len(indent.expandtabs(4)) <= 4 else "    ")
-
-
-def _head(instruction: Instruction) -> str:
-    """The instruction's text up to its last argument (no trailing space or line end)."""
-    pieces = list(instruction.pieces[:-1])
-    while pieces and pieces[-1].kind == "ws":
-        pieces.pop()
-    return "".join(piece.text for piece in pieces)
-
-
-def _shell_text(instruction: Instruction) -> str:
-    shell = instruction.pieces_of("shell")[0]
-    start, _ = instruction.span_of(shell)
-    return _head(instruction)[start:]
-
-
-def merged_text(document: Dockerfile, group: list[Instruction]) -> str:
-    """The group's RUNs as one, in the file's continuation style."""
-    first = group[0]
-    escape, eol = document.escape, first.eol
-    style = join_style(document, group)
-    parts = [_head(first)]
-    for instruction in group[1:]:
-        if style.leading:
-            parts.append(f" {escape}{eol}{style.indent}&& {_shell_text(instruction)}")
-        else:
-            parts.append(f" && {escape}{eol}{style.indent}{_shell_text(instruction)}")
-    return "".join(parts) + group[-1].eol
 
 
 # -- the rule --------------------------------------------------------------------------

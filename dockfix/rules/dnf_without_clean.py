@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     RPM,
@@ -131,6 +132,7 @@ RULE = Rule(
     name="dnf-without-clean",
     summary="Run `yum/dnf/microdnf clean all` in the RUN that installed packages",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
     preconditions=(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 
 
@@ -55,6 +56,8 @@ RULE = Rule(
     name="from-as-casing",
     summary="Write the `AS` of `FROM ... AS name` in the same case as `FROM`",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.ALWAYS,
     check=check,
     explanation=__doc__ or "",
+    keywords=frozenset({"FROM"}),
 )

@@ -29,9 +29,9 @@ What it does
     * packages built from source in another stage and installed here (wheels installed
       with ``--no-index`` from another stage, a virtualenv or ``/usr/local`` copied with
       ``COPY --from``) find the libraries they link: ``psycopg2`` needs ``libpq5``,
-      ``mysqlclient`` ``libmariadb3``, ``uwsgi`` ``libxml2`` (the table in
-      ``dockfix/images/python_packages.py``, names per Debian release from
-      ``runtime_libs.py``), and the stage must install them;
+      ``mysqlclient`` ``libmariadb3`` (the documented pip table
+      ``dockfix/images/data/pip_system_libs.json``, names per Debian release), and the
+      stage must install them;
     * every ``RUN`` can be read (shell form that parses, no heredoc).
 
     It never proposes Alpine: musl has no manylinux wheels, so packages compile (slower,
@@ -52,9 +52,12 @@ Fix safety
     load system libraries at run time (python-magic, Wand, WeasyPrint, ...), wheels
     built against the full image's libraries, and programs that shell out to tools
     (``git``, ``convert``) fail on ``-slim`` even though the Dockerfile never names them.
-    Report only: an untagged or ``latest`` image (the version is unknown), a tag that
-    names no version (``python:bookworm``), a digest-pinned image (the slim image's
-    digest is not known), and every stage that fails the criterion above.
+    ``python`` and ``python:latest`` become ``python:slim``, ``python:bookworm``
+    ``python:slim-bookworm`` (the same moving version, slim).  Where the stage compiles
+    packages with the full image's compilers, DF202's split moves them to a builder
+    stage and switches the final stage to ``-slim`` in the same fix.  Report only: a tag
+    that names no version otherwise (``python:3-onbuild``), a digest-pinned image (the
+    slim image's digest is not known), and every stage that fails the criterion above.
 
 References
     practices.md row 3 (and row 1: the final stage of the DF202 split qualifies).
@@ -158,7 +161,7 @@ def _slim_blockers(facts: StageFacts, context: BuildContext) -> str:
         what = "`setup.py`" if package is None else f"`{package.manager.value} {package.action}`"
         return (
             f"{what} on line {instruction.line} may compile packages with the full image's "
-            "compilers (see DF202)"
+            "compilers (DF202's split builds them in a builder stage and makes this one -slim)"
         )
     build = _apt_build_packages(stage)
     if build:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model import BuildContext, FileModel, Platform, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import (
@@ -154,6 +155,7 @@ RULE = Rule(
     name="gunicorn-worker-tmp-dir",
     summary="Give gunicorn `--worker-tmp-dir /dev/shm` (heartbeat on tmpfs)",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
     preconditions=(Precondition.LINUX,),

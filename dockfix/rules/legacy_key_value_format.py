@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.syntax import Instruction
 from dockfix.syntax.reading import GO_SPACE, _parse_words
@@ -172,6 +173,8 @@ RULE = Rule(
     name="legacy-key-value-format",
     summary="Use `ENV key=value` / `LABEL key=value`, not the legacy `key value` form",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
+    keywords=frozenset({"ENV", "LABEL"}),
 )

@@ -43,6 +43,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockfix.edits import FixAvailability
 from dockfix.rules._runtime import Arg, CommandLine, command_lines, find_program, option_values
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.syntax import Instruction
@@ -171,6 +172,7 @@ RULE = Rule(
     name="log-to-file",
     summary="Servers should log to stdout/stderr, not to files in the container",
     applicability=Applicability.DISPLAY_ONLY,
+    fix_availability=FixAvailability.NEVER,
     check=check,
     explanation=__doc__ or "",
     severity="info",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 
 AUTHORS_LABEL = "org.opencontainers.image.authors"
@@ -87,6 +88,8 @@ RULE = Rule(
     name="maintainer-deprecated",
     summary="Replace deprecated `MAINTAINER` with an `org.opencontainers.image.authors` label",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
+    keywords=frozenset({"MAINTAINER"}),
 )

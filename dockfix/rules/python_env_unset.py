@@ -51,10 +51,11 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 
+from dockfix.edits import Applicability, FixAvailability, FixBuilder
 from dockfix.model import Platform, StageFacts
 from dockfix.rules._runtime import Arg, command_lines, find_program
 from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.base import Finding, Rule, RuleContext
 from dockfix.shell import Manager
 from dockfix.syntax import Dockerfile, Instruction
 
@@ -180,16 +181,11 @@ def _set_by_env(facts: StageFacts) -> frozenset[str]:
     )
 
 
-def env_lines(
-    document: Dockerfile, anchor: Instruction, names: list[str]
-) -> tuple[Instruction, ...]:
-    """``FROM`` (given a line ending if it had none) followed by the new ``ENV`` line."""
+def env_line(document: Dockerfile, anchor: Instruction, names: list[str]) -> Instruction:
+    """The new ``ENV`` line, indented like ``anchor`` (its FROM)."""
     indent = anchor.pieces[0].text if anchor.pieces[0].kind == "ws" else ""
     text = f"{indent}{document.style.keyword('ENV')} " + " ".join(f"{n}=1" for n in names)
-    if anchor.eol.endswith("\n"):
-        return (anchor, document.make_instruction(text, eol=document.style.eol))
-    # The FROM is the last line and has no line ending: it gets one, the ENV does not.
-    return (document.make_instruction(anchor.text), document.make_instruction(text, eol=""))
+    return document.make_instruction(text, eol=document.style.eol)
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
@@ -211,8 +207,12 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     anchor = facts.stage.from_instruction
     if to_add:
         message = "Python image without " + " and ".join(f"{n}=1" for n in to_add)
-        new = env_lines(document, anchor, to_add)
-        yield rule.finding(message, anchor, edits=[Edit(anchor, new)])
+        try:
+            fix = FixBuilder(document).insert_after(anchor, env_line(document, anchor, to_add))
+        except ValueError as refused:  # a FROM that ends the file in a continuation
+            yield rule.finding(message, anchor, note=str(refused))
+        else:
+            yield rule.finding(message, anchor, edits=fix.edits())
     if arg_only:
         message = "Python image without " + " and ".join(f"{n}=1" for n in arg_only)
         note = "set only by ARG, which the running container does not see; use ENV"
@@ -224,6 +224,7 @@ RULE = Rule(
     name="python-env-unset",
     summary="Set `PYTHONUNBUFFERED=1` and `PYTHONDONTWRITEBYTECODE=1` in a Python image",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
 )

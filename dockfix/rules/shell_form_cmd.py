@@ -62,6 +62,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockfix.edits import FixAvailability
 from dockfix.model import Platform, ShellDialect, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import applying, parse_script
@@ -375,9 +376,11 @@ RULE = Rule(
     name="shell-form-cmd",
     summary="Write `CMD`/`ENTRYPOINT` as a JSON array so the program gets signals",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     fix_kinds=(Applicability.SAFE, Applicability.UNSAFE),
     check=check,
     explanation=__doc__ or "",
+    keywords=frozenset({"CMD", "ENTRYPOINT"}),
     preconditions=(
         Precondition.LINUX,
         Precondition.POSIX_SHELL,

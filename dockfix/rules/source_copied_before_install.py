@@ -56,10 +56,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockfix.edits import Applicability, FixAvailability, FixBuilder
 from dockfix.images.install_reads import IgnoreFile, ReadsSource, Scope, Unprovable, reads_of
 from dockfix.model import FileModel, StageFacts, mounts_of, path_within
 from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.base import Finding, Rule, RuleContext
 from dockfix.shell import (
     Manager,
     PackageCommand,
@@ -393,9 +394,13 @@ def _fix(
     # The broad COPY (with the comment lines that describe it) moves below the install;
     # a COPY of just what the install reads takes its place.
     replacement: tuple[Instruction, ...] = document.parse_instructions(text) if text else ()
-    edits = [Edit(copy, replacement)]
-    edits.extend(Edit(comment, ()) for comment in comments)
-    edits.append(Edit(last_install, (last_install, *comments, copy)))
+    builder = FixBuilder(document).replace(copy, *replacement)
+    for comment in comments:
+        builder.delete(comment)
+    try:
+        edits = builder.insert_after(last_install, *comments, copy).edits()
+    except ValueError as refused:  # the install ends the file in a continuation
+        return rule.finding(_MESSAGE, copy, note=str(refused))
     unchecked = "; ".join(dict.fromkeys(p.unchecked for p in plans if p.unchecked))
     if not unchecked:
         return rule.finding(_MESSAGE, copy, edits=edits)
@@ -417,6 +422,7 @@ RULE = Rule(
     name="source-copied-before-install",
     summary="Copy dependency manifests and install before copying the whole source",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
     fix_kinds=(Applicability.SAFE, Applicability.UNSAFE),

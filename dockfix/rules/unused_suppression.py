@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 
 CODE = "DF900"
@@ -43,6 +44,7 @@ RULE = Rule(
     name="unused-suppression",
     summary="A `# dockfix: ignore` comment that silences nothing (opt-in)",
     applicability=Applicability.DISPLAY_ONLY,
+    fix_availability=FixAvailability.NEVER,
     check=check,
     explanation=__doc__ or "",
     default_enabled=False,

@@ -28,7 +28,7 @@ class Word:
     start: int
     end: int
 
-    @property
+    @functools.cached_property
     def value(self) -> str:
         """The word after quote removal, or ``text`` unchanged if that is ambiguous.
 
@@ -243,11 +243,23 @@ def _children(node: Node) -> tuple[Node, ...]:
 
 def iter_nodes(script: ShellScript) -> Iterator[Node]:
     """Every node, depth-first in source order (iterative: deep nesting is safe)."""
-    stack: list[Node] = [script.body]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(_children(node)))
+    return iter(_all_nodes(script))
+
+
+def _all_nodes(script: ShellScript) -> tuple[Node, ...]:
+    # Cached on the (immutable) script: parsed scripts are shared by every RUN with the
+    # same text (``model.runs.parse_text``), so the walk is done once per distinct text.
+    cache = script.__dict__
+    found: tuple[Node, ...] | None = cache.get("_nodes")
+    if found is None:
+        nodes: list[Node] = []
+        stack: list[Node] = [script.body]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            stack.extend(reversed(_children(node)))
+        found = cache["_nodes"] = tuple(nodes)
+    return found
 
 
 def iter_simple_commands(script: ShellScript) -> Iterator[SimpleCommand]:
@@ -256,9 +268,13 @@ def iter_simple_commands(script: ShellScript) -> Iterator[SimpleCommand]:
     Command substitutions (``$(...)``, backticks) are part of words and are
     not descended into: a ``cd`` there does not change the RUN's directory.
     """
-    for node in iter_nodes(script):
-        if isinstance(node, SimpleCommand):
-            yield node
+    cache = script.__dict__
+    found: tuple[SimpleCommand, ...] | None = cache.get("_simple")
+    if found is None:
+        found = cache["_simple"] = tuple(
+            node for node in _all_nodes(script) if isinstance(node, SimpleCommand)
+        )
+    return iter(found)
 
 
 def top_level_and_chain(script: ShellScript) -> list[SimpleCommand] | None:
@@ -318,6 +334,14 @@ def command_words(cmd: SimpleCommand) -> tuple[Word, ...]:
     which only looks a name up), ``nice``, ``nohup`` and ``time``.  Leading
     ``VAR=x`` assignments are never in ``words`` to begin with.
     """
+    cache = cmd.__dict__  # commands are immutable and shared: compute once per command
+    found: tuple[Word, ...] | None = cache.get("_command_words")
+    if found is None:
+        found = cache["_command_words"] = _command_words(cmd)
+    return found
+
+
+def _command_words(cmd: SimpleCommand) -> tuple[Word, ...]:
     words = cmd.words
     i = 0
     while i < len(words):
@@ -349,7 +373,12 @@ def command_name(cmd: SimpleCommand) -> str | None:
     None means the command has no words at all, e.g. ``A=1`` or ``> file``.
     Example: ``sudo -E DEBIAN_FRONTEND=x /usr/bin/apt-get install`` -> ``"apt-get"``.
     """
+    cache = cmd.__dict__
+    try:
+        return cache["_command_name"]  # type: ignore[no-any-return]
+    except KeyError:
+        pass
     words = command_words(cmd)
-    if not words:
-        return None
-    return posixpath.basename(words[0].value)
+    name = posixpath.basename(words[0].value) if words else None
+    cache["_command_name"] = name
+    return name

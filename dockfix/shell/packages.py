@@ -342,6 +342,16 @@ def classify(cmd: SimpleCommand) -> PackageCommand | None:
     through.  None is also returned when the manager is given no action at
     all (``pip --version``), except for bare ``yarn``, which installs.
     """
+    cache = cmd.__dict__  # commands are immutable and shared: classify each once
+    try:
+        return cache["_classified"]  # type: ignore[no-any-return]
+    except KeyError:
+        pass
+    found = cache["_classified"] = _classify(cmd)
+    return found
+
+
+def _classify(cmd: SimpleCommand) -> PackageCommand | None:
     words = command_words(cmd)
     found = _identify(words)
     if found is None:

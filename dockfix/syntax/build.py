@@ -5,10 +5,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 
-from lark import Token, Tree
-
 from dockfix.syntax.lexer import KeywordToken
 from dockfix.syntax.nodes import BlankLine, Comment, Directive, Heredoc, Instruction, Node, Piece
+from dockfix.syntax.tokens import Token, Tree
 
 _PIECE_KIND = {
     "WS": "ws",
@@ -30,7 +29,7 @@ _PIECE_KIND = {
 }
 
 
-def build_nodes(tree: Tree[Token], text: str, line_offset: int = 0) -> tuple[str, tuple[Node, ...]]:
+def build_nodes(tree: Tree, text: str) -> tuple[str, tuple[Node, ...]]:
     """Return the BOM (or "") and the top-level nodes of the file."""
     line_starts = [0]
     find = text.find
@@ -47,7 +46,7 @@ def build_nodes(tree: Tree[Token], text: str, line_offset: int = 0) -> tuple[str
         column = offset - line_starts[row] + 1
         if row == 0 and offset >= bom_width:
             column -= bom_width
-        return row + 1 + line_offset, column
+        return row + 1, column
 
     bom = ""
     nodes: list[Node] = []
@@ -56,7 +55,7 @@ def build_nodes(tree: Tree[Token], text: str, line_offset: int = 0) -> tuple[str
             bom = str(child)
             continue
         builder = _BUILDERS[child.data]
-        nodes.append(builder(child, position, line_offset))
+        nodes.append(builder(child, position))
     return bom, tuple(nodes)
 
 
@@ -65,8 +64,8 @@ Position = Callable[[int], tuple[int, int]]
 
 def _line_node(
     cls: type[Directive | Comment | BlankLine],
-) -> Callable[[Tree[Token], Position, int], Node]:
-    def build(tree: Tree[Token], position: Position, line_offset: int) -> Node:
+) -> Callable[[Tree, Position], Node]:
+    def build(tree: Tree, position: Position) -> Node:
         token, eol = tree.children
         assert isinstance(token, Token) and token.start_pos is not None  # our lexer's
         line, column = position(token.start_pos)
@@ -75,23 +74,32 @@ def _line_node(
     return build
 
 
-def _instruction(tree: Tree[Token], position: Position, line_offset: int) -> Instruction:
+def _instruction(tree: Tree, position: Position) -> Instruction:
     pieces: list[Piece] = []
-    heredoc_trees: list[Tree[Token]] = []
+    heredoc_trees: list[Tree] = []
     keyword: KeywordToken | None = None
+    line = column = 0
     for child in tree.children:
         if isinstance(child, Tree):
             if child.data == "heredoc":
                 heredoc_trees.append(child)
                 continue
             child = child.children[0]
-        # Every leaf comes from DockerfileLexer, which always sets the offset.
-        assert isinstance(child, Token) and child.start_pos is not None
+        assert isinstance(child, Token)
         if child.type == "KEYWORD":
             assert isinstance(child, KeywordToken)
             keyword = child
-        line, column = position(child.start_pos)
-        pieces.append(Piece(_PIECE_KIND[child.type], str(child), line, column))
+        if not pieces:
+            line, column = position(child.start_pos)
+        text = str(child)
+        pieces.append(Piece(_PIECE_KIND[child.type], text, line, column))
+        # The pieces are contiguous: the next one starts where this one ends.
+        breaks = text.count("\n")
+        if breaks:
+            line += breaks
+            column = len(text) - text.rfind("\n")
+        else:
+            column += len(text)
     assert keyword is not None
     reading = keyword.reading
     heredocs = []
@@ -112,13 +120,13 @@ def _instruction(tree: Tree[Token], position: Position, line_offset: int) -> Ins
         tuple(heredocs),
         reading,
         keyword.logical,
-        keyword.start_line + line_offset,
-        keyword.end_line + line_offset,
+        keyword.start_line,
+        keyword.end_line,
         keyword.segments,
     )
 
 
-_BUILDERS: dict[str, Callable[[Tree[Token], Position, int], Node]] = {
+_BUILDERS: dict[str, Callable[[Tree, Position], Node]] = {
     "directive": _line_node(Directive),
     "comment": _line_node(Comment),
     "blank": _line_node(BlankLine),

@@ -8,6 +8,7 @@ original bytes.  New text follows the file's own style (see ``Style``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -183,33 +184,35 @@ class Dockerfile:
 
     def insert_before(self, anchor: Node, new: Node | Sequence[Node]) -> Dockerfile:
         news = tuple(new) if isinstance(new, Sequence) else (new,)
-        index = self._below_directives(self._index(anchor), news)
+        index = self.insertion_index(anchor, news, after=False)
         return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
 
-    def _below_directives(self, index: int, news: tuple[Node, ...]) -> int:
-        """Keep anything but a directive out of the leading directive block.
+    def insertion_index(self, anchor: Node, news: Sequence[Node], *, after: bool) -> int:
+        """Where ``news`` go when inserted before (or ``after``) ``anchor``: the one place
+        that keeps insertions out of the directive block and off a dangling line.
 
         A line above a directive turns it into a plain comment (changing the escape
-        character or the frontend), so such an insertion moves below the block.
+        character or the frontend), so such an insertion moves below the block.  A line
+        after an instruction that ends in a continuation (or after a last line without a
+        line ending) would join it: refused with ValueError.
         """
+        index = self._index(anchor) + (1 if after else 0)
+        if after:
+            if not anchor.to_string().endswith("\n"):
+                raise ValueError("cannot insert after a last line without a line ending")
+            if isinstance(anchor, Instruction) and ends_in_continuation(anchor):
+                raise ValueError(
+                    "cannot insert after an instruction that ends in a line continuation: "
+                    "the new line would become part of it"
+                )
         if all(isinstance(node, Directive) for node in news):
             return index
-        block = 0
-        while block < len(self.nodes) and isinstance(self.nodes[block], Directive):
-            block += 1
-        return max(index, block)
+        return max(index, directive_block_size(self.nodes))
 
     def insert_after(self, anchor: Node, new: Node | Sequence[Node]) -> Dockerfile:
         """Insert after ``anchor``; refused where the new line would join the anchor."""
         news = tuple(new) if isinstance(new, Sequence) else (new,)
-        index = self._below_directives(self._index(anchor) + 1, news)
-        if not anchor.to_string().endswith("\n"):
-            raise ValueError("cannot insert after a last line without a line ending")
-        if isinstance(anchor, Instruction) and _ends_in_continuation(anchor):
-            raise ValueError(
-                "cannot insert after an instruction that ends in a line continuation: "
-                "the new line would become part of it"
-            )
+        index = self.insertion_index(anchor, news, after=True)
         return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
 
     def move_before(self, node: Node, anchor: Node) -> Dockerfile:
@@ -223,7 +226,7 @@ class Dockerfile:
         self._index(anchor)
         moved = node
         if isinstance(node, Instruction) and not node.eol:
-            if _ends_in_continuation(node):
+            if ends_in_continuation(node):
                 raise ValueError("cannot move an instruction that ends in a line continuation")
             moved = self.make_instruction(node.text, eol=self.style.eol)
         without = self.delete(node)
@@ -236,10 +239,7 @@ class Dockerfile:
         changing the escape character or the frontend.  A new directive goes first.
         """
         news = tuple(new) if isinstance(new, Sequence) else (new,)
-        index = 0
-        if not all(isinstance(node, Directive) for node in news):
-            while index < len(self.nodes) and isinstance(self.nodes[index], Directive):
-                index += 1
+        index = self.insertion_index(self.nodes[0], news, after=False)
         return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
 
     # -- edits inside one instruction ----------------------------------------------
@@ -351,10 +351,42 @@ def _check_flag(instruction: Instruction, flag_text: str) -> None:
         raise ValueError(f"{cmd} does not take --{match.group(1)} ({cmd} takes {takes})")
 
 
-def _ends_in_continuation(instruction: Instruction) -> bool:
+def ends_in_continuation(instruction: Instruction) -> bool:
     """True for ``RUN a \\`` at the end of the file: a dangling line continuation."""
     meaningful = [piece for piece in instruction.pieces if piece.kind not in ("eol", "ws")]
     return bool(meaningful) and meaningful[-1].kind == "linebreak"
+
+
+def directive_block_size(nodes: Sequence[Node]) -> int:
+    """How many nodes at the top are parser directives (BuildKit reads no others)."""
+    block = 0
+    while block < len(nodes) and isinstance(nodes[block], Directive):
+        block += 1
+    return block
+
+
+def _dangles(node: Node) -> bool:
+    """True when a line put right after ``node`` would join it."""
+    if not node.to_string().endswith("\n"):
+        return True
+    return isinstance(node, Instruction) and ends_in_continuation(node)
+
+
+def layout_problem(before: Sequence[Node], after: Sequence[Node]) -> str:
+    """Why ``after`` (an edit of the nodes ``before``) breaks what the insertion guards of
+    ``Dockerfile.insertion_index`` keep, or ``""``: a directive that no longer heads the
+    file (it would read as a comment), or a line newly put after a dangling one."""
+    block = directive_block_size(after)
+    for node in after[block:]:
+        if isinstance(node, Directive):
+            return f"an edit puts a line above the parser directive `{node.text.strip()}`"
+    next_of = {id(node): id(following) for node, following in itertools.pairwise(before)}
+    for node, following in itertools.pairwise(after):
+        if next_of.get(id(node)) == id(following):
+            continue  # the two lines were already neighbours
+        if _dangles(node):
+            return f"an edit puts a line after `{node.to_string().strip()}`, which would join it"
+    return ""
 
 
 def parse(text: str) -> Dockerfile:

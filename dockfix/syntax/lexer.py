@@ -16,11 +16,9 @@ The instruction keyword token carries BuildKit's reading of the logical line (a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-
-from lark import Token
-from lark.lexer import Lexer
 
 from dockfix.syntax.reading import (
     GO_SPACE,
@@ -31,6 +29,7 @@ from dockfix.syntax.reading import (
     heredoc_markers,
     read_line,
 )
+from dockfix.syntax.tokens import Token
 
 _DIRECTIVE = re.compile(
     r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z"
@@ -126,21 +125,8 @@ class _Lines:
         return start, content_end, end
 
 
-class DockerfileLexer(Lexer):
-    """Lark custom lexer; see the module docstring for what it decides."""
-
-    __future_interface__ = 0
-
-    def __init__(self, lexer_conf: object = None) -> None:
-        pass
-
-    # lark's stubs declare only the newest interface, lex(lexer_state, parser_state); with
-    # __future_interface__ = 0 its wrapper calls lex(text) with the whole text as a str.
-    def lex(self, data: str) -> Iterator[Token]:  # type: ignore[override]
-        return _lex(data)
-
-
-def _lex(text: str) -> Iterator[Token]:
+def tokenize(text: str) -> Iterator[Token]:
+    """Every token of ``text`` in order (raises ``ParseError`` where BuildKit would)."""
     pos = 0
     if text.startswith("\ufeff"):
         yield Token("BOM", "\ufeff", 0)
@@ -226,13 +212,12 @@ def _lex_instruction(
         piece_start, content_end, end = lines.next()
     logical = "".join(parts)
     try:
-        reading = read_line(logical, escape)
+        reading, has_heredocs = _reading_of(logical, escape)
     except ReadingError as error:
         raise ParseError(error.message, start_line) from None
     tokens, keyword = _tokens_for(text, reading, segments, breaks, start, lead_end, eol_start)
     tokens.append(Token("EOL", text[eol_start:eol_end], eol_start))
-    if can_contain_heredoc(reading) and "<<" in logical:
-        reading.heredoc_markers = heredoc_markers(logical)
+    if has_heredocs:
         for marker in reading.heredoc_markers:
             _lex_heredoc(text, lines, marker, tokens, start_line)
     keyword.reading = reading
@@ -241,6 +226,20 @@ def _lex_instruction(
     keyword.start_line = start_line
     keyword.end_line = lines.number
     return tokens
+
+
+@functools.lru_cache(maxsize=4096)
+def _reading_of(logical: str, escape: str) -> tuple[Reading, bool]:
+    """BuildKit's reading of a logical line, and whether heredoc bodies follow it.
+
+    Cached (a reading is never changed once made): the engine re-parses the whole file
+    after every round of fixes, and all but the edited lines read as before.
+    """
+    reading = read_line(logical, escape)
+    has_heredocs = can_contain_heredoc(reading) and "<<" in logical
+    if has_heredocs:
+        reading.heredoc_markers = heredoc_markers(logical)
+    return reading, has_heredocs
 
 
 def _lex_heredoc(

@@ -29,10 +29,6 @@ class Piece:
     line: int
     column: int
 
-    @property
-    def is_trivia(self) -> bool:
-        return self.kind in TRIVIA_KINDS
-
 
 @dataclass(frozen=True, slots=True)
 class Position:
@@ -205,7 +201,7 @@ class Instruction:
         """The keyword as written (original case)."""
         return self.keyword_piece.text
 
-    @property
+    @cached_property
     def cmd(self) -> str:
         """The upper-case instruction name, ``RUN``, ``FROM``..."""
         return self.reading.cmd.upper()
@@ -229,7 +225,7 @@ class Instruction:
     def eol(self) -> str:
         return self.pieces[-1].text
 
-    @property
+    @cached_property
     def flags(self) -> tuple[Flag, ...]:
         """The flags of the instruction (for ONBUILD, of the wrapped instruction)."""
         result = []
@@ -255,7 +251,7 @@ class Instruction:
     def pieces_of(self, *kinds: str) -> tuple[Piece, ...]:
         return tuple(piece for piece in self.pieces if piece.kind in kinds)
 
-    @property
+    @cached_property
     def arguments(self) -> tuple[Piece, ...]:
         """Argument pieces, in order (no keyword, flags or trivia)."""
         return tuple(
@@ -265,7 +261,7 @@ class Instruction:
             and piece.kind not in ("keyword", "subkeyword", "flag", "flag_end")
         )
 
-    @property
+    @cached_property
     def comments(self) -> tuple[str, ...]:
         """Comment lines embedded in the instruction's line continuations."""
         found = []

@@ -112,11 +112,6 @@ def go_quote(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def go_trim_space(text: str) -> str:
-    """``strings.TrimSpace``."""
-    return text.strip(GO_SPACE)
-
-
 def _lstrip_index(text: str, start: int, end: int) -> int:
     while start < end and text[start] in _GO_SPACE_SET:
         start += 1

@@ -338,16 +338,6 @@ class Builder:
             return facts_from_buildah(tag, out)
         return facts_from_inspect(tag, self._check([self.runner, "image", "inspect", tag]))
 
-    def image_exists(self, tag: str) -> bool:
-        """True if image `tag` exists locally."""
-        tool = self.runner or self.program
-        argv = (
-            [tool, "image", "inspect", tag]
-            if self.runner
-            else [tool, "inspect", "--type", "image", tag]
-        )
-        return _execute(argv, env=self.env, timeout=SHORT_TIMEOUT).returncode == 0
-
     def remove_image(self, tag: str) -> None:
         """Remove image `tag` if it exists (its cached parent layers stay)."""
         tool = self.runner or self.program
@@ -386,11 +376,13 @@ class Builder:
         timeout: float = 120.0,
         env: Mapping[str, str] | None = None,
         user: str | None = None,
+        entrypoint: str | None = None,
     ) -> RunResult:
         """Run `argv` in a throw-away container of `tag` (argv None: the image's own CMD).
 
         The network defaults to none: a smoke test must not depend on, or change, anything
-        outside the container.
+        outside the container. `entrypoint` replaces the image's ENTRYPOINT (an inspection
+        command must not become the arguments of the app's own entrypoint).
         """
         runner = self._require_runner("running an image")
         name = self._container_name()
@@ -399,6 +391,8 @@ class Builder:
             cmd += ["--env", f"{key}={value}"]
         if user is not None:
             cmd += ["--user", user]
+        if entrypoint is not None:
+            cmd += ["--entrypoint", entrypoint]
         cmd.append(tag)
         cmd += list(argv or [])
         try:

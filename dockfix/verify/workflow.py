@@ -20,6 +20,7 @@ from pathlib import Path
 from dockfix.verify.builders import Builder, BuildResult, RunResult
 from dockfix.verify.compare import Change, config_diff, rebuild_after_touch, unexpected
 from dockfix.verify.inspect import ImageFacts
+from dockfix.verify.libraries import LibraryScan, apt_line, scan_image
 
 #: Source files whose change a developer makes all the time (rebuild-time probe).
 _SOURCE_SUFFIXES = (".py", ".js", ".ts", ".go", ".rb", ".php", ".java", ".html", ".css", ".sh")
@@ -70,6 +71,9 @@ class VerifyReport:
     before: Side | None = None
     after: Side | None = None
     config_changes: dict[str, tuple[object, object]] = field(default_factory=dict)
+    #: Shared-library scans of both images (``libraries=True``), None when not run.
+    libraries_before: LibraryScan | None = None
+    libraries_after: LibraryScan | None = None
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -142,17 +146,23 @@ def verify(
     *,
     smoke: str | None = None,
     intended: Sequence[str] = (),
+    libraries: bool = True,
+    rebuild_probe: bool = True,
 ) -> VerifyReport:
     """Build both texts, compare, and give a verdict.
 
     ``intended`` names the configuration fields the applied rules mean to change (the
     user, the PATH of a split venv...): differences there are reported, not failures.
+    ``libraries`` scans both images for shared objects whose libraries do not load
+    (``libraries.scan_image``); ``rebuild_probe=False`` skips the touched-source rebuild
+    (the repair loop rebuilds often and needs only the verdict).
     """
     report = functools.partial(VerifyReport, str(dockerfile), str(context), builder.kind.value)
     if original == fixed:
         return report(changed=False, verdict="nothing to verify")
     stamp = f"{int(time.time())}-{abs(hash((original, fixed))) % 10**8}"
-    touched = pick_source_file(context)
+    touched = pick_source_file(context) if rebuild_probe else None
+    scans: list[LibraryScan | None] = [None, None]
     with tempfile.TemporaryDirectory(prefix="dockfix-verify-") as folder:
         before_file = Path(folder) / "Dockerfile.original"
         after_file = Path(folder) / "Dockerfile.fixed"
@@ -166,10 +176,13 @@ def verify(
             changes: dict[str, Change] = {}
             if before.success and after.success:
                 changes = config_diff(builder.inspect(before_tag), builder.inspect(after_tag))
+            if libraries:
+                for index, (side, tag) in enumerate(((before, before_tag), (after, after_tag))):
+                    scans[index] = scan_image(builder, tag) if side.success else None
         finally:
             for tag in (before_tag, after_tag):
                 builder.remove_image(tag)
-    reasons = _judge(before, after, changes, intended)
+    reasons = judge(before, after, changes, intended) + library_reasons(*scans)
     return report(
         changed=True,
         verdict="fail" if reasons else "pass",
@@ -177,12 +190,35 @@ def verify(
         before=before,
         after=after,
         config_changes={key: (c.before, c.after) for key, c in changes.items()},
+        libraries_before=scans[0],
+        libraries_after=scans[1],
     )
 
 
-def _judge(
+def library_reasons(before: LibraryScan | None, after: LibraryScan | None) -> list[str]:
+    """A failure reason per soname the fixed image cannot load.
+
+    A library missing in the original too is still a failure (the image cannot run that
+    code), but says so: the rewrite did not cause it.
+    """
+    if after is None or not after.ran:
+        return []
+    old = {item.soname for item in before.missing} if before is not None and before.ran else set()
+    reasons = []
+    for item in after.missing:
+        package = f" (package {item.package.package})" if item.package else ""
+        where = ", ".join(item.needed_by[:3]) + (" ..." if len(item.needed_by) > 3 else "")
+        also = "; the original image lacks it too" if item.soname in old else ""
+        reasons.append(
+            f"the fixed image cannot load {item.soname}{package}, needed by {where}{also}"
+        )
+    return reasons
+
+
+def judge(
     before: Side, after: Side, changes: dict[str, Change], intended: Sequence[str]
 ) -> list[str]:
+    """Why the fixed image is not as good as the original (empty: the verdict is pass)."""
     reasons = []
     if not before.success:
         reasons.append("the original Dockerfile does not build here; nothing to compare")
@@ -225,6 +261,29 @@ def render_text(report: VerifyReport) -> str:
     lines.extend(f"{name:{width}}  {old:<40}  {new}" for name, old, new in rows)
     for key, (old, new) in sorted(report.config_changes.items()):
         lines.append(f"config {key}: {old!r} -> {new!r}")
+    lines.extend(render_libraries(report.libraries_after))
     lines.append(f"verdict: {report.verdict.upper()}")
     lines.extend(f"  - {reason}" for reason in report.reasons)
     return "\n".join(lines) + "\n"
+
+
+def render_libraries(scan: LibraryScan | None) -> list[str]:
+    """The fixed image's library check: what is missing, its package, the line to add."""
+    if scan is None:
+        return []
+    if not scan.ran:
+        return [f"shared libraries: not checked ({scan.reason})"]
+    if not scan.missing:
+        return [f"shared libraries: all load ({scan.checked} files checked)"]
+    lines = [f"shared libraries: {len(scan.missing)} missing ({scan.checked} files checked)"]
+    for item in scan.missing:
+        if item.package is None:
+            named = "no package known"
+        else:
+            sure = "" if item.package.known else ", a guess"
+            named = f"package {item.package.package} ({item.package.note}{sure})"
+        lines.append(f"  {item.soname}: {named}; needed by {', '.join(item.needed_by[:3])}")
+    if scan.packages:
+        lines.append("  add to the final stage, after its FROM (dockfix verify --repair does):")
+        lines.append(f"    {apt_line(scan.packages)}")
+    return lines

@@ -226,14 +226,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         + (f"{report.disk_bytes / 1e9:.2f} GB" if report.disk_bytes else "-")
     )
     header = (
-        f"{'app':<9}{'variant':<9}{'build s':>8}{'cached':>8}{'size MB':>9}{'layers':>7}"
+        f"{'app':<11}{'variant':<9}{'build s':>8}{'cached':>8}{'size MB':>9}{'layers':>7}"
         f"{'rebuild s':>10}{'cached':>8}  smoke / notes"
     )
     write(header)
     write("-" * len(header))
     for row in report.rows:
         write(
-            f"{row['app']:<9}{row['variant']:<9}{_fmt(row.get('build_s'), '.1f'):>8}"
+            f"{row['app']:<11}{row['variant']:<9}{_fmt(row.get('build_s'), '.1f'):>8}"
             f"{row.get('cached', '-'):>8}{_fmt(row.get('size_mb'), '.1f'):>9}"
             f"{_fmt(row.get('layers')):>7}{_fmt(row.get('rebuild_s'), '.1f'):>10}"
             f"{row.get('rebuild_cached', '-'):>8}  {row.get('smoke', '-')}"

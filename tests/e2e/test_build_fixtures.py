@@ -7,15 +7,20 @@ For every app under fixtures/e2e:
   file changes;
 - `test_fixed[safe|unsafe]` asks `rewrite.fixed_dockerfile` for dockfix's rewrite, builds it,
   and checks that the image behaves like the original: same smoke results, no configuration
-  change except intended ones, the same files in the app folder. Size, layers and rebuild
-  time are recorded next to the original's, which is what the rewrite is for.
+  change except intended ones, the same files in the app folder, and no shared library the
+  original could load but the rewrite cannot (`dockfix.verify.libraries`: a split that drops
+  libgomp1 fails here even where the smoke test does not reach the code that loads it).
+  Size, layers and rebuild time are recorded next to the original's, which is what the
+  rewrite is for.
 
 smoke.json keys: "description"; "app_dir" (the app folder in the image, compared file by
 file); "touch" (the source file changed for the rebuild measurement); "run" (a list of
 {"argv": [...] or null for the image's own CMD, "stdout": text the output must contain,
 "same_output": false to allow a different output after a rewrite}); "http" (optional:
 {"port", "path", "status", "body"}: the image's own CMD serves this on the host network);
-"keep_config" (config keys no rewrite may change in this app, e.g. "User").
+"keep_config" (config keys no rewrite may change in this app, e.g. "User"); "compare_files"
+(default true; false for an app whose code runs from an installed package, so that a rewrite
+may build it elsewhere and leave the app folder out: behaviour is what the run checks test).
 
 Set DOCKFIX_E2E_NO_CACHE=1 to build originals and rewrites without the layer cache (honest
 cold build times; the rebuild-after-touch always uses the cache, that is its point).
@@ -45,6 +50,7 @@ from dockfix.verify import (
     tree_diff,
     unexpected,
 )
+from dockfix.verify.libraries import LibraryScan, scan_image
 
 from .conftest import FIXTURES, E2EEnv, E2EReport
 
@@ -108,6 +114,7 @@ class Smoke:
     run: tuple[dict[str, Any], ...]
     http: dict[str, Any] | None
     keep_config: tuple[str, ...]
+    compare_files: bool = True
 
     @classmethod
     def load(cls, app: str) -> Smoke:
@@ -119,6 +126,7 @@ class Smoke:
             run=tuple(data.get("run", ())),
             http=data.get("http"),
             keep_config=tuple(data.get("keep_config", ())),
+            compare_files=bool(data.get("compare_files", True)),
         )
 
 
@@ -137,6 +145,7 @@ class Built:
     outputs: tuple[str, ...]
     smoke_note: str
     rebuild: BuildResult
+    libraries: LibraryScan
 
 
 def _copy_context(app: str, dest: Path) -> Path:
@@ -202,8 +211,12 @@ def build_and_check(
     print(f"\n[e2e] {app}/{variant}: built in {build.seconds:.1f} s, cached {_steps(build)}")
     facts = builder.inspect(tag)
     outputs, smoke_note = _smoke(builder, tag, smoke)
-    tree = builder.file_tree(tag, smoke.app_dir)
-    assert tree, f"{app}/{variant}: {smoke.app_dir} is missing or empty in the image"
+    libraries = scan_image(builder, tag, facts)
+    assert libraries.ran, f"{app}/{variant}: library scan did not run: {libraries.reason}"
+    tree: FileTree = {}
+    if smoke.compare_files:
+        tree = builder.file_tree(tag, smoke.app_dir)
+        assert tree, f"{app}/{variant}: {smoke.app_dir} is missing or empty in the image"
     touched_tag = f"{tag}-touched"
     try:
         rebuild = rebuild_after_touch(
@@ -219,7 +232,18 @@ def build_and_check(
         f"touching {smoke.touch}: {rebuild.seconds:.1f} s, cached {_steps(rebuild)}; {smoke_note}"
     )
     return Built(
-        app, variant, tag, context, dockerfile, build, facts, tree, outputs, smoke_note, rebuild
+        app,
+        variant,
+        tag,
+        context,
+        dockerfile,
+        build,
+        facts,
+        tree,
+        outputs,
+        smoke_note,
+        rebuild,
+        libraries,
     )
 
 
@@ -236,6 +260,8 @@ def _row(built: Built, **extra: Any) -> dict[str, Any]:
         "rebuild_cached": _steps(built.rebuild),
         "touched": Smoke.load(built.app).touch,
         "smoke": built.smoke_note,
+        "libraries_checked": built.libraries.checked,
+        "libraries_missing": [m.soname for m in built.libraries.missing],
         **extra,
     }
 
@@ -374,7 +400,16 @@ def test_fixed(
             file_differences=len(files),
         )
     )
+    lost = sorted(
+        {m.soname for m in built.libraries.missing} - {m.soname for m in original.libraries.missing}
+    )
     problems = []
+    if lost:
+        problems.append(
+            "the rewritten image cannot load "
+            + ", ".join(lost)
+            + f" (the original can); add: {built.libraries.packages}"
+        )
     if changes:
         problems.append(
             "configuration changed beyond the intended fixes:\n"

@@ -1,31 +1,45 @@
 r"""DF202 build-tools-in-final-image: compilers kept in the image only to build Python packages.
 
 What it does
-    Finds a single-stage Python image that has compilers and headers (installed with
-    ``apt-get``, or brought by the full ``python:3.x`` image) only so that ``pip install``
-    can build packages, and splits it in two (practices 1 and 17 of the source article):
+    Finds a final stage that has compilers and headers (installed with ``apt-get``, or
+    brought by the full ``python:3.x`` image) only so that ``pip install`` can build
+    packages, and splits it in two (practices 1 and 17 of the source article):
 
-    * a ``builder`` stage from the same base: the original steps up to the last such
+    * a ``builder`` stage from the same base (inserted just above the final stage; other
+      stages of the file stay as they are): the original steps up to the last such
       ``pip install``, with the build tools, where ``pip install`` becomes ``pip wheel
       --wheel-dir /wheels`` (strategy ``wheels``, the default) or runs in a virtualenv
-      made with ``python -m venv /opt/venv`` (strategy ``venv``);
-    * the final stage: the original stage, from the same base, in the same order, with
-      comments where they were, except that the build packages are gone from
-      ``apt-get install`` (the runtime libraries their ``-dev`` packages stood for take
-      their place, from ``dockfix/images/runtime_libs.py``: ``libpq-dev`` ->
-      ``libpq5``), and each ``pip install`` installs what the builder built::
+      made with ``python -m venv /opt/venv`` (strategy ``venv``).  After the last
+      install the builder lists the packages owning the shared objects its builds link
+      (``ldd`` + ``dpkg-query --search``, see ``runtime_scan.py``);
+    * the final stage: the original stage, in the same order, with comments where they
+      were, except that the build packages are gone from ``apt-get install``, replaced by
+      every library package they brought (``gcc`` -> ``libgomp1`` ..., ``libpq-dev`` ->
+      ``libpq5`` ...; generated data, Debian bookworm), an ``apt-get install`` of the
+      builder's list (plus the libraries the documented pip table names, e.g. a
+      ``ctypes`` loader's) comes before the first install, and each ``pip install``
+      installs what the builder built::
 
         RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
             pip install --no-index --find-links=/wheels -r requirements.txt
 
       or, for ``venv``, ``COPY --from=builder /opt/venv /opt/venv`` and
       ``ENV PATH=/opt/venv/bin:$PATH`` take the place of the first install.
+      On a full ``python`` base the final stage moves to ``-slim`` (``python`` and
+      ``python:latest`` -> ``python:slim``): DF203's fix, made with the split.
+
+    Bases: official Debian ``python`` images (also with the version given by an ARG, as
+    in ``python:${PY}-slim``, whose literal rest keeps it a Debian python image),
+    Debian-family images (known, or revealed by the stage's ``apt-get install``) whose
+    Python comes from apt (the scan runs the system Python, 2.7 or 3, and the builder
+    also installs ``python3-wheel``/``python-wheel``, which older pips need), and the
+    official ``python:*-alpine`` images: there the scan lists ``so:`` names, which
+    ``apk add`` resolves (Alpine's package index was not read, so no names are
+    generated), and ``build-base``/``*-dev`` simply leave.
 
     An ``apt-get install`` left with no package is removed with the ``apt-get update``
     and list clean-up that served it; a RUN left empty is removed, its comment lines go
-    with its copy in the builder.  The split keeps the base image: for a full
-    ``python:3.x`` base, DF203 (full-python-base-image) switches the final stage to
-    ``-slim`` in the next round, and the split is offered only when it can.
+    with its copy in the builder.
 
     Why wheels through a bind mount: ``COPY --from=builder /wheels /wheels`` followed by
     ``rm -rf /wheels`` leaves the wheels in the COPY layer, so the image keeps them;
@@ -47,17 +61,22 @@ Example
     ``FROM python:3.12-slim`` + ``RUN apt-get update && apt-get install -y gcc
     libpq-dev`` + ``COPY requirements.txt .`` + ``RUN pip install -r requirements.txt``
     + ``COPY . .`` becomes a builder with those steps (``pip wheel``) and a final stage
-    that installs ``libpq5`` and the wheels, then copies the source.
+    that installs the libraries the wheels link (``libpq5``) and the wheels, then copies
+    the source.
 
 Fix safety
     Unsafe: the final image no longer has the compilers and headers, so anything that
     compiles at run time breaks (``pip install`` at start-up, pyximport, extensions
-    built on first import), and only the runtime libraries of the ``-dev`` packages the
-    Dockerfile names are installed: wheels built against other libraries of a full base
-    image need theirs added by hand.  Report only (with the reason) when:
+    built on first import).  Where the release has no generated data (a tag without a
+    codename, bullseye, Ubuntu), the libraries kept are those the built code links and
+    those the pip table names: one loaded only with ``dlopen``/``ctypes`` by a package
+    the table does not know is not.  Report only (with the reason) when:
 
-    * the file has more than one stage, the base image is a variable, unknown, not a
-      ``python`` image, or not Debian-based (Alpine's apk uses other package names);
+    * the base image is a variable (beyond a python version), unknown and not revealed
+      as Debian by the stage, RHEL-based (yum/dnf: the wheel package an old system pip
+      needs is not known by name), Alpine's own Python (likewise), a non-python image
+      whose stage installs no Python with apt, or one whose Python is older than 2.7;
+      the ``venv`` strategy on a system Python (``python3-venv`` is not there);
     * a Python install is not a ``pip install`` of requirement files or named packages:
       ``pip install .``, paths, URLs, VCS links, editable installs, wheel files,
       ``--no-binary``, hash-checking mode, uv/poetry/pipenv, ``setup.py``.  Building the
@@ -66,21 +85,19 @@ Fix safety
     * requirement files (read from the build context through the COPY that put them in
       the image) install local paths, URLs or use hashes (built wheels would not match
       them);
-    * an ``-dev`` package has no runtime package in the table, or a release-dependent
-      one and the tag names no Debian release;
     * another RUN uses the build tools (``make``, ``gcc``, ``git``, a script), a RUN
-      cannot be read, pip runs as a non-root ``USER``, the stage purges build packages
-      itself, or commands must be removed from a RUN that is not a plain ``&&`` chain;
+      cannot be read, pip runs as a non-root ``USER`` or a ``USER`` switch comes before
+      it (the builder would repeat it), the stage purges build packages itself, or
+      commands must be removed from a RUN that is not a plain ``&&`` chain;
     * the base is the full image and the final stage could not switch to ``-slim``
-      (it uses curl, wget, git... itself or in a script it runs, or the tag has no
-      version): the split alone would keep every compiler of the base;
+      (it uses curl, wget, git... before the first install or in a script it runs, the
+      tag has no version, the image is a variable or an earlier stage): the split alone
+      would keep every compiler of the base.  A tool used from the first install on
+      (a ``HEALTHCHECK`` with ``curl``) is installed in the final stage instead;
     * the base is the full image and the requirements cannot be read from the build
-      context (stdin, a file the COPY does not bring), or name a package built from
-      source whose runtime library has no known name for the image's Debian release:
-      packages built there link the full image's libraries (``psycopg2`` ->
-      ``libpq5``), so the final stage installs those it can name
-      (``dockfix/images/python_packages.py``) in an ``apt-get install`` before the
-      first install of the wheels, or there is no split;
+      context (stdin, a file the COPY does not bring): a package in them may load a
+      library of the full image itself, which -slim lacks; or a package that loads its
+      library itself has no known package name for the release;
     * every requirement is known to need no compiler (pure Python, or wheels for every
       current CPython, e.g. ``flask``, ``requests``, ``numpy``): a builder stage would
       build nothing; the build packages may simply go.
@@ -99,14 +116,15 @@ from dockfix.images.runtime_libs import is_build_package, package_name
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.build_tools_in_final_image.base import check_base
 from dockfix.rules.build_tools_in_final_image.checks import (
     SYSTEM_MANAGERS,
     BuildInstall,
-    check_base,
     check_needs_compiling,
     check_other_runs,
     check_slimmable,
     check_users,
+    keep_git,
     linked_libraries,
     requirements_named,
     runtime_words,
@@ -137,13 +155,18 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
 def _check_final_stage(rule: Rule, context: RuleContext, stage: Stage) -> Finding | None:
     """The shipped stage: does it keep build tools that only a Python install needs?"""
     installs = _build_installs(stage)
-    from_base = is_full_python(stage.image)
+    resolved = context.model.facts_of(stage).image
+    from_base = is_full_python(resolved or stage.image)
     builds = list(python_builds(stage))
     if not builds:
         return None  # nothing Python is compiled: the build tools serve something else
     if not installs and not from_base:
         return None  # no build tools in this image
     purged = _purged(stage)
+    for install in installs:  # ``apk add --virtual .deps ...`` then ``apk del .deps``
+        groups = install.package.option_values("--virtual", "-t")
+        if any(group.value in purged for group in groups):
+            purged |= {package_name(word.value) for word in install.build_words}
     names = _unique(package_name(w.value) for i in installs for w in i.build_words)
     if not from_base and set(names) <= purged:
         return None  # every build package is removed again: none stays in the image
@@ -213,22 +236,31 @@ def _plan(
     facts = context.model.facts_of(stage)
     build_context = context.model.context
     strategy = context.settings.split_strategy
-    check_base(document, facts)
+    base = check_base(document, facts, strategy)
     sites = [
         split_site(instruction, package, strategy, image_reader(facts, instruction, build_context))
         for instruction, package in builds
     ]
-    check_users(facts, sites)
+    check_users(facts, sites, installs)
     moved = {id(i.package.command) for i in installs} | {id(s.package.command) for s in sites}
-    check_other_runs(stage, moved)
-    runtime = runtime_words(stage, installs)
-    if from_base:
-        check_slimmable(facts, frozenset(moved), build_context)
+    installs, git_kept = keep_git(stage, installs, moved)
+    if not installs and not from_base:
+        raise FixRefused("git is the only build package, and the stage uses it")
+    moved = {id(i.package.command) for i in installs} | {id(s.package.command) for s in sites}
+    check_other_runs(stage, moved, git_kept)
+    runtime, unknown = runtime_words(installs, base.release, base.python_image, base.alpine)
+    slim, tools = (
+        check_slimmable(facts, frozenset(moved), build_context, sites[0].shell.instruction)
+        if from_base
+        else (None, ())
+    )
     requirements = requirements_named(facts, sites, build_context)
     check_needs_compiling(requirements)
-    linked, caveats = linked_libraries(stage, requirements, runtime) if from_base else ((), [])
-    split = Split(document, stage, installs, sites, runtime, strategy, linked)
-    return split.edits(), "; ".join([REASON, *caveats])
+    distro = "alpine" if base.alpine else "debian"
+    linked, caveats = linked_libraries(base.release, requirements, runtime, from_base, distro)
+    linked = (*tools, *(name for name in linked if name not in tools))
+    split = Split(document, stage, installs, sites, runtime, strategy, linked, base, slim)
+    return split.edits(), "; ".join([REASON, *unknown, *caveats])
 
 
 RULE = Rule(

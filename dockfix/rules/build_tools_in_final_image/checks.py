@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockfix.images.python import (
+    SLIM_LACKS,
     artifact_dirs,
-    debian_release,
     is_binary_only,
-    is_python_image,
     script_tool_uses,
     slim_image,
     slim_lacking_tools,
@@ -25,7 +24,6 @@ from dockfix.images.python_requirements import (
     source_build_needs,
 )
 from dockfix.images.runtime_libs import NoRuntimeKnown, package_name, runtime_packages
-from dockfix.images.table import Family
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.refusal import FixRefused
@@ -39,7 +37,7 @@ from dockfix.shell import (
     command_words,
     iter_simple_commands,
 )
-from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax import Instruction, Stage
 
 APT = frozenset({Manager.APT_GET, Manager.APT})
 SYSTEM_MANAGERS = APT | {Manager.APK, Manager.DNF, Manager.YUM, Manager.MICRODNF}
@@ -98,6 +96,8 @@ _BUILD_COMMANDS = frozenset(
         *("cython", "cythonize", "f2py", "node-gyp", "npm", "yarn", "pnpm", "gem", "bundle"),
     }
 )
+#: Tools of the full image that are the compilers themselves: never installed again.
+_COMPILERS = frozenset({"gcc", "cc", "g++", "c++", "make", "autoconf", "automake", "libtool"})
 _BUILD_WORD = re.compile(
     r"(?<![\w.+-])("
     + "|".join(re.escape(name) for name in sorted(_BUILD_COMMANDS, key=len, reverse=True))
@@ -153,40 +153,38 @@ def check_needs_compiling(requirements: Requirements) -> None:
 
 
 def linked_libraries(
-    stage: Stage, requirements: Requirements, runtime: dict[int, tuple[str, ...]]
+    release: str | None,
+    requirements: Requirements,
+    runtime: dict[int, tuple[str, ...]],
+    from_base: bool,
+    distro: str = "debian",
 ) -> tuple[tuple[str, ...], list[str]]:
-    """Runtime packages that requirements built on the full image link (``psycopg2`` ->
-    ``libpq5``): the final stage, later ``-slim``, must install them.  FixRefused when the
-    requirements cannot be read or a library's name is not known."""
+    """Runtime packages the documented pip table names for the requirements (``psycopg2``
+    -> ``libpq5``; on the full image also those linked when headers are there): the
+    final stage installs them besides what the builder's scan finds, so that a library
+    loaded with ``ctypes`` (``python-magic``) stays too.  On the full image, whose every
+    library -slim lacks, requirements that cannot be read block the fix (one of them may
+    load a library itself); elsewhere they are a caveat.  A library's unknown name for a
+    package that loads it itself blocks the fix."""
+    caveats = []
     if requirements.unread:
-        raise FixRefused(
-            f"`{requirements.unread[0]}` cannot be read: packages built from source on the "
-            "full image may link its libraries, which -slim lacks"
+        if from_base:
+            raise FixRefused(
+                f"`{requirements.unread[0]}` cannot be read: packages built from source on "
+                "the full image may link its libraries, which -slim lacks"
+            )
+        caveats.append(
+            f"`{requirements.unread[0]}` could not be read: a package in it that loads a "
+            "library with ctypes may miss it"
         )
-    needs = source_build_needs(requirements, debian_release(stage.image.tag))
+    needs = source_build_needs(
+        requirements, release, linked_found=True, optional=from_base, distro=distro
+    )
     if needs.blockers:
         raise FixRefused(needs.blockers[0])
     named = {name for names in runtime.values() for name in names}
-    return tuple(name for name in needs.packages if name not in named), needs.caveats
-
-
-def check_base(document: Dockerfile, facts: StageFacts) -> None:
-    if len(document.stages) != 1:
-        raise FixRefused("the file already has several stages; move the build tools by hand")
-    stage = facts.stage
-    image = stage.image
-    if image.has_variables:
-        raise FixRefused("the base image is given by a variable")
-    traits = facts.traits
-    if traits is None:
-        raise FixRefused(f"the base image `{image.text}` is not known")
-    if traits.family is not Family.DEBIAN:
-        raise FixRefused(
-            f"the base image is {traits.family.value}-based: its build packages have other "
-            "names; only Debian-based python images are split"
-        )
-    if not traits.python or not is_python_image(image):
-        raise FixRefused("the base image is not an official python image")
+    linked = tuple(name for name in needs.packages if name not in named)
+    return linked, [*needs.caveats, *caveats]
 
 
 def split_site(
@@ -260,18 +258,76 @@ def _check_requirement_files(files: Sequence[str], read: Reader) -> None:
                 raise FixRefused(f"{name} uses {what} (`{excerpt}`): built wheels cannot serve it")
 
 
-def check_users(facts: StageFacts, sites: list[Site]) -> None:
-    """pip must run as root: the user each install runs as, as the model knows it."""
+def check_users(facts: StageFacts, sites: list[Site], installs: list[BuildInstall]) -> None:
+    """pip must run as root: the user each install runs as, as the model knows it.  Where
+    the model does not know the image's user (a base it does not know, a python image
+    whose version is an ARG), a stage with no ``USER`` before the install that ran
+    ``apt-get install`` before it ran as root: apt-get needs root."""
+    first_install = min(
+        (facts.stage.instructions.index(i.shell.instruction) for i in installs), default=None
+    )
     for site in sites:
         instruction = site.shell.instruction
         step = facts.at(instruction)
+        index = facts.stage.instructions.index(instruction)
+        revealed = first_install is not None and first_install <= index
+        if step.is_root is None and revealed and not _user_before(facts, instruction):
+            continue
         if step.is_root is not True:
             user = step.user if step.user is not None else "(not known)"
             raise FixRefused(f"pip runs as USER {user} on line {instruction.line}")
+    last = max(facts.stage.instructions.index(site.shell.instruction) for site in sites)
+    for earlier in facts.stage.instructions[:last]:
+        if earlier.cmd == "USER":
+            # The builder would repeat the switch: a USER line the final image does not
+            # need, naming a user whose creation the builder may not repeat.
+            raise FixRefused(
+                f"the stage switches USER on line {earlier.line}, before the last pip "
+                "install; split it by hand"
+            )
 
 
-def check_other_runs(stage: Stage, moved: set[int]) -> None:
-    """No RUN but the installs being split may use the build tools: they leave the image."""
+def _user_before(facts: StageFacts, instruction: Instruction) -> bool:
+    for earlier in facts.stage.instructions:
+        if earlier is instruction:
+            return False
+        if earlier.cmd == "USER":
+            return True
+    return False
+
+
+_GIT = re.compile(r"(?<![\w./+-])git(?![\w.+-])")
+
+
+def keep_git(
+    stage: Stage, installs: list[BuildInstall], moved: set[int]
+) -> tuple[list[BuildInstall], bool]:
+    """``git`` is a build package (it fetches sources) but no compiler: when another
+    command of the stage (a RUN, CMD, ENTRYPOINT or HEALTHCHECK) uses it, the final
+    stage keeps it installed instead of refusing the split."""
+    used = False
+    for instruction in stage.instructions:
+        if instruction.cmd in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            used = used or bool(_GIT.search(instruction.text))
+        shell = run_shell(instruction) if instruction.cmd == "RUN" else None
+        if isinstance(shell, RunShell):
+            for command in iter_simple_commands(shell.script):
+                if id(command) not in moved:
+                    text = " ".join(word.value for word in command_words(command))
+                    used = used or bool(_GIT.search(text))
+    if not used:
+        return installs, False
+    kept = []
+    for install in installs:
+        words = tuple(w for w in install.build_words if package_name(w.value) != "git")
+        if words:
+            kept.append(BuildInstall(install.shell, install.package, words))
+    return kept, True
+
+
+def check_other_runs(stage: Stage, moved: set[int], git_kept: bool = False) -> None:
+    """No RUN but the installs being split may use the build tools: they leave the image
+    (``git`` stays when ``git_kept``)."""
     for instruction in stage.instructions:
         if instruction.cmd != "RUN":
             continue
@@ -286,7 +342,7 @@ def check_other_runs(stage: Stage, moved: set[int]) -> None:
             if id(command) in moved:
                 continue
             why = _needs_build_tools(command, artifacts)
-            if why:
+            if why and not (git_kept and why == "runs `git`"):
                 raise FixRefused(
                     f"the RUN on line {instruction.line} {why}, which needs the build tools"
                 )
@@ -313,31 +369,65 @@ def _needs_build_tools(command: SimpleCommand, artifacts: set[str]) -> str:
     return ""
 
 
-def check_slimmable(facts: StageFacts, moved: frozenset[int], context: BuildContext) -> None:
-    """A full base keeps its compilers unless the final stage can move to ``-slim``."""
+def check_slimmable(
+    facts: StageFacts, moved: frozenset[int], context: BuildContext, first_site: Instruction
+) -> tuple[str, tuple[str, ...]]:
+    """A full base keeps its compilers unless the final stage can move to ``-slim``: the
+    slim image, and the packages of the tools the stage uses that -slim lacks (``curl``
+    for a HEALTHCHECK), which the final stage installs with the runtime libraries, or
+    FixRefused.  A tool used before that install (the first pip install) or in a script,
+    and a compiler, keep the refusal."""
+    if facts.stage.image.has_variables:
+        raise FixRefused("the full base image is given by a variable, so -slim cannot be named")
+    if facts.parent is not None:
+        raise FixRefused(
+            "the stage builds on an earlier stage of the full image, whose compilers it keeps"
+        )
     slim, why = slim_image(facts.stage.image)
     if slim is None:
         raise FixRefused(f"{why}, and the full base image keeps its compilers")
-    uses = [tool.describe() for tool in slim_lacking_tools(facts, moved)]
+    instructions = facts.stage.instructions
+    start = instructions.index(first_site)
+    packages: list[str] = []
+    uses = []
+    for use in slim_lacking_tools(facts, moved):
+        late = instructions.index(use.instruction) >= start
+        if late and use.tool not in _BUILD_COMMANDS and use.tool not in _COMPILERS:
+            package = SLIM_LACKS[use.tool]
+            packages += [package] if package not in packages else []
+        else:
+            uses.append(use.describe())
     uses += script_tool_uses(facts, context)
     if uses:
         raise FixRefused(
             f"{uses[0]}, so the final stage cannot use {slim} and the full base "
             "image keeps its compilers"
         )
+    return slim, tuple(packages)
 
 
-def runtime_words(stage: Stage, installs: list[BuildInstall]) -> dict[int, tuple[str, ...]]:
-    """For each build package word, the runtime packages to install in its place.
+def runtime_words(
+    installs: list[BuildInstall], release: str | None, python_image: bool, alpine: bool = False
+) -> tuple[dict[int, tuple[str, ...]], list[str]]:
+    """For each build package word, the library packages to install in its place, and
+    caveats.
 
-    A runtime package that the same command already installs, or that an earlier word
-    of the command already brings, is not named twice.
+    The names come from the generated data of the image's Debian release (every library
+    the package brought: ``gcc`` -> ``libgomp1`` ...).  Where the release has no data,
+    the tag names none, or the image is Alpine's, the word goes with no name in its
+    place: the builder's scan (``runtime_scan``) finds what the built packages link, and
+    the caveat says that a library loaded only with ``dlopen``/``ctypes`` is not found
+    that way.  A runtime package that the same command already installs, or that an
+    earlier word of the command already brings, is not named twice.
     """
-    release = debian_release(stage.image.tag)
     result: dict[int, tuple[str, ...]] = {}
+    unknown: list[str] = ["runtime libraries of Alpine are not known"] if alpine else []
+    managers = frozenset({Manager.APK}) if alpine else APT
     for install in installs:
-        if install.package.manager not in APT:
-            raise FixRefused(f"`{install.package.manager.value}` is not apt")
+        if install.package.manager not in managers:
+            raise FixRefused(
+                f"`{install.package.manager.value}` is not the image's package manager"
+            )
         named = {package_name(w.value) for w in install.package.packages}
         for word in install.package.packages:
             if not word.is_literal:
@@ -345,11 +435,22 @@ def runtime_words(stage: Stage, installs: list[BuildInstall]) -> dict[int, tuple
                     f"the package list on line {install.shell.instruction.line} uses a variable"
                 )
         for word in install.build_words:
-            try:
-                names = runtime_packages(word.value, release, python_image=True)
-            except NoRuntimeKnown as error:
-                raise FixRefused(str(error)) from None
+            names: tuple[str, ...] = ()
+            if not alpine:
+                try:
+                    names = runtime_packages(word.value, release, python_image=python_image)
+                except NoRuntimeKnown as error:
+                    if not unknown:
+                        unknown.append(str(error))
             fresh = tuple(name for name in names if name not in named)
             named.update(fresh)
             result[id(word)] = fresh
-    return result
+    caveats = (
+        [
+            f"{unknown[0]}: the final stage installs the packages the built code links, "
+            "found at build time, but not a library loaded only with dlopen/ctypes"
+        ]
+        if unknown
+        else []
+    )
+    return result, caveats

@@ -6,12 +6,18 @@ from collections.abc import Sequence
 
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Edit
+from dockfix.rules.build_tools_in_final_image.base import Base
 from dockfix.rules.build_tools_in_final_image.checks import INSTALL_ONLY, BuildInstall, Site
 from dockfix.rules.build_tools_in_final_image.rewrite import (
     Rewrite,
     apply_rewrite,
     deletion_spans,
     drop_apt_housekeeping,
+)
+from dockfix.rules.build_tools_in_final_image.runtime_scan import (
+    install_commands,
+    mount_flag,
+    scan_command,
 )
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import Manager, SimpleCommand
@@ -66,6 +72,8 @@ class Split:
         runtime: dict[int, tuple[str, ...]],
         strategy: str,
         linked: tuple[str, ...] = (),
+        base: Base | None = None,
+        slim: str | None = None,
     ) -> None:
         self.document = document
         self.stage = stage
@@ -75,8 +83,15 @@ class Split:
         self.strategy = strategy
         #: Runtime libraries of packages built on the full image, for the final stage.
         self.linked = linked
+        #: The command that runs the builder's library scan.
+        self.python = base.python if base is not None else "python"
+        self.alpine = base.alpine if base is not None else False
+        #: Packages the builder's first build install adds (``python3-wheel``).
+        self.builder_packages = base.builder_packages if base is not None else ()
+        #: The -slim image the final stage moves to (a full python base), if any.
+        self.slim = slim
         self.style = document.style
-        self.alias = _builder_name(stage)
+        self.alias = _builder_name(document)
         self.result = _Edits()
         #: Comment lines that move to the builder, by the instruction they belong to.
         self.moved_comments: dict[int, list[Comment]] = {}
@@ -98,7 +113,22 @@ class Split:
         first = anchor[0] if anchor else self.stage.from_instruction
         blank = BlankLine("", self.style.eol, 0)
         self.result.before(first, [*builder, blank])
+        if self.slim is not None:
+            self.to_slim()
         return self.result.edits()
+
+    def to_slim(self) -> None:
+        """The final stage from the -slim image (DF203's fix, made with the split: the
+        compilers the full image brought are in the builder now)."""
+        instruction = self.stage.from_instruction
+        text = self.stage.image.text
+        piece = next((p for p in instruction.arguments if p.text == text), None)
+        if piece is None:
+            raise FixRefused("the base image is not written as one word")
+        assert self.slim is not None
+        self.result.replace(
+            instruction, [self.document.replace_piece(instruction, piece, self.slim)]
+        )
 
     # -- the final stage: the original, edited in place ---------------------------------
 
@@ -120,24 +150,23 @@ class Split:
                     self.line(f"{self.keyword('COPY')} --from={self.alias} {VENV} {VENV}"),
                     self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"),
                 ]
-            if self.linked and instruction is first_site:
-                replacement[:0] = [self.linked_run()]
+            if instruction is first_site:
+                replacement[:0] = [self.runtime_run()]
             if not replacement:
                 self.drop(instruction)
             else:
                 self.result.replace(instruction, replacement)
 
-    def linked_run(self) -> Instruction:
-        """``apt-get install`` of the libraries that packages built on the full image
-        link: the final stage keeps them when it moves to ``-slim``."""
+    def runtime_run(self) -> Instruction:
+        """``apt-get install`` of the packages the builder found its builds link (and of
+        the libraries packages built on the full image are known to load): the final
+        stage keeps them without the build packages (see ``runtime_scan``)."""
         style = self.style
         joint = f" && {style.escape}{style.eol}{style.indent}"
-        commands = [
-            "apt-get update",
-            f"apt-get install -y --no-install-recommends {' '.join(self.linked)}",
-            "rm -rf /var/lib/apt/lists/*",
-        ]
-        return self.line(f"{self.keyword('RUN')} {joint.join(commands)}")
+        head = f"{self.keyword('RUN')} {mount_flag(self.alias)} {style.escape}{style.eol}"
+        return self.line(
+            f"{head}{style.indent}{joint.join(install_commands(self.linked, alpine=self.alpine))}"
+        )
 
     def has_site(self, instruction: Instruction) -> bool:
         return any(site.shell.instruction is instruction for site in self.sites)
@@ -229,16 +258,40 @@ class Split:
 
     def builder_copy(self, instruction: Instruction) -> Instruction:
         sites = [s for s in self.sites if s.shell.instruction is instruction]
-        if not sites:
+        extra = self.wheel_package_spans(instruction)
+        if not sites and not extra:
             return self.copy_of(instruction)
-        shell = sites[0].shell
-        rewrite = Rewrite(shell, [], _after_last_site(shell, sites))
+        shell = sites[0].shell if sites else self.installs[0].shell
+        removed = _after_last_site(shell, sites) if sites else []
+        rewrite = Rewrite(shell, extra, removed)
         if self.strategy == "wheels":
             for site in sites:
                 _to_pip_wheel(rewrite, site)
         new = apply_rewrite(self.document, rewrite)
         assert new is not None
+        instructions = self.stage.instructions
+        last = max(instructions.index(site.shell.instruction) for site in self.sites)
+        if instruction is instructions[last]:
+            new = self.with_scan(new)
         return self.copy_of(new)
+
+    def wheel_package_spans(self, instruction: Instruction) -> list[tuple[int, int, str]]:
+        """The builder's first build install also installs ``builder_packages``."""
+        install = self.installs[0] if self.installs else None
+        if not self.builder_packages or install is None:
+            return []
+        if install.shell.instruction is not instruction or not install.package.packages:
+            return []
+        end = install.package.packages[-1].end
+        return [(end, end, "".join(f" {name}" for name in self.builder_packages))]
+
+    def with_scan(self, instruction: Instruction) -> Instruction:
+        """The builder's last install, followed by the scan of what its builds link."""
+        style = self.style
+        directory = WHEELS if self.strategy == "wheels" else VENV
+        text = instruction.text.rstrip("\r\n")
+        scan = scan_command(directory, style, self.python, alpine=self.alpine)
+        return self.line(f"{text} && {style.escape}{style.eol}{style.indent}{scan}")
 
     def copy_of(self, instruction: Instruction) -> Instruction:
         text = instruction.text
@@ -247,9 +300,13 @@ class Split:
         return self.document.parse_instructions_one(text)
 
 
-def _builder_name(stage: Stage) -> str:
-    taken = (stage.alias or "").lower()
-    return "builder" if taken != "builder" else "wheel-builder"
+def _builder_name(document: Dockerfile) -> str:
+    """``builder``, or a name no stage of the file has taken."""
+    taken = {(stage.alias or "").lower() for stage in document.stages}
+    for name in ("builder", "wheel-builder"):
+        if name not in taken:
+            return name
+    return next(f"wheel-builder-{n}" for n in range(2, 100) if f"wheel-builder-{n}" not in taken)
 
 
 def _has_syntax(document: Dockerfile) -> bool:

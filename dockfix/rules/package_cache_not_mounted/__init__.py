@@ -61,17 +61,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import FixAvailability
 from dockfix.model.preconditions import Precondition, evaluate
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.rules.package_cache_not_mounted.fix import findings_of, no_cache_check
 from dockfix.rules.package_cache_not_mounted.plan import Plan, plan_run
+from dockfix.strategies import CacheStrategy
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     model = context.model
     settings = context.settings
-    no_cache = settings.cache_strategy == "no-cache"
+    no_cache = settings.cache_strategy is CacheStrategy.NO_CACHE
     syntax = evaluate(
         Precondition.RUN_MOUNTS, model, None, None, may_add_syntax=settings.syntax_directive
     )
@@ -102,6 +104,7 @@ RULE = Rule(
     name="package-cache-not-mounted",
     summary="Use BuildKit cache mounts for pip, uv, poetry, npm, yarn and go downloads",
     applicability=Applicability.SAFE,
+    fix_availability=FixAvailability.SOMETIMES,
     check=check,
     explanation=__doc__ or "",
     preconditions=(Precondition.LINUX, Precondition.POSIX_SHELL),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import Applicability, Edit, FixBuilder
 from dockfix.model import FileModel, StageFacts
 from dockfix.model.preconditions import Precondition, evaluate
 from dockfix.rules._shell import RunShell
-from dockfix.rules.base import Applicability, Edit, Finding, Rule
+from dockfix.rules.base import Finding, Rule
 from dockfix.rules.package_cache_not_mounted.plan import Plan, unmounted_caches
 from dockfix.shell import Manager
 from dockfix.syntax import Dockerfile, Instruction
@@ -44,14 +45,10 @@ def findings_of(
         new = plan.instruction
         for target in plan.targets:
             new = document.add_flag(new, f"--mount=type=cache,target={target}")
-        edits = [Edit(plan.instruction, (new,))]
+        builder = FixBuilder(document).replace(plan.instruction, new)
         if plan is carrier:
-            first = document.nodes[0]
-            directive = document.make_directive("syntax", "docker/dockerfile:1")
-            if first is plan.instruction:
-                edits = [Edit(plan.instruction, (directive, new))]
-            else:
-                edits.append(Edit(first, (directive, first)))
+            builder.prepend(document.make_directive("syntax", "docker/dockerfile:1"))
+        edits = builder.edits()
         applicability = Applicability.UNSAFE if plan.unsafe else Applicability.SAFE
         yield rule.finding(
             plan.message,

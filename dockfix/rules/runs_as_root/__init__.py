@@ -33,7 +33,31 @@ What it does
     creation never rides on an unrelated, expensive step (``go build ... && groupadd``).
     A user the image already has is reused instead: one the Dockerfile creates or
     switched to before going back to root, or one the base image ships (``node`` is
-    ``USER 1000``, distroless ``nonroot`` is ``USER 65532``).
+    ``USER 1000``, distroless ``nonroot`` is ``USER 65532``, the .NET 8+ images' ``app``
+    is ``USER 1654``).
+
+    The family of a base image the image table does not know is looked for elsewhere
+    (``family``): the default of the ``ARG`` that names it, the official image behind a
+    mirror (``mcr.microsoft.com/mirror/docker/library/python``, ``amd64/ubuntu``...), a
+    short list of common images (.NET, CUDA, TensorFlow, PyTorch...), and else the
+    package manager the Dockerfile runs (``apt-get``: Debian or Ubuntu, with
+    ``useradd``; ``apk``: Alpine, with BusyBox ``adduser``; ``yum``/``dnf``: RHEL, whose
+    ``useradd`` is only known when the file installs ``shadow-utils``).  The fix's
+    reason says how the family was found.  The package manager tells nothing about the
+    base image's ``ENTRYPOINT``, so such an image is fixed only when the Dockerfile sets
+    its own.
+
+    Without a ``WORKDIR`` (or with ``WORKDIR /``) the process runs in ``/``, which the
+    user cannot write to, and adding a ``WORKDIR`` would change what relative paths
+    mean.  The fix then only makes the user (with a home) and switches after the last
+    ``RUN``, when the command is shown not to write where it runs (``cwd``): a program
+    that writes no file (``sleep``, ``python -m http.server``), or an application server
+    that writes no file of its own unless told to (gunicorn, uvicorn, hypercorn, daphne,
+    waitress, granian) and is told no relative log, pid or socket file, behind an
+    entrypoint script from the build context that writes nothing and ends with ``exec
+    "$@"``; the reason says so.  A command known to write there (``redis-server``'s
+    ``dump.rdb``, Jupyter's notebooks, ``--access-logfile access.log``) or not known is
+    reported, saying which.
 
     The application folder is the last absolute ``WORKDIR``.  ``WORKDIR`` creates it
     owned by root and ``COPY --chown`` never changes the owner of a folder that exists
@@ -57,20 +81,30 @@ What it does
     ``pybabel``, ``flask``, ``alembic``) come after it, so the files they make belong
     to the user.
 
-    The rule reports without fixing, saying why, when: the image is a base or a build
-    environment (no ``CMD``/``ENTRYPOINT`` in the stage or the stages it builds on, or
-    one that starts a shell or a build tool: toolchain and CI images, whose users
-    install into them as root); the stage has ``ONBUILD RUN``/``ADD``/``COPY``
-    triggers (child builds run them as the last ``USER``, and they need root); there is
-    no ``WORKDIR`` (the app would run in ``/``, owned by root) or it is a system folder;
-    the base image is unknown, Windows (the stage model's platform: ``golang:*-nanoserver``,
+    Images that define no application process are not reported (unless their last
+    ``USER`` is an explicit ``root``, as hadolint's DL3002 reports): a final stage with no
+    ``CMD``/``ENTRYPOINT`` of its own or in the stages it builds on, on a base image whose
+    own command is not known to start an application (a base for other images, a
+    toolchain or CI image: their users install into them as root; ``nginx``,
+    ``postgres``, ``tiangolo/*`` and other serving images are still reported), or one
+    whose command only starts a shell or a REPL (``bash``, ``python3``, ``php -a``:
+    docker-library's language images, dev containers).
+
+    The rule reports without fixing, saying why, when: the image is a build
+    environment (an explicit ``USER root`` and no ``CMD``/``ENTRYPOINT``, or a command
+    that starts a build tool or a shell with a script); the stage has ``ONBUILD
+    RUN``/``ADD``/``COPY`` triggers (child builds run them as the last ``USER``, and
+    they need root); there is no ``WORKDIR`` and the command is not shown to leave
+    ``/`` alone, or the ``WORKDIR`` is a system folder; the base image is unknown (and
+    the Dockerfile shows no family), Windows (the stage model's platform: ``golang:*-nanoserver``,
     ``openjdk:*-windowsservercore``...), ``scratch`` (it has no ``/etc/passwd``: a
     numeric ``USER`` works only if the program never looks its user up, which the
     Dockerfile cannot show), or has no tool to create users (``ubi-minimal``,
     ``amazonlinux``, the ``-minimal`` images of Rocky and Alma Linux have no
     ``useradd`` unless the file installs ``shadow-utils``); the container
     exposes or binds a port below 1024, or the image's notes say its server binds one
-    (nginx, httpd, php); ``CMD``/``ENTRYPOINT`` runs a package manager, ``sudo``/
+    (nginx, httpd, php; .NET before 8 sets ``ASPNETCORE_URLS=http://+:80`` unless the
+    file moves it); ``CMD``/``ENTRYPOINT`` runs a package manager, ``sudo``/
     ``su``/``gosu``, or a daemon that expects to start as root; the Dockerfile shows
     writes outside the application folder (a ``VOLUME``, a log or pid file in the
     command, a data folder made by ``mkdir``) or into root's home (``/root`` in
@@ -117,6 +151,8 @@ from dockfix.rules.refusal import FixRefused
 from dockfix.rules.runs_as_root.blockers import chown_blockers, find_blockers
 from dockfix.rules.runs_as_root.fix import build_fix
 from dockfix.rules.runs_as_root.image import Folders, Image, folders_of, image_of
+from dockfix.rules.runs_as_root.process import no_process
+from dockfix.rules.runs_as_root.startup import Risk
 from dockfix.rules.runs_as_root.user import choose_target
 from dockfix.syntax import Instruction
 
@@ -148,10 +184,20 @@ def _runs_as_root(image: Image, last_user: Instruction | None) -> bool | None:
 
 
 def _plan(image: Image, folders: Folders) -> tuple[list[Edit], str]:
-    """The fix's edits and reason; FixRefused with every reason not to fix."""
-    refusals = find_blockers(image, folders)
+    """The fix's edits and reason; FixRefused with every reason not to fix.
+
+    Facts that cannot be read but matter only to the running container (``Risk``: an
+    entrypoint not in the build context, a port below 1024) do not stop the fix: its
+    reason names each of them, after what the switch itself may change.
+    """
+    found = find_blockers(image, folders)
+    refusals = [item for item in found if isinstance(item, FixRefused)]
     if refusals:
         raise FixRefused.combined(refusals)
+    risks: dict[str, str] = {}
+    for item in found:
+        if isinstance(item, Risk):
+            risks.setdefault(item.kind, item.reason)
     target = choose_target(image)
     if not target.spec.split(":", 1)[0].isdigit():
         # `USER name` with no known uid: hadolint DL3066 flags it, and Kubernetes'
@@ -160,7 +206,8 @@ def _plan(image: Image, folders: Folders) -> tuple[list[Edit], str]:
     refusals = list(chown_blockers(image, target))
     if refusals:
         raise FixRefused.combined(refusals)
-    return build_fix(image, folders, target)
+    edits, reason = build_fix(image, folders, target)
+    return edits, "; ".join([reason, *risks.values()])
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
@@ -172,6 +219,8 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     last_user = users[-1] if users else None
     if not _runs_as_root(image, last_user):
         return  # already unprivileged, or a USER from a variable we cannot read
+    if last_user is None and no_process(image) is not None:
+        return  # a base, build or interactive environment: root is its user
     message = MESSAGE_EXPLICIT if last_user is not None else MESSAGE
     at = _report_at(image, last_user)
     try:

@@ -1,4 +1,5 @@
-"""Reasons DF201 reports without fixing (each a ``FixRefused`` with a kind)."""
+"""Reasons DF201 reports without fixing (each a ``FixRefused`` with a kind), and the
+risks its fix's reason names (``Risk``, from ``startup``)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,21 @@ import posixpath
 import re
 from collections.abc import Iterator, Mapping
 
-from dockfix.images import Family, ImageTraits
+from dockfix.images import Family
 from dockfix.model.copied import inside
 from dockfix.model.expand import expand
 from dockfix.model.stages import ROOT_NAMES
 from dockfix.rules.refusal import FixRefused
+from dockfix.rules.runs_as_root.cwd import cwd_use
 from dockfix.rules.runs_as_root.image import (
     Folders,
     Image,
-    candidates,
     expanded_words,
     is_data_path,
-    origin_at,
     positionals,
     resolve,
     run_commands,
     runtime_scripts,
-    script_path,
     under_any,
     writes_outside,
 )
@@ -31,17 +30,21 @@ from dockfix.rules.runs_as_root.policy import (
     CHOWN_VALUE_OPTIONS,
     INSTALL_TREES,
     MKDIR_VALUE_OPTIONS,
-    PORT_IN_WORD,
-    PORT_OPTIONS,
     PRIVILEGE_TOOLS,
     READ_ONLY_ACTIONS,
     ROOT_DAEMONS,
     ROOT_HOME,
     RUNTIME_TREES,
-    SCRIPT_NEEDS_ROOT,
     SYSTEM_WIDE_MANAGERS,
     WORLD_WRITABLE,
     WRITE_OPTION,
+)
+from dockfix.rules.runs_as_root.process import inherits_a_server, is_wrapper_script, process_words
+from dockfix.rules.runs_as_root.startup import (
+    Risk,
+    bound_port_risks,
+    entrypoint_findings,
+    exposed_port_findings,
 )
 from dockfix.rules.runs_as_root.user import Target, no_tool_text
 from dockfix.shell import (
@@ -55,12 +58,12 @@ from dockfix.shell import (
 from dockfix.syntax import Instruction
 
 
-def _command_blockers(image: Image, app: str | None) -> Iterator[FixRefused]:
+def _command_blockers(image: Image, app: str | None) -> Iterator[FixRefused | Risk]:
     """What the container's command shows: root tools, privileged ports, writes elsewhere."""
     for script in runtime_scripts(image):
         for command in iter_simple_commands(script):
             yield from _root_tool_blockers(command)
-            yield from _bound_port_blockers([word.value for word in command.words])
+            yield from bound_port_risks([word.value for word in command.words])
             if app is not None:
                 yield from _command_write_blockers(command, app, image.variables)
 
@@ -88,21 +91,6 @@ def _root_tool_blockers(command: SimpleCommand) -> Iterator[FixRefused]:
         yield FixRefused(
             f"the command runs `{package.manager.value} {package.action}`", kind="root-command"
         )
-
-
-def _bound_port_blockers(words: list[str]) -> Iterator[FixRefused]:
-    for index, word in enumerate(words):
-        option, _, value = word.partition("=")
-        port = None
-        if option in PORT_OPTIONS and value.isdigit():
-            port = value
-        elif word in PORT_OPTIONS and index + 1 < len(words) and words[index + 1].isdigit():
-            port = words[index + 1]
-        elif match := PORT_IN_WORD.search(word):
-            port = match.group(1)
-        if port is not None and 0 < int(port) < 1024:
-            yield FixRefused(f"the command binds port {port}, below 1024", kind="privileged-port")
-            return
 
 
 def _command_write_blockers(
@@ -134,29 +122,9 @@ def _command_write_blockers(
         yield FixRefused(f"the command writes to a file outside `{app}`", kind="writes-outside")
 
 
-def _exposed_port_blockers(image: Image) -> Iterator[FixRefused]:
-    """EXPOSE of a port below 1024, or an image whose server binds one."""
-    for instruction in image.instructions:
-        if instruction.cmd != "EXPOSE":
-            continue
-        for word in instruction.value:
-            expanded = expand(word, image.variables) or ""
-            first = expanded.split("/", 1)[0].split("-", 1)[0]
-            if first.isdigit() and 0 < int(first) < 1024:
-                yield FixRefused(
-                    f"EXPOSE {expanded}: ports below 1024 need root", kind="privileged-port"
-                )
-                return
-    notes = image.traits.notes if image.traits is not None else ()
-    for note in notes:
-        if "port" in note:
-            yield FixRefused(note, kind="privileged-port")
-            return
-
-
-def _write_blockers(image: Image, folders: Folders) -> Iterator[FixRefused]:
-    """Places outside the application folder that the Dockerfile shows being written."""
-    app = folders.app
+def _write_blockers(image: Image, folders: Folders, app: str | None) -> Iterator[FixRefused]:
+    """Places outside the application folder (or the user's home, with no WORKDIR)
+    that the Dockerfile shows being written."""
     if app is None:
         return
     for instruction in image.instructions:
@@ -168,7 +136,7 @@ def _write_blockers(image: Image, folders: Folders) -> Iterator[FixRefused]:
         elif instruction.cmd == "ENV":
             yield from _env_blockers(instruction, image)
     for instruction, command in run_commands(image):
-        yield from _run_write_blockers(instruction, command, folders, image.variables)
+        yield from _run_write_blockers(instruction, command, folders, app, image.variables)
     yield from _virtualenv_blockers(image)
 
 
@@ -215,10 +183,10 @@ def _run_write_blockers(
     instruction: Instruction,
     command: SimpleCommand,
     folders: Folders,
+    app: str,
     variables: Mapping[str, str | None],
 ) -> Iterator[FixRefused]:
     """Folders a RUN makes for data outside the application folder, and root's home."""
-    app = folders.app or "/"
     workdir = folders.at.get(id(instruction))
     words = [word.value for word in command_words(command)]
     targets = []
@@ -266,80 +234,6 @@ def chown_blockers(image: Image, target: Target) -> Iterator[FixRefused]:
             return
 
 
-def _entrypoint_blockers(image: Image, folders: Folders) -> Iterator[FixRefused]:
-    """An entrypoint that may need root: the base image's, or a script of the Dockerfile."""
-    traits = image.traits
-    own = any(i.cmd == "ENTRYPOINT" for i in image.instructions)
-    if not own and traits is not None and traits.shell:
-        if traits.entrypoint is None:
-            yield FixRefused("the base image's ENTRYPOINT is not known", kind="entrypoint")
-        elif traits.entrypoint and not _harmless_base_entrypoint(traits):
-            words = " ".join(traits.entrypoint)
-            yield FixRefused(
-                f"the base image's ENTRYPOINT `{words}` may change user", kind="entrypoint"
-            )
-    for _, command in run_commands(image):
-        package = classify(command)
-        if package is None or package.action not in ("install", "add"):
-            continue
-        for word in package.packages:
-            if word.value in ("gosu", "su-exec", "sudo"):
-                yield FixRefused(
-                    f"the image installs `{word.value}` to change user", kind="entrypoint"
-                )
-                return
-    yield from _script_blockers(image, folders)
-
-
-def _harmless_base_entrypoint(traits: ImageTraits) -> bool:
-    """node's docker-entrypoint.sh only puts ``node`` in front of a script argument."""
-    return traits.nonroot_user == "node" and traits.entrypoint == ("docker-entrypoint.sh",)
-
-
-def _script_blockers(image: Image, folders: Folders) -> Iterator[FixRefused]:
-    """The first script the container runs: unreadable, or using root's tools.
-
-    Only a script read from the build context is known: one copied from another stage
-    (``COPY --from``), downloaded or unpacked from an archive by ``ADD`` may do anything.
-    Without a shell (distroless, scratch) nothing can run a script at all.
-    """
-    if not image.has_shell:
-        return
-    for script in runtime_scripts(image):
-        for command in iter_simple_commands(script):
-            path = script_path([word.value for word in command_words(command)])
-            if path is None:
-                continue
-            resolved = resolve(path, folders.app, image.variables) or path
-            is_script = path.endswith((".sh", ".bash"))
-            if folders.app and inside(resolved, folders.app) and not is_script:
-                return  # the app's own program, built in its folder
-            origins = (
-                origin_at(image, folders, candidate)
-                for candidate in candidates(path, folders.app, image.variables)
-            )
-            origin = next((found for found in origins if found is not None), None)
-            if origin is None:
-                yield FixRefused(
-                    f"the entrypoint `{path}` cannot be read from the build context: "
-                    "it may need root",
-                    kind="entrypoint",
-                )
-            elif origin.text is None:
-                yield FixRefused(
-                    f"the entrypoint `{path}` {origin.why}: it may need root", kind="entrypoint"
-                )
-            else:
-                code = "\n".join(line.split("#", 1)[0] for line in origin.text.splitlines())
-                match = SCRIPT_NEEDS_ROOT.search(code)
-                if match is not None:
-                    found = match.group(0).strip()
-                    yield FixRefused(
-                        f"the entrypoint `{path}` runs `{found}` (root)", kind="entrypoint"
-                    )
-            return
-
-
 def _onbuild_blockers(image: Image) -> Iterator[FixRefused]:
     """ONBUILD triggers run in every image built FROM this one, as its last USER."""
     triggers = sorted(image.facts.onbuild, key=lambda trigger: trigger.sub_cmd != "RUN")
@@ -357,6 +251,13 @@ def _build_environment_blockers(image: Image) -> Iterator[FixRefused]:
     """An image with no command of its own, or one that starts a shell or a build tool,
     is a base or a build environment (toolchain, CI): its users install into it."""
     if not any(i.cmd in ("CMD", "ENTRYPOINT") and i.value for i in image.instructions):
+        if inherits_a_server(image):
+            yield FixRefused(
+                "no CMD or ENTRYPOINT: the base image's own command starts a server, which "
+                "the Dockerfile does not show",
+                kind="build-environment",
+            )
+            return
         yield FixRefused(
             "no CMD or ENTRYPOINT: the image looks like a base or build environment "
             "(toolchain, CI) whose users install into it as root",
@@ -368,6 +269,9 @@ def _build_environment_blockers(image: Image) -> Iterator[FixRefused]:
     if len(commands) != 1:
         return
     words = [word.value for word in command_words(commands[0])]
+    whole = process_words(image) or []
+    if len(whole) > 1 and is_wrapper_script(whole[0]) and whole[0] == (words or [""])[0]:
+        words = whole[1:]  # `mvn-entrypoint.sh` in front of `mvn`: the tool is the command
     program = posixpath.basename(words[0]) if words else ""
     if program in BUILD_ENV_PROGRAMS and "-c" not in words:
         yield FixRefused(
@@ -377,19 +281,37 @@ def _build_environment_blockers(image: Image) -> Iterator[FixRefused]:
         )
 
 
-def find_blockers(image: Image, folders: Folders) -> list[FixRefused]:
+def home_of_user(image: Image) -> str:
+    """The home of the user the fix switches to: the image's own, or the new one's."""
     traits = image.traits
-    found: list[FixRefused] = []
+    name = traits.nonroot_user if traits is not None and traits.nonroot_user else None
+    return image.facts.known_homes.get(name or "", f"/home/{name or image.user_name}")
+
+
+def find_blockers(image: Image, folders: Folders) -> list[FixRefused | Risk]:
+    """Every reason not to fix (``FixRefused``), and every risk the fix's reason must
+    name (``Risk``: what cannot be read and matters only to the running container)."""
+    traits = image.traits
+    found: list[FixRefused | Risk] = []
     if traits is None:
         found.append(FixRefused("the base image is not known", kind="unknown-image"))
     elif traits.family in (Family.WINDOWS, Family.SCRATCH):
         found.append(FixRefused(no_tool_text(traits), kind="user-tool"))
     found.extend(_onbuild_blockers(image))
     found.extend(_build_environment_blockers(image))
-    if folders.problem:
+    writable, silent = folders.app, False
+    if folders.runs_in_root:
+        # A program not known to write there gets the fix, whose reason says that
+        # relative writes fail; one shown to write there or to need root does not.
+        use = cwd_use(image, folders)
+        if use.writes or use.needs_root:
+            found.append(FixRefused(f"{folders.problem}, and {use.why}", kind="workdir"))
+        else:
+            writable, silent = home_of_user(image), use.silent
+    elif folders.problem:
         found.append(FixRefused(folders.problem, kind="workdir"))
-    found.extend(_exposed_port_blockers(image))
-    found.extend(_command_blockers(image, folders.app))
-    found.extend(_write_blockers(image, folders))
-    found.extend(_entrypoint_blockers(image, folders))
+    found.extend(exposed_port_findings(image))
+    found.extend(_command_blockers(image, None if silent else writable))
+    found.extend(_write_blockers(image, folders, writable))
+    found.extend(entrypoint_findings(image, folders))
     return found

@@ -10,6 +10,7 @@ from dockfix.model.copied import inside
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Edit
 from dockfix.rules.refusal import FixRefused
+from dockfix.rules.runs_as_root.cwd import cwd_use
 from dockfix.rules.runs_as_root.image import (
     Folders,
     Image,
@@ -166,7 +167,8 @@ def _folder_stays_roots(image: Image, folders: Folders, index: int) -> bool:
 def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit], str]:
     """The edits and what may change (the fix's reason); FixRefused when there is none."""
     document, stage, app = image.document, image.final, folders.app
-    assert app is not None
+    if app is None:
+        return _switch_in_root(image, folders, target)
     index = _insertion_index(image, folders)
     if _folder_stays_roots(image, folders, index):
         raise FixRefused(f"the image has no shell to give `{app}` to the user", kind="workdir")
@@ -194,6 +196,42 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
             flag = f"--chown={target.owner}"
             edits.append(Edit(instruction, (document.add_flag(instruction, flag),)))
     return edits, _reason(image, folders, target, index)
+
+
+def _switch_in_root(image: Image, folders: Folders, target: Target) -> tuple[list[Edit], str]:
+    """No WORKDIR, and a command shown not to write there: the user (made with a home)
+    and the switch after the last RUN or USER; ``/`` and the copied files stay root's."""
+    stage = image.final.instructions
+    index = max((p for p, i in enumerate(stage) if i.cmd in ("RUN", "USER")), default=-1)
+    anchor = stage[index] if index >= 0 else image.final.from_instruction
+    document = image.document
+    if len(target.create) == 1 and _is_one_command_run(anchor):
+        # Two one-command RUNs in a row: hadolint DL3059.
+        raise FixRefused("the user's one-command RUN would follow another", kind="user")
+    texts = [_run_text(document, list(target.create))] if target.create else []
+    texts.append(f"{document.style.keyword('USER')} {target.spec}")
+    uid = target.uid.split(":")[0] if target.uid else target.user
+    uid = f" (uid {uid})" if uid != target.user else ""
+    use = cwd_use(image, folders)
+    where = (
+        f"the container then runs as `{target.user}`{uid} in `/`, which stays root's (no WORKDIR)"
+    )
+    if use.writes is False:
+        text = (
+            f"{where}: {use.why}; what it writes at run time outside its home and `/tmp` "
+            "fails with a permission error"
+        )
+    else:
+        program = f"`{use.program}`" if use.program else "the command"
+        text = (
+            f"{where} and `{target.user}` cannot write there: if {program} writes files "
+            "relative to its working directory, or anywhere outside its home and `/tmp`, "
+            f"that fails with a permission error ({use.why})"
+        )
+    parts = [text]
+    if image.derived:
+        parts.append(image.derived)
+    return [_insert_after(document, anchor, texts)], "; ".join(parts)
 
 
 def _insert_after(document: Dockerfile, anchor: Instruction, texts: list[str]) -> Edit:
@@ -303,4 +341,6 @@ def _reason(image: Image, folders: Folders, target: Target, index: int) -> str:
             f"`{app}` is a VOLUME (line {volumes[0].line}) before the chown: BuildKit keeps "
             "the change, the classic builder drops it"
         )
+    if image.derived:
+        parts.append(image.derived)
     return "; ".join(parts)

@@ -14,6 +14,7 @@ from dockfix.model.copied import Origin, inside, origin_of
 from dockfix.model.expand import expand
 from dockfix.rules._shell import RunShell, parse_text, run_shell
 from dockfix.rules.base import RuleContext
+from dockfix.rules.runs_as_root.family import derived_traits
 from dockfix.rules.runs_as_root.policy import (
     CHOWN_VALUE_OPTIONS,
     DATA_WORD,
@@ -67,6 +68,8 @@ class Image:
     #: Name and uid for a new user (``Settings.user_name``/``user_uid``).
     user_name: str = "app"
     user_uid: int = 10001
+    #: How ``traits`` were found for an image the table does not know ("" if it does).
+    derived: str = ""
 
     @property
     def stages(self) -> tuple[Stage, ...]:
@@ -103,12 +106,16 @@ class Folders:
     #: The WORKDIR instruction that names the application folder.
     app_workdir: Instruction | None
     problem: str
+    #: No WORKDIR (or ``WORKDIR /``): the process runs in ``/``, which root owns.
+    runs_in_root: bool = False
 
 
 def image_of(context: RuleContext) -> Image:
     """The final stage as the model sees it, with the tools its lineage installs."""
     facts = context.model.stages[-1]
-    traits = facts.traits
+    traits, derived = facts.traits, ""
+    if traits is None:
+        traits, derived = derived_traits(facts, context.settings.image_aliases)
     if traits is not None and not traits.useradd and facts.installed & USERADD_PACKAGES:
         traits = replace(traits, useradd=True)  # e.g. ubi-minimal + shadow-utils
     settings = context.settings
@@ -120,6 +127,7 @@ def image_of(context: RuleContext) -> Image:
         context.model.context,
         settings.user_name,
         settings.user_uid,
+        derived,
     )
 
 
@@ -294,7 +302,8 @@ def folders_of(image: Image) -> Folders:
     for instruction in image.instructions:
         if instruction.cmd == "WORKDIR" and instruction.value:
             raw = instruction.value[0]
-            expanded = expand(raw, image.step(instruction).variables)
+            quoted = len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "\"'"
+            expanded = expand(raw[1:-1] if quoted else raw, image.step(instruction).variables)
             if expanded is None:
                 current, app_workdir = None, None
                 problem = f"the WORKDIR `{raw}` uses a variable the Dockerfile does not set"
@@ -312,7 +321,8 @@ def folders_of(image: Image) -> Folders:
         problem = "WORKDIR `/`: the app would run in `/`, which is owned by root"
     elif not problem and app is not None and _is_system_folder(app):
         problem = f"the WORKDIR `{app}` is a system folder that the app cannot own"
-    return Folders(at, None if problem else app, app_workdir, problem)
+    in_root = problem.endswith("the app would run in `/`, which is owned by root")
+    return Folders(at, None if problem else app, app_workdir, problem, in_root)
 
 
 def _is_system_folder(path: str) -> bool:

@@ -1,0 +1,91 @@
+"""The libraries the built packages link, found at build time (Debian splits).
+
+Why: the data that names a build package's runtime libraries covers one Debian release,
+and an image tag without a codename (``python:3.12-slim``) does not say which release it
+is.  The builder knows: after installing, it lists the shared objects of the built wheels
+(or of the virtualenv), resolves what they link with ``ldd`` and asks ``dpkg-query
+--search`` which packages own those files; the final stage installs that list.  So the
+final image has every library a compiled module links (``lightgbm`` -> ``libgomp1``,
+``psycopg2`` -> ``libpq5``), whatever the release, and nothing the scan did not find.
+
+The scan is a Python one-liner (2.7 or 3: the image's Python; no pipe, so no ``pipefail``
+question and no hadolint DL4006), written without ``"``, ``$``, backticks or
+backslashes so that it means the same inside ``/bin/sh`` double quotes and under any
+Dockerfile escape character.  Files whose owner ``dpkg`` does not know (the image's own
+Python under ``/usr/local``, libraries a wheel bundles) are left out.
+"""
+
+from __future__ import annotations
+
+from dockfix.syntax.document import Style
+
+#: Where the builder writes the package list, and where the final stage mounts it.
+LIST_IN_BUILDER = "/runtime-packages.txt"
+LIST_MOUNTED = "/tmp/runtime-packages.txt"
+
+_RUN = "s.Popen(%s,stdout=s.PIPE,stderr=e,universal_newlines=True).communicate()[0]"
+#: Statements of the scan; argv: the directory to scan (wheels are unpacked), the output.
+#: Python 2.7 and 3 alike (``Popen``, no f-strings): system pythons of old releases run it.
+_SCAN = (
+    "import glob,os,subprocess as s,sys,tempfile,zipfile",
+    "d,o=sys.argv[1:3]",
+    "t=tempfile.mkdtemp()",
+    "e=open(os.devnull,'w')",
+    "[zipfile.ZipFile(os.path.join(d,w)).extractall(t) for w in os.listdir(d)"
+    " if w.endswith('.whl')]",
+    "f=[p for r in (d,t) for a,_,n in os.walk(r) for p in [os.path.join(a,x) for x in n]"
+    " if os.path.isfile(p) and not os.path.islink(p) and open(p,'rb').read(4)[1:]==b'ELF']",
+)
+#: ``ldd`` on glibc takes many files at once.
+_LDD = "l=''.join(" + _RUN % "['ldd']+f[i:i+200]" + " for i in range(0,len(f),200))"
+#: musl's loader lists one file per run; called directly, it needs no ``musl-utils``.
+_MUSL_LDD = (
+    "m=glob.glob('/lib/ld-musl-*.so.1')[0]",
+    "l=''.join(" + _RUN % "[m,'--list',p]" + " for p in f)",
+)
+#: Debian: the packages owning the files the builds link, by ``dpkg-query``.
+_DEBIAN = (
+    "q={y for x in l.splitlines() if ' => /' in x"
+    " for y in (x.split()[2],os.path.realpath(x.split()[2]))}",
+    "q|={'/usr'+x for x in q if x.startswith('/lib')}"
+    "|{x[4:] for x in q if x.startswith('/usr/lib')}",
+    "r=" + _RUN % "['dpkg-query','--search']+sorted(q)" + " if q else ''",
+    "k={n.strip().split(':')[0] for x in r.splitlines()"
+    " if ': /' in x and not x.startswith('diversion') for n in x.split(': /')[0].split(',')}",
+)
+#: Alpine: ``so:`` names of the libraries the builds link outside the image's own
+#: Python (``/usr/local``) and the wheels; ``apk add so:libpq.so.5`` finds the package.
+_ALPINE = (
+    "k={'so:'+x.split()[0] for x in l.splitlines() if ' => /' in x"
+    " and not x.split()[2].startswith(('/usr/local/',t,d))}",
+)
+_WRITE = ("open(o,'w').write(''.join(n+chr(10) for n in sorted(k)))",)
+
+
+def scan_command(
+    directory: str, style: Style, python: str = "python", *, alpine: bool = False
+) -> str:
+    """The shell command that writes the list of packages the files in ``directory``
+    (and the wheels there) link, one statement per continuation line."""
+    joint = f";{style.escape}{style.eol}{style.indent}"
+    found = (*_MUSL_LDD, *_ALPINE) if alpine else (_LDD, *_DEBIAN)
+    statements = (*_SCAN, *found, *_WRITE)
+    return f'{python} -c "{joint.join(statements)}" {directory} {LIST_IN_BUILDER}'
+
+
+def install_commands(linked: tuple[str, ...], *, alpine: bool = False) -> list[str]:
+    """The final stage's commands: install the scanned list (and ``linked``, packages a
+    pip package is known to load itself), then drop the apt lists.  ``xargs`` without
+    ``-r`` runs the install once even for an empty list (apt-get installs nothing)."""
+    named = "".join(f" {name}" for name in linked)
+    if alpine:  # ``apk add`` with no name fails: -r skips it for an empty list
+        return [f"xargs {'' if linked else '-r '}apk add --no-cache{named} < {LIST_MOUNTED}"]
+    return [
+        "apt-get update",
+        f"xargs apt-get install -y --no-install-recommends{named} < {LIST_MOUNTED}",
+        "rm -rf /var/lib/apt/lists/*",
+    ]
+
+
+def mount_flag(alias: str) -> str:
+    return f"--mount=type=bind,from={alias},source={LIST_IN_BUILDER},target={LIST_MOUNTED}"

@@ -1,0 +1,175 @@
+"""What the container does as it starts: its entrypoint and the ports it binds.
+
+Some of it cannot be read from the Dockerfile: an entrypoint script that is not in the
+build context (copied from another stage, unpacked from an archive, the base image's
+own), or whether the runtime lets a non-root user bind a port below 1024.  Switching
+user does not change the build there, only whether the container starts, so such a
+fact is a ``Risk``: DF201 still offers its (unsafe) fix, and the fix's reason names the
+risk.  What the Dockerfile shows to need root (a script using ``gosu`` or ``chown``, an
+image that installs ``su-exec``, a server that manages its own workers) is a
+``FixRefused``: no fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from dockfix.images import ImageTraits
+from dockfix.model.copied import inside
+from dockfix.model.expand import expand
+from dockfix.rules.refusal import FixRefused
+from dockfix.rules.runs_as_root.family import ASPNET_PORT_80
+from dockfix.rules.runs_as_root.image import (
+    Folders,
+    Image,
+    candidates,
+    origin_at,
+    resolve,
+    run_commands,
+    runtime_scripts,
+    script_path,
+)
+from dockfix.rules.runs_as_root.policy import PORT_IN_WORD, PORT_OPTIONS, SCRIPT_NEEDS_ROOT
+from dockfix.shell import classify, command_words, iter_simple_commands
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A fact the fix relies on that cannot be read, and that matters only to the running
+    container: the fix is offered (unsafe) and its reason says ``reason``."""
+
+    reason: str
+    kind: str
+
+
+#: What an unread entrypoint may do that fails without root.
+NEEDS_ROOT = (
+    "if it needs root (`chown`, `gosu`/`su-exec`, writes to system folders, ports below "
+    "1024) the container fails at start"
+)
+#: Where a non-root user may bind a port below 1024.
+LOW_PORTS = (
+    "the user can bind it only where the container runtime sets "
+    "net.ipv4.ip_unprivileged_port_start=0 (Docker 20.10 and later do; Kubernetes and "
+    "older engines may not, by default): elsewhere the server fails at start"
+)
+
+
+def bound_port_risks(words: list[str]) -> Iterator[Risk]:
+    """A port below 1024 among a command's options (``--port 80``, ``0.0.0.0:443``)."""
+    for index, word in enumerate(words):
+        option, _, value = word.partition("=")
+        port = None
+        if option in PORT_OPTIONS and value.isdigit():
+            port = value
+        elif word in PORT_OPTIONS and index + 1 < len(words) and words[index + 1].isdigit():
+            port = words[index + 1]
+        elif match := PORT_IN_WORD.search(word):
+            port = match.group(1)
+        if port is not None and 0 < int(port) < 1024:
+            yield Risk(f"the command binds port {port}, below 1024: {LOW_PORTS}", "port")
+            return
+
+
+def exposed_port_findings(image: Image) -> Iterator[FixRefused | Risk]:
+    """EXPOSE of a port below 1024, or an image whose server binds one.
+
+    A port alone is a risk; a server that starts as root to bind it and manages its own
+    workers (nginx, httpd, php's images) needs root: refused.
+    """
+    for instruction in image.instructions:
+        if instruction.cmd != "EXPOSE":
+            continue
+        for word in instruction.value:
+            expanded = expand(word, image.variables) or ""
+            first = expanded.split("/", 1)[0].split("-", 1)[0]
+            if first.isdigit() and 0 < int(first) < 1024:
+                yield Risk(f"EXPOSE {expanded} is a port below 1024: {LOW_PORTS}", "port")
+                break
+    notes = image.traits.notes if image.traits is not None else ()
+    for note in notes:
+        if note == ASPNET_PORT_80:
+            if not _aspnet_ports_moved(image.variables):
+                yield Risk(f"{note}: {LOW_PORTS}", "port")
+        elif "port" in note:
+            yield FixRefused(note, kind="privileged-port")
+            return
+
+
+def _aspnet_ports_moved(variables: Mapping[str, str | None]) -> bool:
+    """The Dockerfile sets ASP.NET Core's ports, all of them 1024 or above."""
+    values = [variables.get(name) for name in ("ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS")]
+    given = [value for value in values if value]
+    ports = [int(port) for value in given for port in re.findall(r"(?:^|[:;,])(\d+)", value)]
+    return bool(given) and bool(ports) and min(ports) >= 1024
+
+
+def entrypoint_findings(image: Image, folders: Folders) -> Iterator[FixRefused | Risk]:
+    """An entrypoint that may need root: the base image's, or a script of the Dockerfile."""
+    traits = image.traits
+    own = any(i.cmd == "ENTRYPOINT" for i in image.instructions)
+    if not own and traits is not None and traits.shell:
+        if traits.entrypoint is None:
+            yield Risk(f"the base image's ENTRYPOINT is not known: {NEEDS_ROOT}", "entrypoint")
+        elif traits.entrypoint and not _harmless_base_entrypoint(traits):
+            words = " ".join(traits.entrypoint)
+            yield FixRefused(
+                f"the base image's ENTRYPOINT `{words}` may change user", kind="entrypoint"
+            )
+    for _, command in run_commands(image):
+        package = classify(command)
+        if package is None or package.action not in ("install", "add"):
+            continue
+        for word in package.packages:
+            if word.value in ("gosu", "su-exec", "sudo"):
+                yield FixRefused(
+                    f"the image installs `{word.value}` to change user", kind="entrypoint"
+                )
+                return
+    yield from _script_findings(image, folders)
+
+
+def _harmless_base_entrypoint(traits: ImageTraits) -> bool:
+    """node's docker-entrypoint.sh only puts ``node`` in front of a script argument."""
+    return traits.nonroot_user == "node" and traits.entrypoint == ("docker-entrypoint.sh",)
+
+
+def _script_findings(image: Image, folders: Folders) -> Iterator[FixRefused | Risk]:
+    """The first script the container runs: unreadable (a risk), or using root's tools.
+
+    Only a script read from the build context is known: one copied from another stage
+    (``COPY --from``), downloaded or unpacked from an archive by ``ADD``, or not copied
+    at all (the base image's, or made by a RUN) may do anything.  Without a shell
+    (distroless, scratch) nothing can run a script at all.
+    """
+    if not image.has_shell:
+        return
+    for script in runtime_scripts(image):
+        for command in iter_simple_commands(script):
+            path = script_path([word.value for word in command_words(command)])
+            if path is None:
+                continue
+            resolved = resolve(path, folders.app, image.variables) or path
+            is_script = path.endswith((".sh", ".bash"))
+            if folders.app and inside(resolved, folders.app) and not is_script:
+                return  # the app's own program, built in its folder
+            origins = (
+                origin_at(image, folders, candidate)
+                for candidate in candidates(path, folders.app, image.variables)
+            )
+            origin = next((found for found in origins if found is not None), None)
+            if origin is None or origin.text is None:
+                why = origin.why if origin is not None else ""
+                why = why or "cannot be read from the build context"
+                yield Risk(f"the entrypoint `{path}` {why}: {NEEDS_ROOT}", "entrypoint")
+            else:
+                code = "\n".join(line.split("#", 1)[0] for line in origin.text.splitlines())
+                match = SCRIPT_NEEDS_ROOT.search(code)
+                if match is not None:
+                    found = match.group(0).strip()
+                    yield FixRefused(
+                        f"the entrypoint `{path}` runs `{found}` (root)", kind="entrypoint"
+                    )
+            return

@@ -1,0 +1,142 @@
+"""The one edit model (``dockfix.edits``): fixes built through the insertion guards, an
+engine that refuses raw edits breaking them, and verification that keeps directives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from dockfix.edits import Applicability, Edit, Fix, FixBuilder, rewrite_shell
+from dockfix.engine import EditRefused, apply_fix, fix_document, verify
+from dockfix.model.runs import run_shell
+from dockfix.problems import Problem
+from dockfix.rules.base import Finding, Rule, RuleContext, Settings
+from dockfix.syntax import Dockerfile, Instruction, parse
+
+SYNTAX = "# syntax=docker/dockerfile:1\nFROM python:3.12-slim\nRUN echo hi\n"
+
+
+def _rule(make_fix: object) -> Rule:
+    """A throwaway rule whose one finding carries the fix ``make_fix(document)`` builds."""
+
+    def check(rule: Rule, context: RuleContext) -> Iterable[Finding]:
+        fix = make_fix(context.document)  # type: ignore[operator]
+        if fix is not None:
+            yield Finding(rule.code, rule.name, "test", 2, 1, fix)
+
+    return Rule("DF999", "test-rule", "test", Applicability.SAFE, check)
+
+
+def test_a_raw_edit_above_a_syntax_directive_is_refused() -> None:
+    document = parse(SYNTAX)
+    directive = document.nodes[0]
+    label = document.make_instruction("LABEL a=b")
+    fix = Fix((Edit(directive, (label, directive)),), Applicability.SAFE)
+    with pytest.raises(EditRefused, match="parser directive"):
+        apply_fix(document, fix)
+
+
+def test_the_engine_drops_such_a_fix_with_a_problem() -> None:
+    def make_fix(document: Dockerfile) -> Fix | None:
+        directive = document.nodes[0]
+        if not isinstance(document.nodes[1], Instruction) or document.nodes[1].cmd != "FROM":
+            return None
+        label = document.make_instruction("LABEL a=b")
+        return Fix((Edit(directive, (label, directive)),), Applicability.SAFE)
+
+    result = fix_document(parse(SYNTAX), [_rule(make_fix)], Settings())
+    assert result.output == SYNTAX
+    assert result.problems == (
+        Problem(
+            2,
+            1,
+            "internal error: DF999 fix dropped: an edit puts a line above the parser "
+            "directive `# syntax=docker/dockerfile:1`",
+        ),
+    )
+
+
+def test_the_builder_puts_the_same_insertion_below_the_directives() -> None:
+    document = parse(SYNTAX)
+    label = document.make_instruction("LABEL a=b")
+    fix = FixBuilder(document).insert_before(document.nodes[0], label).build(Applicability.SAFE)
+    fixed = apply_fix(document, fix)
+    assert fixed.to_string() == (
+        "# syntax=docker/dockerfile:1\nLABEL a=b\nFROM python:3.12-slim\nRUN echo hi\n"
+    )
+    assert verify(document, fixed)[1] == ""
+
+
+def test_builder_prepend_keeps_directives_first_and_a_new_directive_goes_first() -> None:
+    document = parse(SYNTAX)
+    arg = document.make_instruction("ARG V=1")
+    escape = document.make_directive("check", "skip=all")
+    builder = FixBuilder(document).prepend(arg).prepend(escape)
+    fixed = apply_fix(document, builder.build(Applicability.SAFE))
+    assert fixed.to_string().splitlines()[:4] == [
+        "# check=skip=all",
+        "# syntax=docker/dockerfile:1",
+        "ARG V=1",
+        "FROM python:3.12-slim",
+    ]
+
+
+def test_builder_merges_edits_of_one_node() -> None:
+    document = parse(SYNTAX)
+    run = document.instructions[1]
+    new_run = document.make_instruction("RUN echo bye")
+    env = document.make_instruction("ENV A=1")
+    user = document.make_instruction("USER app")
+    builder = FixBuilder(document).insert_before(run, env).replace(run, new_run)
+    builder.insert_after(run, user)
+    assert builder.replaced(run)
+    (edit,) = builder.edits()
+    assert edit.old is run
+    assert [node.to_string() for node in edit.new] == ["ENV A=1\n", "RUN echo bye\n", "USER app\n"]
+
+
+def test_builder_refuses_to_insert_after_a_dangling_continuation() -> None:
+    document = parse("FROM a\nRUN echo \\\n")
+    run = document.instructions[1]
+    with pytest.raises(ValueError, match="continuation"):
+        FixBuilder(document).insert_after(run, document.make_instruction("USER app"))
+
+
+def test_a_raw_edit_after_a_dangling_continuation_is_refused() -> None:
+    document = parse("FROM a\nRUN echo \\\n")
+    run = document.instructions[1]
+    user = document.make_instruction("USER app")
+    with pytest.raises(EditRefused, match="join"):
+        apply_fix(document, Fix((Edit(run, (run, user)),), Applicability.SAFE))
+
+
+def test_a_directive_demoted_to_a_comment_fails_verify() -> None:
+    before = parse(SYNTAX)
+    # The same lines, but with a comment above the directive: it now reads as a comment,
+    # so the comment-line multiset alone would not notice.
+    after = parse("# note\n" + SYNTAX)
+    checked, why = verify(before, after)
+    assert checked is None
+    assert why == "result turns the parser directive `# syntax=docker/dockerfile:1` into a comment"
+
+
+def test_rewrite_shell_inserts_after_a_word_before_a_continuation() -> None:
+    document = parse("FROM a\nRUN apt-get install \\\n    curl\n")
+    shell = run_shell(document.instructions[1])
+    assert shell is not None and not isinstance(shell, str)
+    end = shell.script.text.index("install") + len("install")
+    new = rewrite_shell(document, shell, [(end, end, " -y")])
+    assert new.to_string() == "RUN apt-get install -y \\\n    curl\n"
+    replaced = rewrite_shell(document, shell, [(0, len("apt-get"), "apt")])
+    assert replaced.to_string() == "RUN apt install \\\n    curl\n"
+
+
+def test_builder_insert_after_a_last_line_without_a_line_ending_keeps_the_ending() -> None:
+    document = parse("FROM a\nRUN echo hi")
+    run = document.instructions[1]
+    user = document.make_instruction("USER app")
+    fixed = apply_fix(
+        document, FixBuilder(document).insert_after(run, user).build(Applicability.SAFE)
+    )
+    assert fixed.to_string() == "FROM a\nRUN echo hi\nUSER app"

@@ -1,0 +1,189 @@
+"""The engine's shortcuts give exactly what the long way gives.
+
+* After the first round only rules whose fixes may apply run (``engine.can_apply``):
+  sound only if no rule emits a fix of a kind it does not declare (``Rule.kinds``).
+* A rule with ``keywords`` does not run on a file without those instructions: sound only
+  if its findings sit on such instructions.
+* ``verify`` re-reads only the edited nodes where that is the same as re-parsing the
+  whole file (``engine._verify_changed``): the trees must be equal, node for node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fixture_cases import cases, context_of, read
+
+from dockfix import engine
+from dockfix.edits import Applicability, Edit, Fix
+from dockfix.engine import apply_fix, fix_document, verify, verify_whole
+from dockfix.rules import ALL_RULES
+from dockfix.rules.base import Finding, Rule, RuleContext, Settings
+from dockfix.syntax import Dockerfile, ParseError, parse
+from dockfix.syntax.nodes import Instruction
+
+CASES = cases()
+
+
+def _inputs() -> Iterator[tuple[Path, str]]:
+    for case in CASES:
+        yield case, read(case)
+
+
+def _same_tree(left: Dockerfile, right: Dockerfile) -> None:
+    assert left.bom == right.bom
+    assert left.to_string() == right.to_string()
+    assert [type(n) for n in left.nodes] == [type(n) for n in right.nodes]
+    assert left.nodes == right.nodes  # lines and columns of every piece included
+    for a, b in zip(left.instructions, right.instructions, strict=True):
+        assert engine._reading_key(a) == engine._reading_key(b)
+        assert a.logical == b.logical
+        assert a.segments == b.segments
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+def test_incremental_verify_equals_whole_file(
+    monkeypatch: pytest.MonkeyPatch, unsafe: bool
+) -> None:
+    """Every verification of every fixture's fix rounds, both ways."""
+    calls = {"incremental": 0, "whole": 0}
+
+    def both(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, str]:
+        whole, why = verify_whole(before, after)
+        try:
+            quick = engine._verify_changed(before, after)
+        except ParseError:
+            quick = None
+        if quick is None:
+            calls["whole"] += 1
+        else:
+            calls["incremental"] += 1
+            assert whole is not None, why
+            _same_tree(quick, whole)
+        return whole, why
+
+    monkeypatch.setattr(engine, "verify", both)
+    settings = Settings(unsafe_fixes=unsafe)
+    for case, text in _inputs():
+        fix_document(parse(text), ALL_RULES, settings, path=case, context_dir=context_of(case))
+    assert calls["incremental"] > calls["whole"] > 0
+
+
+def test_rules_emit_only_declared_fix_kinds_and_keywords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``can_apply`` and ``Rule.keywords`` rely on, over every fixture's rounds."""
+    real_run = Rule.run
+    seen: set[str] = set()
+
+    def checked(rule: Rule, context: RuleContext) -> list[Finding]:
+        found = real_run(rule, context)
+        for finding in found:
+            seen.add(rule.code)
+            if finding.fix is not None:
+                assert finding.fix.applicability in rule.kinds, (rule.code, finding)
+            if rule.keywords:
+                owner = _instruction_at(context.document, finding.line)
+                assert owner is not None and owner.cmd in rule.keywords, (rule.code, finding)
+        return found
+
+    monkeypatch.setattr(Rule, "run", checked)
+    monkeypatch.setattr(engine, "can_apply", lambda rule, settings: True)
+    monkeypatch.setattr(Rule, "may_report", lambda rule, present: True)
+    for unsafe in (False, True):
+        for case, text in _inputs():
+            fix_document(
+                parse(text),
+                ALL_RULES,
+                Settings(unsafe_fixes=unsafe),
+                path=case,
+                context_dir=context_of(case),
+            )
+    assert {rule.code for rule in ALL_RULES if rule.keywords} <= seen
+
+
+def _instruction_at(document: Dockerfile, line: int) -> Instruction | None:
+    for instruction in document.instructions:
+        if instruction.start_line <= line <= max(instruction.end_line, instruction.start_line):
+            return instruction
+    return None
+
+
+def test_can_apply_follows_settings() -> None:
+    by_code = {rule.code: rule for rule in ALL_RULES}
+    unsafe_only = [r for r in ALL_RULES if r.kinds and Applicability.SAFE not in r.kinds]
+    assert unsafe_only, "some rule fixes only unsafely"
+    for rule in unsafe_only:
+        assert not engine.can_apply(rule, Settings())
+        assert engine.can_apply(rule, Settings(unsafe_fixes=True)) == (
+            Applicability.UNSAFE in rule.kinds
+        )
+    never = [r for r in ALL_RULES if not r.kinds]
+    for rule in never:
+        assert not engine.can_apply(rule, Settings(unsafe_fixes=True))
+    assert engine.can_apply(by_code["DF001"], Settings())
+
+
+def test_keyword_rules_skip_files_without_their_instructions() -> None:
+    ran: list[str] = []
+
+    def spy(rule: Rule, context: RuleContext) -> Iterator[Finding]:
+        ran.append(rule.code)
+        return iter(())
+
+    add_rule = Rule("DF999", "spy", "", Applicability.SAFE, spy, keywords=frozenset({"ADD"}))
+    any_rule = Rule("DF998", "spy-all", "", Applicability.SAFE, spy)
+    fix_document(parse("FROM alpine\nRUN true\n"), [add_rule, any_rule], Settings())
+    assert ran == ["DF998"]
+    ran.clear()
+    fix_document(parse("FROM alpine\nADD a /a\n"), [add_rule, any_rule], Settings())
+    assert ran == ["DF999", "DF998"]
+
+
+def _replace(document: Dockerfile, index: int, text: str) -> Dockerfile:
+    old = document.instructions[index]
+    new = document.parse_instructions(text)
+    return apply_fix(document, Fix((Edit(old, new),), Applicability.SAFE))
+
+
+@pytest.mark.parametrize(
+    ("text", "index", "new", "incremental"),
+    [
+        # same line count: only the edited instruction is re-read
+        ("FROM a\nRUN x\nRUN y\n", 1, "RUN z\n", True),
+        # more lines: the span runs to the end of the file
+        ("FROM a\nRUN x\nRUN y\n", 1, "RUN z\nRUN w\n", True),
+        # escape directive: the span is read with it
+        ("# escape=`\nFROM a\nRUN x `\n  y\nRUN q\n", 1, "RUN z `\n  w\n", True),
+        # heredoc after the edit
+        ("FROM a\nRUN x\nRUN <<EOF\nhi\nEOF\n", 1, "RUN z\n", True),
+        # file without a final line end
+        ("FROM a\nRUN x\nRUN y", 2, "RUN z", True),
+        # the first node changes: whole file
+        ("FROM a\nRUN x\n", 0, "FROM b\n", False),
+        # right after the directive block: whole file
+        ("# syntax=docker/dockerfile:1\nFROM a\n", 0, "FROM b\n", False),
+    ],
+)
+def test_incremental_verify_cases(text: str, index: int, new: str, incremental: bool) -> None:
+    before = parse(text)
+    after = _replace(before, index, new)
+    quick = engine._verify_changed(before, after)
+    whole, why = verify_whole(before, after)
+    assert whole is not None, why
+    assert (quick is not None) == incremental
+    if quick is not None:
+        _same_tree(quick, whole)
+    got, _ = verify(before, after)
+    assert got is not None
+    _same_tree(got, whole)
+
+
+def test_incremental_verify_failures_take_the_whole_file_path() -> None:
+    before = parse("FROM a\n# keep\nRUN x \\\n# inner\n  y\nRUN q\n")
+    lost = _replace(before, 1, "RUN x y\n")
+    assert engine._verify_changed(before, lost) is None
+    got, why = verify(before, lost)
+    assert got is None
+    assert why == verify_whole(before, lost)[1]
+    assert "loses comment lines" in why
