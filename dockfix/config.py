@@ -77,6 +77,10 @@ class Config:
     user_uid: int | None = None
     syntax_directive: bool | None = None
     image_aliases: tuple[tuple[str, str], ...] = ()
+    #: ``pins``: image name -> tag, ``tag@sha256:...`` or ``sha256:...`` (DF302's fixes).
+    pins: tuple[tuple[str, str], ...] = ()
+    #: ``checksums``: URL -> ``sha256:<hex>`` (DF304's ``ADD --checksum=`` fixes).
+    checksums: tuple[tuple[str, str], ...] = ()
     #: Which keys the file set, so that ``extend`` knows what overrides the base.
     keys: frozenset[str] = field(default=frozenset(), compare=False)
 
@@ -98,7 +102,11 @@ class Config:
 
 
 #: Keys that add to what ``extend`` inherits instead of replacing it.
-_ACCUMULATE = frozenset({"extend-select", "extend-exclude", "per-file-ignores", "image-aliases"})
+_ACCUMULATE = frozenset(
+    {"extend-select", "extend-exclude", "per-file-ignores", "image-aliases", "pins", "checksums"}
+)
+#: Table keys whose entries merge over the inherited table's (same key: the extending wins).
+_TABLES = frozenset({"image-aliases", "pins", "checksums"})
 
 
 def load_config(path: Path) -> Config:
@@ -186,9 +194,9 @@ def _merge(base: Config, own: Config) -> Config:
         if key not in own.keys:
             continue
         value = getattr(own, item.name)
-        if key == "image-aliases":
-            merged = dict(base.image_aliases)
-            merged.update(dict(own.image_aliases))
+        if key in _TABLES:
+            merged = dict(getattr(base, item.name))
+            merged.update(dict(value))
             value = tuple(merged.items())
         elif key in _ACCUMULATE:
             value = (*getattr(base, item.name), *value)
@@ -296,6 +304,45 @@ def _image_aliases(path: Path, name: str, value: Any, _root: str) -> tuple[tuple
     return tuple(pairs)
 
 
+_PIN = re.compile(
+    r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[0-9a-f]{64})?|sha256:[0-9a-f]{64})"
+)
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _pins(path: Path, name: str, value: Any, _root: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(path, name, f"expected a table of image = tag, got {_type(value)}")
+    pairs = []
+    for image, pin in value.items():
+        key = f"{name}.{image}"
+        if not _IMAGE_NAME.fullmatch(image.lower()) or ":" in image.rpartition("/")[2]:
+            raise ConfigError(path, key, f"not an image name without a tag: {image!r}")
+        if not isinstance(pin, str) or not _PIN.fullmatch(pin) or pin == "latest":
+            raise ConfigError(
+                path,
+                key,
+                "expected a tag ('3.12-slim'), 'tag@sha256:<64 hex>' or 'sha256:<64 hex>', "
+                f"got {pin!r}",
+            )
+        pairs.append((image.lower().rstrip("/"), pin))
+    return tuple(pairs)
+
+
+def _checksums(path: Path, name: str, value: Any, _root: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(path, name, f"expected a table of URL = checksum, got {_type(value)}")
+    pairs = []
+    for url, checksum in value.items():
+        key = f"{name}.{url}"
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError(path, key, f"expected an http(s) URL, got {url!r}")
+        if not isinstance(checksum, str) or not _SHA256.fullmatch(checksum.lower()):
+            raise ConfigError(path, key, f"expected 'sha256:<64 hex digits>', got {checksum!r}")
+        pairs.append((url, checksum.lower()))
+    return tuple(pairs)
+
+
 def _type(value: Any) -> str:
     names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
     names.update({list: "a list", dict: "a table"})
@@ -317,4 +364,6 @@ _PARSERS: dict[str, _Parser] = {
     "user-uid": _user_uid,
     "syntax-directive": _bool,
     "image-aliases": _image_aliases,
+    "pins": _pins,
+    "checksums": _checksums,
 }

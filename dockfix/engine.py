@@ -14,6 +14,7 @@ it was.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.suppressions import moved_pragma, suppress
 from dockfix.syntax import Dockerfile, ParseError, parse
 from dockfix.syntax.document import directive_block_size, ends_in_continuation, layout_problem
-from dockfix.syntax.nodes import Comment, Directive, Instruction, Node
+from dockfix.syntax.nodes import BlankLine, Comment, Directive, Heredoc, Instruction, Node, Piece
 
 MAX_ROUNDS = 10
 
@@ -151,42 +152,67 @@ def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
     * the re-read span parses on its own, after a copy of the escape directive and
       blank lines that put it on its own line numbers, back to its exact text, with a
       last node that ends the same way, and
-    * the unchanged nodes below the edits (``tail``) keep their line numbers (same line
-      count above them; otherwise the span runs to the end of the file),
+    * the unchanged nodes below the edits (``tail``) therefore start on a line of their
+      own in the same lexer state, and read as before, only as many lines further down
+      as the edits added (``_shifted``),
 
-    the whole-file parse gives ``head``, the span's nodes and ``tail``: node for node
-    what this returns.  The checks of ``verify_whole`` then only need the span.
+    the whole-file parse gives ``head``, the span's nodes and the shifted ``tail``: node
+    for node what this returns (``tests/test_engine_speedups.py`` checks it against the
+    whole-file parse on every fixture).  The checks of ``verify_whole`` then only need
+    the span: the rest reads the same by construction.
     """
     start, end_before, end_after = _changed_span(before, after)
     old_nodes, new_nodes = before.nodes, after.nodes
-    if start <= directive_block_size(old_nodes) or _dangles(old_nodes[start - 1]):
-        return None
     if before.bom != after.bom:
+        return None
+    block = directive_block_size(old_nodes)
+    if start <= block:
+        # The edits reach the directive block: re-read from the top of the file, down to
+        # an instruction (so that the block ends inside the span), and no further than
+        # the first node after the block (a tail directive would become a comment).
+        start = 0
+        while end_after < len(new_nodes) and not any(
+            isinstance(node, Instruction) for node in new_nodes[:end_after]
+        ):
+            end_before, end_after = end_before + 1, end_after + 1
+        if end_before < block:
+            return None
+    elif _dangles(old_nodes[start - 1]):
         return None
     head = new_nodes[:start]
     old_span = old_nodes[start:end_before]
     new_span = new_nodes[start:end_after]
-    line_count = sum(node.to_string().count("\n") for node in old_span)
-    if sum(node.to_string().count("\n") for node in new_span) != line_count:
-        # The tail moves: re-read it too, for its line numbers.
-        end_before, end_after = len(old_nodes), len(new_nodes)
-        old_span = old_nodes[start:]
-        new_span = new_nodes[start:]
+    moved = sum(node.to_string().count("\n") for node in new_span) - sum(
+        node.to_string().count("\n") for node in old_span
+    )
     tail = new_nodes[end_after:]
+    if moved and tail:
+        # The tail reads as before, ``moved`` lines further down (see ``_shifted``).
+        shifted = _shifted(tail, moved)
+        if shifted is None:  # pragma: no cover - node classes this code does not know
+            old_span, new_span, shifted = old_nodes[start:], new_nodes[start:], ()
+        tail = shifted
     span_text = "".join(node.to_string() for node in new_span)
     if not span_text:
         return None
     first_line = 1 + sum(node.to_string().count("\n") for node in head)
     escape = before.escape
-    padding = [] if escape == "\\" else [f"# escape={escape}\n"]
-    blank_lines = first_line - 1 - len(padding)
-    if blank_lines < 1:  # pragma: no cover - the head holds a non-directive line
-        return None  # (the span's first line must not be read as a directive)
-    padding.append("\n" * blank_lines)
-    fragment = parse("".join(padding) + span_text)
+    if start == 0:
+        fragment = parse(after.bom + span_text)
+        if fragment.bom != after.bom or fragment.escape != escape:
+            return None
+        if not any(not isinstance(node, Directive) for node in fragment.nodes):
+            return None  # pragma: no cover - the span holds an instruction
+    else:
+        padding = [] if escape == "\\" else [f"# escape={escape}\n"]
+        blank_lines = first_line - 1 - len(padding)
+        if blank_lines < 1:  # pragma: no cover - the head holds a non-directive line
+            return None  # (the span's first line must not be read as a directive)
+        padding.append("\n" * blank_lines)
+        fragment = parse("".join(padding) + span_text)
     span = fragment.nodes[first_line - 1 :]  # one node per padding line
     if not span:
-        return None
+        return None  # pragma: no cover - the span's text is not empty
     if "".join(node.to_string() for node in span) != span_text:
         return None  # pragma: no cover - the parser is lossless
     if tail and _dangles(span[-1]):
@@ -196,13 +222,67 @@ def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
     actual = [_reading_key(n) for n in span if isinstance(n, Instruction)]
     if intended != actual:
         return None
-    if directive_block(before) - directive_block(reparsed):  # pragma: no cover - in head
+    if directive_block(before) - directive_block(reparsed):
         return None
     if _comment_lines_of(old_span) - _comment_lines_of(span):
         return None
     if moved_pragma(before, after):
         return None
     return reparsed
+
+
+#: The fields of each node class, as ``_shifted`` copies them (checked before use).
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {
+    Piece: ("kind", "text", "line", "column"),
+    Heredoc: ("name", "lines", "terminator", "eol", "line"),
+    Instruction: ("pieces", "heredocs", "reading", "logical", "start_line", "end_line", "segments"),
+    Comment: ("text", "eol", "line", "column"),
+    BlankLine: ("text", "eol", "line", "column"),
+    Directive: ("text", "eol", "line", "column"),
+}
+
+
+@functools.cache
+def _fields_known() -> bool:
+    return all(
+        tuple(field.name for field in dataclasses.fields(cls)) == names
+        for cls, names in _NODE_FIELDS.items()
+    )
+
+
+def _shifted(nodes: Sequence[Node], lines: int) -> tuple[Node, ...] | None:
+    """``nodes`` as the parser reads them ``lines`` lines further down, or None.
+
+    Every position in a node is a line number and a column within that line (offsets
+    inside an instruction are relative to its start), so text that the lexer reads in
+    the same state, only lower in the file, gives the same nodes with each line number
+    moved.  None when a node class has fields this copy does not know about.
+    """
+    if not _fields_known():  # pragma: no cover - a node class changed: re-read instead
+        return None
+    out: list[Node] = []
+    for node in nodes:
+        if type(node) is Instruction:
+            out.append(
+                dataclasses.replace(
+                    node,
+                    pieces=tuple(
+                        Piece(piece.kind, piece.text, piece.line + lines, piece.column)
+                        for piece in node.pieces
+                    ),
+                    heredocs=tuple(
+                        dataclasses.replace(heredoc, line=heredoc.line + lines)
+                        for heredoc in node.heredocs
+                    ),
+                    start_line=node.start_line + lines,
+                    end_line=node.end_line + lines,
+                )
+            )
+        elif type(node) is Comment or type(node) is BlankLine or type(node) is Directive:
+            out.append(dataclasses.replace(node, line=node.line + lines))
+        else:  # pragma: no cover - every node class is above
+            return None
+    return tuple(out)
 
 
 def _dangles(node: Node) -> bool:

@@ -145,6 +145,8 @@ class Resolver:
                 cli.split_strategy or config.split_strategy or defaults.split_strategy
             ),
             image_aliases=config.image_aliases,
+            image_pins=config.pins,
+            checksums=config.checksums,
             user_name=config.user_name or defaults.user_name,
             user_uid=config.user_uid if config.user_uid is not None else defaults.user_uid,
             syntax_directive=(

@@ -299,6 +299,11 @@ BAD_CONFIGS = [
     ("image-aliases = { x = 1 }\n", "image-aliases.x: expected an image name, got an integer"),
     ('image-aliases = { "a b" = "python" }\n', "image-aliases.a b: not an image name: 'a b'"),
     ('exclude = [""]\n', "exclude: empty pattern"),
+    ('pins = { python = "latest" }\n', "pins.python: expected a tag ('3.12-slim')"),
+    ('pins = { "python:3" = "3.12" }\n', "pins.python:3: not an image name without a tag"),
+    ("pins = { python = 3 }\n", "pins.python: expected a tag"),
+    ('checksums = { "ftp://x/a" = "sha256:00" }\n', "checksums.ftp://x/a: expected an http(s) URL"),
+    ('checksums = { "https://x/a" = "md5:1" }\n', "checksums.https://x/a: expected 'sha256:"),
     ('extend = "missing.toml"\n', "extend: file not found: missing.toml"),
     ("select = [\n", "invalid TOML"),
 ]
@@ -496,3 +501,31 @@ def test_subprocess_extend_exclude_include(tmp_path: Path) -> None:
         "repo/a/api.docker",
     ]
     assert {line.split()[1] for line in result.stdout.splitlines()} == {"DF002"}
+
+
+def test_pins_and_checksums_reach_the_settings(tmp_path: Path) -> None:
+    digest = "sha256:" + "ab" * 32
+    write(
+        tmp_path,
+        {
+            "base.toml": (
+                '[pins]\npython = "3.11-slim"\nnode = "20"\n'
+                f'[checksums]\n"https://x.org/a" = "{digest}"\n'
+            ),
+            "pyproject.toml": (
+                '[tool.dockfix]\nextend = "base.toml"\n'
+                f'[tool.dockfix.pins]\npython = "3.12-slim@{digest}"\n'
+                f'"Registry.corp/app" = "{digest}"\n'
+            ),
+        },
+    )
+    settings = Resolver(Overrides()).profile_for(tmp_path / "Dockerfile").settings
+    assert dict(settings.image_pins) == {
+        "python": f"3.12-slim@{digest}",
+        "node": "20",
+        "registry.corp/app": digest,
+    }
+    assert settings.checksums == (("https://x.org/a", digest),)
+    assert (
+        Resolver(Overrides(), isolated=True).profile_for(tmp_path / "x").settings.image_pins == ()
+    )

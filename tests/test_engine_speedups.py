@@ -22,7 +22,7 @@ from dockfix.engine import apply_fix, fix_document, verify, verify_whole
 from dockfix.rules import ALL_RULES
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.syntax import Dockerfile, ParseError, parse
-from dockfix.syntax.nodes import Instruction
+from dockfix.syntax.nodes import Instruction, Node
 
 CASES = cases()
 
@@ -68,7 +68,7 @@ def test_incremental_verify_equals_whole_file(
     settings = Settings(unsafe_fixes=unsafe)
     for case, text in _inputs():
         fix_document(parse(text), ALL_RULES, settings, path=case, context_dir=context_of(case))
-    assert calls["incremental"] > calls["whole"] > 0
+    assert calls["incremental"] > calls["whole"]
 
 
 def test_rules_emit_only_declared_fix_kinds_and_keywords(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,10 +159,12 @@ def _replace(document: Dockerfile, index: int, text: str) -> Dockerfile:
         ("FROM a\nRUN x\nRUN <<EOF\nhi\nEOF\n", 1, "RUN z\n", True),
         # file without a final line end
         ("FROM a\nRUN x\nRUN y", 2, "RUN z", True),
-        # the first node changes: whole file
-        ("FROM a\nRUN x\n", 0, "FROM b\n", False),
-        # right after the directive block: whole file
-        ("# syntax=docker/dockerfile:1\nFROM a\n", 0, "FROM b\n", False),
+        # the first node changes: read from the top
+        ("FROM a\nRUN x\n", 0, "FROM b\n", True),
+        ("\ufeffFROM a\nRUN x\n", 0, "FROM b\nRUN y\n", True),
+        # right after the directive block: read from the top, directives included
+        ("# syntax=docker/dockerfile:1\nFROM a\nRUN x\n", 0, "FROM b\n", True),
+        ("# escape=`\nFROM a\nRUN x `\n  y\n", 0, "FROM b\nRUN q\n", True),
     ],
 )
 def test_incremental_verify_cases(text: str, index: int, new: str, incremental: bool) -> None:
@@ -187,3 +189,45 @@ def test_incremental_verify_failures_take_the_whole_file_path() -> None:
     assert got is None
     assert why == verify_whole(before, lost)[1]
     assert "loses comment lines" in why
+
+
+def _edit_nodes(document: Dockerfile, index: int, new: tuple[Node, ...]) -> Dockerfile:
+    old = document.nodes[index]
+    return apply_fix(document, Fix((Edit(old, new),), Applicability.SAFE))
+
+
+def test_incremental_verify_directive_edits() -> None:
+    before = parse("# hello\nFROM a\nRUN x\n")
+    directive = before.make_directive("syntax", "docker/dockerfile:1")
+    first = before.nodes[0]
+    # A directive put above a comment: read from the top, down to the first instruction.
+    after = _edit_nodes(before, 0, (directive, first))
+    quick = engine._verify_changed(before, after)
+    whole, why = verify_whole(before, after)
+    assert quick is not None and whole is not None, why
+    _same_tree(quick, whole)
+    # An edit of the first of two directives: the second must not be read after the span.
+    before = parse("# syntax=docker/dockerfile:1\n# escape=`\nFROM a\n")
+    replacement = before.make_directive("syntax", "docker/dockerfile:1.7")
+    after = _edit_nodes(before, 0, (replacement,))
+    assert engine._verify_changed(before, after) is None
+    assert (
+        verify(before, after)
+        == verify_whole(before, after)
+        == (
+            None,
+            "result turns the parser directive `# syntax=docker/dockerfile:1` into a comment",
+        )
+    )
+
+
+def test_incremental_verify_open_continuation() -> None:
+    """A span whose last line continues would swallow the tail: the whole-file path."""
+    before = parse("FROM a\nRUN x\nRUN y\n")
+    old = before.instructions[1]
+    (new,) = before.parse_instructions("RUN x \\\n")
+    after = Dockerfile(before.bom, tuple(new if n is old else n for n in before.nodes))
+    assert engine._verify_changed(before, after) is None
+    got, why = verify(before, after)
+    assert got is None
+    assert why == verify_whole(before, after)[1]

@@ -72,7 +72,9 @@ def result_document(case: Path):  # type: ignore[no-untyped-def]
     document = parse(read(case))
     rule = lookup(case.parent.name)
     assert rule is not None
-    context = RuleContext(document, case, context_of(case), Settings(unsafe_fixes=True))
+    options = {k: v for k, v in case_options(case).items() if k != "rules"}
+    settings = Settings(**{**options, "unsafe_fixes": True})
+    context = RuleContext(document, case, context_of(case), settings)
     result_document.findings = run_rules((rule,), context)  # type: ignore[attr-defined]
     return document
 

@@ -128,6 +128,20 @@ def test_volume_on_the_app_folder_is_named_in_the_reason() -> None:
             "poetry makes its virtualenv",
         ),
         ("FROM python:3.12\nWORKDIR /root/app\n" + RUNS, "`/root/app` is a system folder"),
+        (
+            'FROM debian:12\nENTRYPOINT ["/usr/local/bin/mvn-entrypoint.sh"]\nCMD ["mvn"]\n',
+            "the image starts `mvn`: a shell or build tool",
+        ),
+        (
+            "FROM python:3.12\nRUN apt-get install -y supervisor\nWORKDIR /app\n" + RUNS,
+            "the image installs `supervisor`, a daemon that starts as root",
+        ),
+        (
+            "FROM postgres:16\nRUN apt-get install -y postgis\nCMD postgres\n",
+            "the base image `postgres` starts its server through an ENTRYPOINT",
+        ),
+        ('FROM python:3.12\nCMD ["gunicorn", "--user", "www", "a:app"]\n', "changes user itself"),
+        ("FROM nginx:1.27\nWORKDIR /app\nEXPOSE 8080\n" + RUNS, "manages its own workers"),
         ("FROM python:3.12\nWORKDIR $APP\n" + RUNS, "uses a variable the Dockerfile does not set"),
         (
             "FROM python:3.12\nWORKDIR /app\nRUN <<EOF\nuseradd x\nEOF\n" + RUNS,

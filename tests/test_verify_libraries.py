@@ -82,6 +82,15 @@ def test_parse_scan_of_a_non_debian_image_names_no_package() -> None:
     assert scan.packages == () and scan.unnamed == ("libgomp.so.1",)
 
 
+def test_parse_scan_of_a_debian_derivative_names_a_guess() -> None:
+    scan = parse_scan("@@os ubuntu jammy debian\n/usr/bin/x:\n\tlibgomp.so.1 => not found\n")
+    (item,) = scan.missing
+    assert item.package is not None and item.package.package == "libgomp1"
+    assert not item.package.known
+    scan = parse_scan("@@os raspbian - debian\n/usr/bin/x:\n\tlibpq.so.5 => not found\n")
+    assert scan.release == "" and scan.packages == ("libpq5",)
+
+
 @pytest.mark.parametrize(
     ("soname", "package"),
     [

@@ -71,6 +71,11 @@ class Settings:
     #: Image aliases from the configuration: ``(pattern, canonical)`` pairs such as
     #: ``("registry.corp/python", "python")`` so internal mirrors get the table's knowledge.
     image_aliases: tuple[tuple[str, str], ...] = ()
+    #: Image pins from the configuration (``pins``): ``(image, tag)`` pairs such as
+    #: ``("python", "3.12-slim")``; the tag may carry ``@sha256:...`` or be a digest (DF302).
+    image_pins: tuple[tuple[str, str], ...] = ()
+    #: Checksums from the configuration (``checksums``): ``(url, "sha256:<hex>")`` (DF304).
+    checksums: tuple[tuple[str, str], ...] = ()
     #: Name and uid DF201 gives the non-root user it creates.
     user_name: str = "app"
     user_uid: int = 10001

@@ -161,7 +161,7 @@ def _slim_blockers(facts: StageFacts, context: BuildContext) -> str:
         what = "`setup.py`" if package is None else f"`{package.manager.value} {package.action}`"
         return (
             f"{what} on line {instruction.line} may compile packages with the full image's "
-            "compilers (DF202's split builds them in a builder stage and makes this one -slim)"
+            "compilers (see DF202, whose split moves them to a builder stage and this one to -slim)"
         )
     build = _apt_build_packages(stage)
     if build:

@@ -140,7 +140,7 @@ def scan_script() -> str:
     """The POSIX sh program run in the image; its arguments are the entrypoint's programs."""
     return (
         "if [ -r /etc/os-release ]; then . /etc/os-release; fi\n"
-        f'echo "{_OS} ${{ID:-unknown}} ${{VERSION_CODENAME:-}}"\n'
+        f'echo "{_OS} ${{ID:-unknown}} ${{VERSION_CODENAME:--}} ${{ID_LIKE:-}}"\n'
         f'command -v ldd >/dev/null 2>&1 || {{ echo "{_NO_LDD}"; exit 0; }}\n'
         "{\n"
         "  find / -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f"
@@ -181,7 +181,7 @@ def command_words(facts: ImageFacts) -> tuple[str, ...]:
 
 def parse_scan(output: str) -> LibraryScan:
     """Turn the scan script's output into a ``LibraryScan`` (packages named for Debian)."""
-    os_id, release = "", ""
+    os_id, release, apt_based = "", "", False
     files: list[str] = []
     needed: dict[str, list[str]] = {}
     current = ""
@@ -189,7 +189,9 @@ def parse_scan(output: str) -> LibraryScan:
         if line.startswith(_OS + " "):
             parts = line.split()
             os_id = parts[1] if len(parts) > 1 else ""
-            release = parts[2] if len(parts) > 2 else ""
+            release = parts[2] if len(parts) > 2 and parts[2] != "-" else ""
+            # ID_LIKE names the family of a derivative (Ubuntu, Raspbian: "debian").
+            apt_based = bool({"debian", "ubuntu"} & {os_id, *parts[3:]})
         elif line.strip() == _NO_LDD:
             return LibraryScan(
                 False,
@@ -216,14 +218,10 @@ def parse_scan(output: str) -> LibraryScan:
             continue
         needers = tuple(needed[soname])
         package = None
-        if os_id in ("debian", "ubuntu") or _id_like_debian(os_id):
+        if apt_based:
             package = package_for_soname(soname, os_id, release, needed_by=needers)
         missing.append(MissingLibrary(soname, needers, package))
     return LibraryScan(True, "", os_id, release, len(files), tuple(missing), bundled=tuple(bundled))
-
-
-def _id_like_debian(os_id: str) -> bool:
-    return os_id in ("raspbian", "linuxmint", "pop")
 
 
 @cache

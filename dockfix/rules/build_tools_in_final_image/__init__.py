@@ -77,18 +77,26 @@ Fix safety
       needs is not known by name), Alpine's own Python (likewise), a non-python image
       whose stage installs no Python with apt, or one whose Python is older than 2.7;
       the ``venv`` strategy on a system Python (``python3-venv`` is not there);
-    * a Python install is not a ``pip install`` of requirement files or named packages:
-      ``pip install .``, paths, URLs, VCS links, editable installs, wheel files,
-      ``--no-binary``, hash-checking mode, uv/poetry/pipenv, ``setup.py``.  Building the
-      project's own wheel (``pip wheel .``) is left to the user: the final stage would
-      have to install it by file name, which the Dockerfile does not say;
+    * a Python install is not a ``pip install`` of requirement files, named packages or
+      local projects: URLs, VCS links, editable installs, wheel files, ``--no-binary``,
+      hash-checking mode, uv/poetry/pipenv; a local project with extras
+      (``.[server]``), in a RUN that is not a plain ``&&`` chain, or in more than one
+      install; ``setup.py`` run other than as ``python setup.py install`` in a plain
+      ``&&`` chain, or by a Python whose pip is not known to be there.  A local project
+      (``pip install .``, a directory, an sdist, ``python setup.py install``) is split: the
+      builder builds its wheel alone into ``/wheels/project`` (``pip wheel --no-deps``)
+      and the wheels of what it needs into ``/wheels``; the final stage installs
+      ``/wheels/project/*.whl`` (see ``project.py``);
     * requirement files (read from the build context through the COPY that put them in
       the image) install local paths, URLs or use hashes (built wheels would not match
       them);
-    * another RUN uses the build tools (``make``, ``gcc``, ``git``, a script), a RUN
+    * another RUN uses the build tools (``make``, ``gcc``, ``git``, a script; not one
+      that runs before they are installed on a base known to have none), a RUN
       cannot be read, pip runs as a non-root ``USER`` or a ``USER`` switch comes before
-      it (the builder would repeat it), the stage purges build packages itself, or
-      commands must be removed from a RUN that is not a plain ``&&`` chain;
+      it (the builder would repeat it), the stage purges build packages itself,
+      commands must be removed from a RUN that is not a plain ``&&`` chain, or the first
+      install's RUN runs ``apt-get install`` on lists an earlier RUN fetched (the runtime
+      libraries' install, just above it, removes them);
     * the base is the full image and the final stage could not switch to ``-slim``
       (it uses curl, wget, git... before the first install or in a script it runs, the
       tag has no version, the image is a variable or an earlier stage): the split alone
@@ -130,6 +138,7 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     runtime_words,
     split_site,
 )
+from dockfix.rules.build_tools_in_final_image.project import check_setup_python
 from dockfix.rules.build_tools_in_final_image.split import Split
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import PackageCommand
@@ -213,6 +222,16 @@ def _build_installs(stage: Stage) -> list[BuildInstall]:
     return found
 
 
+def _first(stage: Stage, installs: list[BuildInstall]) -> BuildInstall | None:
+    """The install of build packages that runs first."""
+    position = stage.instructions.index
+    return min(
+        installs,
+        key=lambda i: (position(i.shell.instruction), i.package.command.start),
+        default=None,
+    )
+
+
 def _purged(stage: Stage) -> set[str]:
     """Packages the stage removes again (``apt-get purge``/``remove``, ``apk del``)."""
     names: set[str] = set()
@@ -241,13 +260,22 @@ def _plan(
         split_site(instruction, package, strategy, image_reader(facts, instruction, build_context))
         for instruction, package in builds
     ]
+    for site in sites:
+        if site.setup is not None:
+            line = site.shell.instruction.line
+            check_setup_python(site.setup, line, base.python_image, base.builder_packages)
+    if sum(1 for site in sites if site.projects or site.setup) > 1 and strategy == "wheels":
+        raise FixRefused("more than one pip install builds a local project; split it by hand")
     check_users(facts, sites, installs)
-    moved = {id(i.package.command) for i in installs} | {id(s.package.command) for s in sites}
+    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
     installs, git_kept = keep_git(stage, installs, moved)
     if not installs and not from_base:
         raise FixRefused("git is the only build package, and the stage uses it")
-    moved = {id(i.package.command) for i in installs} | {id(s.package.command) for s in sites}
-    check_other_runs(stage, moved, git_kept)
+    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
+    # Before the first install of build packages, a base known to have no compilers
+    # has none: commands there cannot need them.
+    bare = facts.traits is not None and not facts.traits.toolchain and not from_base
+    check_other_runs(stage, moved, git_kept, _first(stage, installs) if bare else None)
     runtime, unknown = runtime_words(installs, base.release, base.python_image, base.alpine)
     slim, tools = (
         check_slimmable(facts, frozenset(moved), build_context, sites[0].shell.instruction)
@@ -260,6 +288,13 @@ def _plan(
     linked, caveats = linked_libraries(base.release, requirements, runtime, from_base, distro)
     linked = (*tools, *(name for name in linked if name not in tools))
     split = Split(document, stage, installs, sites, runtime, strategy, linked, base, slim)
+    setups = [site.shell.instruction.line for site in sites if site.setup is not None]
+    if setups and strategy == "wheels":
+        caveats.append(
+            f"`setup.py install` on line {setups[0]} becomes a pip build of the project's "
+            "wheel: build isolation (setup.py does not see the packages installed before "
+            "it) and dependencies resolved by pip, not easy_install"
+        )
     return split.edits(), "; ".join([REASON, *unknown, *caveats])
 
 

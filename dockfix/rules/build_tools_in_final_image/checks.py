@@ -26,6 +26,11 @@ from dockfix.images.python_requirements import (
 from dockfix.images.runtime_libs import NoRuntimeKnown, package_name, runtime_packages
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules.build_tools_in_final_image.project import (
+    check_project_site,
+    project_words,
+    setup_install,
+)
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import (
     Manager,
@@ -127,13 +132,27 @@ class Site:
     """A ``pip install`` that may compile: the builder builds for it."""
 
     shell: RunShell
-    package: PackageCommand
+    #: The pip install; None for a ``python setup.py install`` (``setup``).
+    package: PackageCommand | None
+    #: Local projects it builds (``.``): see ``project``.
+    projects: tuple[Word, ...] = ()
+    setup: SimpleCommand | None = None
+
+    @property
+    def command(self) -> SimpleCommand:
+        if self.package is not None:
+            return self.package.command
+        assert self.setup is not None
+        return self.setup
 
 
 def requirements_named(facts: StageFacts, sites: list[Site], context: BuildContext) -> Requirements:
     """What the split installs name (command lines and requirement files)."""
     found = Requirements()
     for site in sites:
+        if site.package is None:
+            found.unread.append("setup.py")  # the project's own requirements
+            continue
         read = image_reader(facts, site.shell.instruction, context)
         found.extend(requirements_of(site.package, read))
     return found
@@ -195,19 +214,24 @@ def split_site(
 ) -> Site:
     """The install as a split site, or FixRefused when the final stage could not reuse wheels."""
     line = instruction.line
+    shell = run_shell(instruction)
+    assert isinstance(shell, RunShell)
     if package is None:
-        raise FixRefused(f"the RUN on line {line} runs setup.py; only pip installs are split")
+        return Site(shell, None, setup=setup_install(shell))
     if package.manager is not Manager.PIP or package.action != "install":
         raise FixRefused(
             f"`{package.manager.value} {package.action}` on line {line}: "
             "only pip installs are split"
         )
-    shell = run_shell(instruction)
-    assert isinstance(shell, RunShell)
     if not any(item is package.command for item in shell.script.body.items):
         raise FixRefused(f"the pip install on line {line} is inside a pipeline, group or condition")
     _check_options(package, line, strategy)
+    projects = project_words(package, line)
+    if projects:
+        check_project_site(shell, package, strategy)
     for word in package.packages:
+        if any(word is project for project in projects):
+            continue
         if not word.is_literal:
             raise FixRefused(f"`{word.text}` on line {line} is not a literal package name")
         if not _REQUIREMENT.fullmatch(word.value):
@@ -221,7 +245,7 @@ def split_site(
         if not word.is_literal:
             raise FixRefused(f"the requirement file `{word.text}` on line {line} is a variable")
     _check_requirement_files(package.requirement_files, read)
-    return Site(shell, package)
+    return Site(shell, package, projects)
 
 
 def _check_options(package: PackageCommand, line: int, strategy: str) -> None:
@@ -325,9 +349,13 @@ def keep_git(
     return kept, True
 
 
-def check_other_runs(stage: Stage, moved: set[int], git_kept: bool = False) -> None:
+def check_other_runs(
+    stage: Stage, moved: set[int], git_kept: bool = False, first: BuildInstall | None = None
+) -> None:
     """No RUN but the installs being split may use the build tools: they leave the image
-    (``git`` stays when ``git_kept``)."""
+    (``git`` stays when ``git_kept``).  Commands that run before ``first``, the first
+    install of build packages (None: the base image has them), cannot use them: the
+    final stage runs them as the original did, before that install."""
     for instruction in stage.instructions:
         if instruction.cmd != "RUN":
             continue
@@ -339,13 +367,28 @@ def check_other_runs(stage: Stage, moved: set[int], git_kept: bool = False) -> N
             )
         artifacts = artifact_dirs(stage, instruction)
         for command in iter_simple_commands(shell.script):
-            if id(command) in moved:
+            if id(command) in moved or _before(stage, shell, command, first):
                 continue
             why = _needs_build_tools(command, artifacts)
             if why and not (git_kept and why == "runs `git`"):
                 raise FixRefused(
                     f"the RUN on line {instruction.line} {why}, which needs the build tools"
                 )
+
+
+def _before(
+    stage: Stage, shell: RunShell, command: SimpleCommand, first: BuildInstall | None
+) -> bool:
+    """True when ``command`` runs before the first install of build packages: in an
+    earlier RUN, or in its RUN as a top-level command ahead of it (not in a loop)."""
+    if first is None:
+        return False
+    instructions = stage.instructions
+    here, there = instructions.index(shell.instruction), instructions.index(first.shell.instruction)
+    if here != there:
+        return here < there
+    top = any(item is command for item in shell.script.body.items)
+    return top and command.end <= first.package.command.start
 
 
 def _needs_build_tools(command: SimpleCommand, artifacts: set[str]) -> str:

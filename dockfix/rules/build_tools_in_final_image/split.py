@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Edit
 from dockfix.rules.build_tools_in_final_image.base import Base
-from dockfix.rules.build_tools_in_final_image.checks import INSTALL_ONLY, BuildInstall, Site
+from dockfix.rules.build_tools_in_final_image.checks import APT, INSTALL_ONLY, BuildInstall, Site
+from dockfix.rules.build_tools_in_final_image.project import project_spans, setup_spans
 from dockfix.rules.build_tools_in_final_image.rewrite import (
     Rewrite,
     apply_rewrite,
@@ -151,6 +152,7 @@ class Split:
                     self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"),
                 ]
             if instruction is first_site:
+                _check_lists_kept(self.sites[0].shell, rewrite)
                 replacement[:0] = [self.runtime_run()]
             if not replacement:
                 self.drop(instruction)
@@ -185,12 +187,17 @@ class Split:
         for site in self.sites:
             rewrite = rewrite_of(site.shell)
             if self.strategy == "venv":
-                rewrite.removed.append(site.package.command)
+                rewrite.removed.append(site.command)
+            elif site.package is None:
+                assert site.setup is not None
+                rewrite.spans.append(setup_spans(site.setup, builder=False))
             else:
                 word = site.package.subcommand_word
                 assert word is not None
                 text = f"{word.text[-1]} --no-index --find-links={WHEELS}"
                 rewrite.spans.append((word.end - 1, word.end, text))
+                if site.projects:
+                    rewrite.spans += project_spans(site.shell, site.package, site.projects)
         for rewrite in rewrites.values():
             drop_apt_housekeeping(rewrite)
         return rewrites
@@ -236,7 +243,9 @@ class Split:
     def builder_stage(self) -> list[Node]:
         instructions = self.stage.instructions
         last = max(instructions.index(site.shell.instruction) for site in self.sites)
-        first_pip = min(i for i, ins in enumerate(instructions) if _runs_pip(ins))
+        first_pip = min(
+            i for i, ins in enumerate(instructions) if _runs_pip(ins) or self.has_site(ins)
+        )
         nodes: list[Node] = [self.builder_from()]
         for index, instruction in enumerate(instructions[: last + 1]):
             if instruction.cmd in _RUNTIME_ONLY:
@@ -300,6 +309,22 @@ class Split:
         return self.document.parse_instructions_one(text)
 
 
+def _check_lists_kept(shell: RunShell, rewrite: Rewrite) -> None:
+    """The runtime RUN, just above the first install, drops the apt lists: an ``apt-get
+    install`` left in that install's RUN must update them itself first."""
+    removed = {id(command) for command in rewrite.removed}
+    updated = False
+    for package in shell.packages():
+        if package.manager not in APT or id(package.command) in removed:
+            continue
+        updated = updated or package.action == "update"
+        if package.action == "install" and not updated:
+            raise FixRefused(
+                f"the RUN on line {shell.instruction.line} installs with apt-get without "
+                "updating the lists, which the runtime libraries' install removes before it"
+            )
+
+
 def _builder_name(document: Dockerfile) -> str:
     """``builder``, or a name no stage of the file has taken."""
     taken = {(stage.alias or "").lower() for stage in document.stages}
@@ -338,7 +363,7 @@ def _after_last_site(shell: RunShell, sites: list[Site]) -> list[SimpleCommand]:
     """Commands after the RUN's last pip install: in the builder they would run without
     the packages installed (``pip wheel`` installs nothing), so the builder drops them."""
     items = shell.script.body.items
-    last = max(i for i, item in enumerate(items) if any(item is s.package.command for s in sites))
+    last = max(i for i, item in enumerate(items) if any(item is s.command for s in sites))
     after = list(items[last + 1 :])
     if any(not isinstance(item, SimpleCommand) for item in after):
         raise FixRefused(f"the RUN on line {shell.instruction.line} goes on after pip install")
@@ -349,6 +374,10 @@ def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
     """``pip install ARGS`` -> ``pip wheel --wheel-dir /wheels ARGS`` minus install-only
     options (``--upgrade``, ``--user``...), which ``pip wheel`` rejects."""
     package = site.package
+    if package is None:
+        assert site.setup is not None
+        rewrite.spans.append(setup_spans(site.setup, builder=True))
+        return
     word = package.subcommand_word
     assert word is not None
     rewrite.spans.append((word.start, word.end, f"wheel --wheel-dir {WHEELS}"))
@@ -359,3 +388,5 @@ def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
         for word in option.words
     }
     rewrite.spans += deletion_spans(site.shell, package.command.words, doomed)
+    if site.projects:
+        rewrite.spans += project_spans(site.shell, package, site.projects, INSTALL_ONLY)

@@ -44,20 +44,22 @@ What it does
     ``useradd``; ``apk``: Alpine, with BusyBox ``adduser``; ``yum``/``dnf``: RHEL, whose
     ``useradd`` is only known when the file installs ``shadow-utils``).  The fix's
     reason says how the family was found.  The package manager tells nothing about the
-    base image's ``ENTRYPOINT``, so such an image is fixed only when the Dockerfile sets
-    its own.
+    base image's ``ENTRYPOINT``: unless the Dockerfile sets its own, the fix's reason
+    says that one needing root would make the container fail at start.
 
     Without a ``WORKDIR`` (or with ``WORKDIR /``) the process runs in ``/``, which the
     user cannot write to, and adding a ``WORKDIR`` would change what relative paths
     mean.  The fix then only makes the user (with a home) and switches after the last
-    ``RUN``, when the command is shown not to write where it runs (``cwd``): a program
-    that writes no file (``sleep``, ``python -m http.server``), or an application server
-    that writes no file of its own unless told to (gunicorn, uvicorn, hypercorn, daphne,
-    waitress, granian) and is told no relative log, pid or socket file, behind an
-    entrypoint script from the build context that writes nothing and ends with ``exec
-    "$@"``; the reason says so.  A command known to write there (``redis-server``'s
-    ``dump.rdb``, Jupyter's notebooks, ``--access-logfile access.log``) or not known is
-    reported, saying which.
+    ``RUN``.  When the command is shown not to write where it runs (``cwd``: a program
+    that writes no file, ``sleep``, ``python -m http.server``; an application server
+    that writes no file of its own unless told to, gunicorn, uvicorn, hypercorn, daphne,
+    waitress, granian, told no relative log, pid or socket file; behind an entrypoint
+    script from the build context that writes nothing and ends with ``exec "$@"``) the
+    reason says so; for any other program it says that if the program writes files
+    relative to its working directory, that fails.  A command known to write there
+    (``redis-server``'s ``dump.rdb``, Jupyter's notebooks, ``--access-logfile
+    access.log``, an entrypoint script that runs ``manage.py migrate``) or to change
+    user itself (``gunicorn --user``) is reported, saying which.
 
     The application folder is the last absolute ``WORKDIR``.  ``WORKDIR`` creates it
     owned by root and ``COPY --chown`` never changes the owner of a folder that exists
@@ -94,28 +96,40 @@ What it does
     environment (an explicit ``USER root`` and no ``CMD``/``ENTRYPOINT``, or a command
     that starts a build tool or a shell with a script); the stage has ``ONBUILD
     RUN``/``ADD``/``COPY`` triggers (child builds run them as the last ``USER``, and
-    they need root); there is no ``WORKDIR`` and the command is not shown to leave
-    ``/`` alone, or the ``WORKDIR`` is a system folder; the base image is unknown (and
-    the Dockerfile shows no family), Windows (the stage model's platform: ``golang:*-nanoserver``,
+    they need root); there is no ``WORKDIR`` and the command is known to write in
+    ``/`` or to change user itself, or the ``WORKDIR`` is a system folder; the base
+    image is unknown (and the Dockerfile shows no family: a user could be made with
+    whichever of ``useradd`` or BusyBox ``adduser`` the image has, but if it has
+    neither, or does not build as root, the build itself would fail), Windows (the
+    stage model's platform: ``golang:*-nanoserver``,
     ``openjdk:*-windowsservercore``...), ``scratch`` (it has no ``/etc/passwd``: a
     numeric ``USER`` works only if the program never looks its user up, which the
     Dockerfile cannot show), or has no tool to create users (``ubi-minimal``,
     ``amazonlinux``, the ``-minimal`` images of Rocky and Alma Linux have no
-    ``useradd`` unless the file installs ``shadow-utils``); the container
-    exposes or binds a port below 1024, or the image's notes say its server binds one
-    (nginx, httpd, php; .NET before 8 sets ``ASPNETCORE_URLS=http://+:80`` unless the
-    file moves it); ``CMD``/``ENTRYPOINT`` runs a package manager, ``sudo``/
-    ``su``/``gosu``, or a daemon that expects to start as root; the Dockerfile shows
-    writes outside the application folder (a ``VOLUME``, a log or pid file in the
-    command, a data folder made by ``mkdir``) or into root's home (``/root`` in
+    ``useradd`` unless the file installs ``shadow-utils``); the image's server binds a
+    port below 1024 and manages its own workers (nginx, httpd, php); ``CMD``/
+    ``ENTRYPOINT`` runs a package manager, ``sudo``/``su``/``gosu``, or a daemon that
+    expects to start as root; the Dockerfile shows writes outside the application
+    folder (a ``VOLUME``, a log or pid file in the command, a data folder made by
+    ``mkdir``) or into root's home (``/root`` in
     ``ENV``, ``pip install --user``, poetry and pipenv virtualenvs), or gives files to
-    another user with ``chown``; the base image's ``ENTRYPOINT`` is unknown or may
-    change user itself (node's ``docker-entrypoint.sh`` does not), the image installs
-    ``gosu``/``su-exec``/``sudo``, or the container's entrypoint is a script that
-    cannot be read from the build context (the model's cached view: one copied from
-    another stage with ``COPY --from``, downloaded or unpacked from an archive by
-    ``ADD`` is unknown) or that uses root's tools; or the
-    Dockerfile creates a user whose name cannot be read.
+    another user with ``chown``; the base image's ``ENTRYPOINT`` may change user itself
+    (node's ``docker-entrypoint.sh`` does not; a server image outside the image table,
+    ``postgres``, ``redis``..., starts through an entrypoint that commonly does), the
+    image installs
+    ``gosu``/``su-exec``/``sudo``, or the container's entrypoint is a script read from
+    the build context that uses root's tools; or the Dockerfile creates a user whose
+    name cannot be read.
+
+    What cannot be read but matters only to the running container does not stop the
+    fix (``startup``); its reason names it instead: an entrypoint script that is not
+    in the build context (copied from another stage with ``COPY --from``, downloaded or
+    unpacked from an archive by ``ADD``, the base image's own, or an unknown base
+    ``ENTRYPOINT``), which fails at start if it needs root; a port below 1024
+    (``EXPOSE 80``, ``--port 80``, .NET before 8, whose images set
+    ``ASPNETCORE_URLS=http://+:80`` unless the file moves it), which a non-root user
+    binds only where the runtime sets ``net.ipv4.ip_unprivileged_port_start=0``
+    (Docker 20.10 and later; Kubernetes and older engines may not by default).
 
 Why is this bad?
     A process that runs as root in the container is root on the host's kernel: an
@@ -131,9 +145,12 @@ Example
 Fix safety
     Unsafe, and the fix's reason says what may change: the app may write at run time
     where the Dockerfile does not show it (a cache in a system folder, files copied
-    into its folder before the switch, which stay owned by root); it then fails with a
-    permission error.  Images built ``FROM`` this one also start as the user, and need
-    ``USER root`` for their own installs.
+    into its folder before the switch, which stay owned by root, or ``/`` when there is
+    no ``WORKDIR``); it then fails with a permission error.  An entrypoint that cannot
+    be read may need root, and a port below 1024 may not be open to the user: the
+    reason names each such fact, and the container then fails at start.  Images built
+    ``FROM`` this one also start as the user, and need ``USER root`` for their own
+    installs.
 
 References
     practices.md row 5; hadolint DL3002 "Last USER should not be root" (and DL3066,

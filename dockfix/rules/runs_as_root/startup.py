@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dockfix.images import ImageTraits
 from dockfix.model.copied import inside
 from dockfix.model.expand import expand
+from dockfix.model.users import serves_by_default
 from dockfix.rules.refusal import FixRefused
 from dockfix.rules.runs_as_root.family import ASPNET_PORT_80
 from dockfix.rules.runs_as_root.image import (
@@ -44,6 +45,8 @@ class Risk:
     kind: str
 
 
+#: Packages of daemons that start as root: an image that installs one runs it.
+ROOT_DAEMON_PACKAGES = frozenset({"openssh-server", "supervisor", "cron", "cronie", "systemd"})
 #: What an unread entrypoint may do that fails without root.
 NEEDS_ROOT = (
     "if it needs root (`chown`, `gosu`/`su-exec`, writes to system folders, ports below "
@@ -111,7 +114,16 @@ def entrypoint_findings(image: Image, folders: Folders) -> Iterator[FixRefused |
     traits = image.traits
     own = any(i.cmd == "ENTRYPOINT" for i in image.instructions)
     if not own and traits is not None and traits.shell:
-        if traits.entrypoint is None:
+        ref = image.facts.root.image
+        if traits.entrypoint is None and ref is not None and serves_by_default(ref.repository):
+            # Database and server images start through their own entrypoint, which
+            # commonly steps down from root itself (gosu, su-exec).
+            yield FixRefused(
+                f"the base image `{ref.repository}` starts its server through an ENTRYPOINT "
+                "the Dockerfile does not show, which may change user",
+                kind="entrypoint",
+            )
+        elif traits.entrypoint is None:
             yield Risk(f"the base image's ENTRYPOINT is not known: {NEEDS_ROOT}", "entrypoint")
         elif traits.entrypoint and not _harmless_base_entrypoint(traits):
             words = " ".join(traits.entrypoint)
@@ -126,6 +138,12 @@ def entrypoint_findings(image: Image, folders: Folders) -> Iterator[FixRefused |
             if word.value in ("gosu", "su-exec", "sudo"):
                 yield FixRefused(
                     f"the image installs `{word.value}` to change user", kind="entrypoint"
+                )
+                return
+            if word.value in ROOT_DAEMON_PACKAGES:
+                yield FixRefused(
+                    f"the image installs `{word.value}`, a daemon that starts as root",
+                    kind="entrypoint",
                 )
                 return
     yield from _script_findings(image, folders)
