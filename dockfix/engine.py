@@ -124,18 +124,33 @@ def verify(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, st
     return verify_whole(before, after)
 
 
-def _changed_span(before: Dockerfile, after: Dockerfile) -> tuple[int, int, int]:
-    """``(start, end_before, end_after)``: ``nodes[start:end]`` of each tree is what the
-    edits replaced; the nodes around that span are the same objects in both trees."""
+Region = tuple[int, int, int, int]
+
+
+def _changed_regions(before: Dockerfile, after: Dockerfile) -> list[Region]:
+    """``(old_start, old_end, new_start, new_end)`` of each run of edited nodes:
+    ``before.nodes[old_start:old_end]`` became ``after.nodes[new_start:new_end]``; the
+    nodes between runs are the same objects in both trees, in the same order."""
     old, new = before.nodes, after.nodes
-    limit = min(len(old), len(new))
-    start = 0
-    while start < limit and old[start] is new[start]:
-        start += 1
-    tail = 0
-    while tail < limit - start and old[-1 - tail] is new[-1 - tail]:
-        tail += 1
-    return start, len(old) - tail, len(new) - tail
+    position = {id(node): index for index, node in enumerate(old)}
+    regions: list[Region] = []
+    i = j = 0
+    while i < len(old) or j < len(new):
+        if i < len(old) and j < len(new) and new[j] is old[i]:
+            i, j = i + 1, j + 1
+            continue
+        old_start, new_start = i, j
+        # The run ends at the next node of ``before`` still in order (moved nodes and
+        # copies are re-read with the run).
+        while j < len(new) and position.get(id(new[j]), -1) < i:
+            j += 1
+        i = position[id(new[j])] if j < len(new) else len(old)
+        regions.append((old_start, i, new_start, j))
+    return regions
+
+
+def _line_count(nodes: Sequence[Node]) -> int:
+    return sum(node.to_string().count("\n") for node in nodes)
 
 
 def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
@@ -144,87 +159,97 @@ def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
     The lexer reads lines in order, and its state at the start of a line is only the
     escape character and whether the parser-directive block is over; an instruction
     ends at the first line without a continuation (comment and blank lines after a
-    continuation belong to it) and a heredoc at its terminator.  So when
+    continuation belong to it) and a heredoc at its terminator.  Every position in a
+    node is a line number and a column within that line.  So when
 
-    * the unchanged nodes above the edits (``head``) include a non-directive node (the
-      directive block is over, and stays as it was) and the last of them ends with a
-      line end and no continuation (it ends there whatever follows),
-    * the re-read span parses on its own, after a copy of the escape directive and
-      blank lines that put it on its own line numbers, back to its exact text, with a
-      last node that ends the same way, and
-    * the unchanged nodes below the edits (``tail``) therefore start on a line of their
-      own in the same lexer state, and read as before, only as many lines further down
-      as the edits added (``_shifted``),
+    * each run of edited nodes starts after a non-directive node that ends with a line
+      end and no continuation (it ends there whatever follows), or at the top of the
+      file and then reaches down to an instruction and past the directive block,
+    * each run parses on its own (after a copy of the escape directive and a blank line
+      that ends the directive block, or from the top) back to its exact text, with a
+      last node that ends the same way when something follows it,
 
-    the whole-file parse gives ``head``, the span's nodes and the shifted ``tail``: node
-    for node what this returns (``tests/test_engine_speedups.py`` checks it against the
-    whole-file parse on every fixture).  The checks of ``verify_whole`` then only need
-    the span: the rest reads the same by construction.
+    the whole-file parse gives the unchanged nodes, in the same lexer state, only as
+    many lines further down as the runs above them added, and each run's nodes, moved
+    to its lines: node for node what this returns (``_shifted``;
+    ``tests/test_engine_speedups.py`` checks it against the whole-file parse on every
+    fixture).  The checks of ``verify_whole`` then only need the runs: the rest reads
+    the same by construction.
     """
-    start, end_before, end_after = _changed_span(before, after)
-    old_nodes, new_nodes = before.nodes, after.nodes
+    old, new = before.nodes, after.nodes
     if before.bom != after.bom:
         return None
-    block = directive_block_size(old_nodes)
-    if start <= block:
+    regions = _changed_regions(before, after)
+    if not regions:
+        return None
+    block = directive_block_size(old)
+    if regions[0][0] <= block:
         # The edits reach the directive block: re-read from the top of the file, down to
-        # an instruction (so that the block ends inside the span), and no further than
-        # the first node after the block (a tail directive would become a comment).
-        start = 0
-        while end_after < len(new_nodes) and not any(
-            isinstance(node, Instruction) for node in new_nodes[:end_after]
-        ):
-            end_before, end_after = end_before + 1, end_after + 1
-        if end_before < block:
+        # an instruction (so that the block ends inside the run), and no further than
+        # the first node after the block (a directive below would become a comment).
+        _, old_end, _, new_end = regions.pop(0)
+        while new_end < len(new) and not any(isinstance(n, Instruction) for n in new[:new_end]):
+            if regions and regions[0][2] == new_end:
+                _, old_end, _, new_end = regions.pop(0)
+            else:
+                old_end, new_end = old_end + 1, new_end + 1
+        if old_end < block:
             return None
-    elif _dangles(old_nodes[start - 1]):
-        return None
-    head = new_nodes[:start]
-    old_span = old_nodes[start:end_before]
-    new_span = new_nodes[start:end_after]
-    moved = sum(node.to_string().count("\n") for node in new_span) - sum(
-        node.to_string().count("\n") for node in old_span
-    )
-    tail = new_nodes[end_after:]
-    if moved and tail:
-        # The tail reads as before, ``moved`` lines further down (see ``_shifted``).
-        shifted = _shifted(tail, moved)
-        if shifted is None:  # pragma: no cover - node classes this code does not know
-            old_span, new_span, shifted = old_nodes[start:], new_nodes[start:], ()
-        tail = shifted
-    span_text = "".join(node.to_string() for node in new_span)
-    if not span_text:
-        return None
-    first_line = 1 + sum(node.to_string().count("\n") for node in head)
+        regions.insert(0, (0, old_end, 0, new_end))
     escape = before.escape
-    if start == 0:
-        fragment = parse(after.bom + span_text)
-        if fragment.bom != after.bom or fragment.escape != escape:
+    prefix = ("" if escape == "\\" else f"# escape={escape}\n") + "\n"
+    prefix_nodes = prefix.count("\n")
+    out: list[Node] = []
+    old_comments: Counter[str] = Counter()
+    new_comments: Counter[str] = Counter()
+    moved = 0  # lines the runs so far added
+    cursor = 0
+    for old_start, old_end, new_start, new_end in regions:
+        kept = new[cursor:new_start]
+        shifted = _shifted(kept, moved) if moved else kept
+        if shifted is None:  # pragma: no cover - node classes this code does not know
             return None
-        if not any(not isinstance(node, Directive) for node in fragment.nodes):
-            return None  # pragma: no cover - the span holds an instruction
-    else:
-        padding = [] if escape == "\\" else [f"# escape={escape}\n"]
-        blank_lines = first_line - 1 - len(padding)
-        if blank_lines < 1:  # pragma: no cover - the head holds a non-directive line
-            return None  # (the span's first line must not be read as a directive)
-        padding.append("\n" * blank_lines)
-        fragment = parse("".join(padding) + span_text)
-    span = fragment.nodes[first_line - 1 :]  # one node per padding line
-    if not span:
-        return None  # pragma: no cover - the span's text is not empty
-    if "".join(node.to_string() for node in span) != span_text:
-        return None  # pragma: no cover - the parser is lossless
-    if tail and _dangles(span[-1]):
+        out.extend(shifted)
+        text = "".join(node.to_string() for node in new[new_start:new_end])
+        old_text = "".join(node.to_string() for node in old[old_start:old_end])
+        if new_start > 0 and _dangles(new[new_start - 1]):
+            return None
+        nodes: Sequence[Node] = ()
+        if new_start == 0:
+            fragment = parse(after.bom + text)
+            if fragment.bom != after.bom or fragment.escape != escape:
+                return None
+            nodes = fragment.nodes
+        elif text:
+            if old_start < len(old):
+                first_line = old[old_start].line + moved
+            else:
+                first_line = old[-1].line + old[-1].to_string().count("\n") + moved
+            fragment = parse(prefix + text)
+            read = fragment.nodes[prefix_nodes:]
+            nodes = _shifted(read, first_line - 1 - prefix_nodes) or ()
+        if "".join(node.to_string() for node in nodes) != text:
+            return None  # pragma: no cover - the parser is lossless
+        if nodes and new_end < len(new) and _dangles(nodes[-1]):
+            return None
+        intended = [_reading_key(n) for n in new[new_start:new_end] if isinstance(n, Instruction)]
+        actual = [_reading_key(n) for n in nodes if isinstance(n, Instruction)]
+        if intended != actual:
+            return None
+        old_comments += _comment_lines_of(old[old_start:old_end])
+        new_comments += _comment_lines_of(nodes)
+        out.extend(nodes)
+        moved += text.count("\n") - old_text.count("\n")
+        cursor = new_end
+    kept = new[cursor:]
+    shifted = _shifted(kept, moved) if moved else kept
+    if shifted is None:  # pragma: no cover - node classes this code does not know
         return None
-    reparsed = Dockerfile(after.bom, (*head, *span, *tail))
-    intended = [_reading_key(n) for n in new_span if isinstance(n, Instruction)]
-    actual = [_reading_key(n) for n in span if isinstance(n, Instruction)]
-    if intended != actual:
-        return None
+    out.extend(shifted)
+    reparsed = Dockerfile(after.bom, tuple(out))
     if directive_block(before) - directive_block(reparsed):
         return None
-    if _comment_lines_of(old_span) - _comment_lines_of(span):
+    if old_comments - new_comments:
         return None
     if moved_pragma(before, after):
         return None

@@ -231,3 +231,31 @@ def test_incremental_verify_open_continuation() -> None:
     got, why = verify(before, after)
     assert got is None
     assert why == verify_whole(before, after)[1]
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        # two runs, the first adding a line: the nodes between and after move down
+        [(1, ("RUN a\n", "RUN b\n")), (3, ("RUN c\n",))],
+        # a deletion and an insertion
+        [(1, ()), (3, ("RUN c\n", "# note\n", "RUN d\n"))],
+        # a run at the top and one at the end
+        [(0, ("FROM b\n",)), (4, ('CMD ["x"]\n',))],
+    ],
+)
+def test_incremental_verify_several_runs(edits: list[tuple[int, tuple[str, ...]]]) -> None:
+    before = parse("FROM a\nRUN x\n# keep\nRUN y\nCMD x\n")
+    fixes = []
+    for index, texts in edits:
+        old = before.nodes[index]
+        new = parse("FROM z\n" + "".join(texts)).nodes[1:]  # new nodes, as rules make
+        fixes.append(Fix((Edit(old, tuple(new)),), Applicability.SAFE))
+    after = before
+    for fix in fixes:
+        after = apply_fix(after, fix)
+    assert len(engine._changed_regions(before, after)) == len(edits)
+    quick = engine._verify_changed(before, after)
+    whole, why = verify_whole(before, after)
+    assert quick is not None and whole is not None, why
+    _same_tree(quick, whole)

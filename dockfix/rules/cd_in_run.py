@@ -20,8 +20,10 @@ Fix safety
     path in the same stage sets the folder again before anything that could depend on
     it (``RUN``, ``COPY``/``ADD``/``VOLUME`` to a relative path, a relative ``WORKDIR``,
     ``CMD``, ``ENTRYPOINT``, ``HEALTHCHECK``, ``ONBUILD``); otherwise it is **unsafe**
-    and says so.  Reported without a fix: ``cd`` to a relative path, ``~`` or a path
-    with variables, ``cd`` with options, scripts that are not a plain ``&&`` chain, a
+    and says so.  A relative folder is resolved against the working directory when an
+    absolute ``WORKDIR`` of the file set it.  Reported without a fix: ``cd`` to a
+    relative folder where the working directory comes from the base image, ``~`` or a
+    path with variables, ``cd`` with options, scripts that are not a plain ``&&`` chain, a
     script that reads ``OLDPWD`` or runs ``cd -``, a ``RUN`` whose mounts have relative
     targets, and a ``RUN`` with comment lines inside it.
 
@@ -48,7 +50,7 @@ _CWD_FREE = frozenset({"ENV", "ARG", "LABEL", "EXPOSE", "USER", "STOPSIGNAL", "M
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+@%,")
 
 
-def _target(command: SimpleCommand) -> tuple[str | None, str]:
+def _target(command: SimpleCommand, base: str | None) -> tuple[str | None, str]:
     """The absolute folder of ``cd DIR``, or why it cannot be a WORKDIR."""
     words = command.words
     if command.assignments or command.redirects or len(words) != 2:
@@ -58,9 +60,29 @@ def _target(command: SimpleCommand) -> tuple[str | None, str]:
         return None, "the folder has variables, quotes or `~`"
     if target.value.startswith("-"):
         return None, "`cd` with options"
-    if not target.value.startswith("/"):
-        return None, "the folder is relative"
-    return posixpath.normpath(target.value).replace("//", "/"), ""
+    folder = target.value
+    if not folder.startswith("/"):
+        if base is None:
+            return None, "the folder is relative and the working directory is not known"
+        folder = posixpath.join(base, folder)
+    return "/" + posixpath.normpath(folder).lstrip("/"), ""
+
+
+def _workdir(facts: StageFacts, instruction: Instruction) -> str | None:
+    """The working directory ``instruction`` runs in, when an absolute ``WORKDIR`` of the
+    file set it (the base image's own is not trusted)."""
+    for ancestor in reversed(facts.lineage):
+        for candidate in ancestor.stage.instructions:
+            if candidate is instruction:
+                break
+            if (
+                candidate.cmd == "WORKDIR"
+                and candidate.value
+                and candidate.value[0].startswith("/")
+            ):
+                workdir = facts.at(instruction).workdir
+                return workdir if workdir and workdir.startswith("/") else None
+    return None
 
 
 def _later_need(facts: StageFacts, instruction: Instruction) -> str:
@@ -111,7 +133,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             if chain is None:
                 yield rule.finding(message, position, note="the script is not a plain && chain")
                 continue
-            folder, why = _target(first)
+            folder, why = _target(first, _workdir(facts, instruction))
             if folder is None:
                 yield rule.finding(message, position, note=why)
                 continue

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dockfix.edits import FixAvailability
 from dockfix.model.expand import expand
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
+from dockfix.shell.model import unquote
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*(?::[0-9]+)?/)?"
@@ -38,7 +39,11 @@ _REFERENCE = re.compile(
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
-    defaults = {name: value or "" for name, value in context.model.global_args.items()}
+    # BuildKit removes the quotes of an ARG default (`ARG VARIANT="bookworm"`).
+    defaults = {
+        name: unquote(value or "") or (value or "")
+        for name, value in context.model.global_args.items()
+    }
     for stage in context.document.stages:
         instruction = stage.from_instruction
         words = instruction.pieces_of("word")

@@ -95,17 +95,20 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
         if image.tag is not None and image.tag != "latest":
             continue
         shown = written.text
+        subject = f"`FROM {shown}`"
+        if written.has_variables:
+            subject += f" (`{image.text}` by default)"
         if image.tag is None:
-            message = f"`FROM {shown}` has no tag: it pulls `latest`, which changes without notice"
+            message = f"{subject} has no tag: it pulls `latest`, which changes without notice"
         else:
-            message = f"`FROM {shown}` pulls `latest`, which changes without notice"
+            message = f"{subject} pulls `latest`, which changes without notice"
         message += "; pin a version"
         at = stage.from_instruction
         if written.has_variables:
             yield rule.finding(
                 message,
                 at,
-                note=f"the image comes from a build argument: pin its default ({image.text})",
+                note="the image comes from a build argument: pin its default",
             )
             continue
         pin = pin_for(image, pins)

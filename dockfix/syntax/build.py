@@ -1,4 +1,4 @@
-"""Lark tree -> dockfix nodes: typed, frozen, with line and column on every leaf."""
+"""The grammar's tree -> dockfix nodes: typed, frozen, with line and column on every leaf."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pre-lexing step that feeds Lark: physical lines in, typed tokens out.
+"""The lexer: physical lines in, typed tokens out.
 
 A Dockerfile is context-sensitive in three places that an LALR grammar cannot see:
 ``# escape=`` changes the continuation character for the rest of the file, heredoc
@@ -8,7 +8,8 @@ argument string decodes as JSON.  This lexer reads lines exactly as BuildKit's
 ``Parse`` loop does, decides those three things, and emits one token per piece of text.
 Every character of the input lands in exactly one token, so printing the tokens back
 gives the input byte for byte.  The grammar (``grammar/dockerfile.lark``) then assembles
-tokens into directives, comments, blank lines, instructions and heredocs.
+tokens into directives, comments, blank lines, instructions and heredocs (in one pass,
+``loader.assemble``; Lark's LALR parser is the reference, ``lark_reference``).
 
 The instruction keyword token carries BuildKit's reading of the logical line (a
 ``Reading``) so that the tree builder needs no second pass over the text.

@@ -78,15 +78,16 @@ Fix safety
       whose stage installs no Python with apt, or one whose Python is older than 2.7;
       the ``venv`` strategy on a system Python (``python3-venv`` is not there);
     * a Python install is not a ``pip install`` of requirement files, named packages or
-      local projects: URLs, VCS links, editable installs, wheel files, ``--no-binary``,
-      hash-checking mode, uv/poetry/pipenv; a local project with extras
-      (``.[server]``), in a RUN that is not a plain ``&&`` chain, or in more than one
-      install; ``setup.py`` run other than as ``python setup.py install`` in a plain
-      ``&&`` chain, or by a Python whose pip is not known to be there.  A local project
-      (``pip install .``, a directory, an sdist, ``python setup.py install``) is split: the
-      builder builds its wheel alone into ``/wheels/project`` (``pip wheel --no-deps``)
-      and the wheels of what it needs into ``/wheels``; the final stage installs
-      ``/wheels/project/*.whl`` (see ``project.py``);
+      sources to build: editable installs, local wheel files, ``--no-binary``,
+      hash-checking mode, uv/poetry/pipenv; a local project or URL with extras
+      (``.[server]``) or in a RUN that is not a plain ``&&`` chain; ``setup.py`` run
+      other than as ``python setup.py install`` in a plain ``&&`` chain, or by a Python
+      whose pip is not known to be there.  A local project (``pip install .``, a
+      directory, an sdist, ``python setup.py install``) or a URL (``git+https://...``,
+      an archive) is split: the builder builds its wheel alone into ``/wheels/project``
+      (``-2``, ``-3`` ... for later installs; ``pip wheel --no-deps``) and the wheels of
+      what it needs into ``/wheels``; the final stage installs ``/wheels/project/*.whl``
+      (see ``project.py``);
     * requirement files (read from the build context through the COPY that put them in
       the image) install local paths, URLs or use hashes (built wheels would not match
       them);
@@ -117,6 +118,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from dockfix.images.python import is_full_python, python_builds
 from dockfix.images.python_requirements import image_reader
@@ -128,17 +130,21 @@ from dockfix.rules.build_tools_in_final_image.base import check_base
 from dockfix.rules.build_tools_in_final_image.checks import (
     SYSTEM_MANAGERS,
     BuildInstall,
-    check_needs_compiling,
+    Purge,
+    Site,
     check_other_runs,
     check_slimmable,
     check_users,
     keep_git,
+    split_site,
+)
+from dockfix.rules.build_tools_in_final_image.needs import (
+    check_needs_compiling,
     linked_libraries,
     requirements_named,
     runtime_words,
-    split_site,
 )
-from dockfix.rules.build_tools_in_final_image.project import check_setup_python
+from dockfix.rules.build_tools_in_final_image.project import check_setup_python, pip_pythons
 from dockfix.rules.build_tools_in_final_image.split import Split
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import PackageCommand
@@ -190,9 +196,8 @@ def _check_final_stage(rule: Rule, context: RuleContext, stage: Stage) -> Findin
         )
         at = stage.from_instruction
     try:
-        if purged & set(names):
-            raise FixRefused("the stage purges build packages itself; split it by hand")
-        edits, reason = _plan(context, stage, installs, builds, from_base)
+        purges = _purges(stage, installs, set(names)) if purged & set(names) else []
+        edits, reason = _plan(context, stage, installs, builds, from_base, purges)
     except FixRefused as refused:
         return rule.finding(message, at, note=refused.reason)
     return rule.finding(message, at, edits=edits, reason=reason)
@@ -244,12 +249,59 @@ def _purged(stage: Stage) -> set[str]:
     return names
 
 
+def _purges(stage: Stage, installs: list[BuildInstall], names: set[str]) -> list[Purge]:
+    """The stage removes some build packages again (others stay): in the final stage,
+    which never installs them, those words leave the removal commands, and so does a
+    virtual group (``apk del .deps``) whose every package was a build package (its
+    ``apk add --virtual`` leaves the final stage).  A variable cannot be split so."""
+    groups: dict[str, bool] = {}  # group -> whether its install leaves the final stage
+    for install in installs:
+        for group in install.package.option_values("--virtual", "-t"):
+            gone = len(install.build_words) == len(install.package.packages)
+            groups[group.value] = groups.get(group.value, True) and gone
+    found = []
+    for instruction in stage.instructions:
+        shell = run_shell(instruction)
+        if not isinstance(shell, RunShell):
+            continue
+        for package in shell.packages():
+            if package.manager not in SYSTEM_MANAGERS or package.action != "remove":
+                continue
+            if any(not w.is_literal for w in package.packages):
+                raise FixRefused(
+                    f"the stage removes packages on line {instruction.line} by a "
+                    "variable; split it by hand"
+                )
+            words = tuple(
+                w
+                for w in package.packages
+                if package_name(w.value) in names or groups.get(w.value, False)
+            )
+            if words:
+                found.append(Purge(shell, package, words))
+    return found
+
+
+def _project_dirs(sites: list[Site]) -> list[Site]:
+    """Each install that builds projects gets its own directory of project wheels
+    (``/wheels/project``, ``/wheels/project-2`` ...), which its final install names."""
+    result, count = [], 0
+    for site in sites:
+        if site.projects or site.setup is not None:
+            count += 1
+            if count > 1:
+                site = replace(site, project_dir=f"{site.project_dir}-{count}")
+        result.append(site)
+    return result
+
+
 def _plan(
     context: RuleContext,
     stage: Stage,
     installs: list[BuildInstall],
     builds: list[tuple[Instruction, PackageCommand | None]],
     from_base: bool,
+    purges: list[Purge],
 ) -> tuple[list[Edit], str]:
     document = context.document
     facts = context.model.facts_of(stage)
@@ -260,12 +312,13 @@ def _plan(
         split_site(instruction, package, strategy, image_reader(facts, instruction, build_context))
         for instruction, package in builds
     ]
+    pythons = pip_pythons([site.package for site in sites])
     for site in sites:
         if site.setup is not None:
             line = site.shell.instruction.line
-            check_setup_python(site.setup, line, base.python_image, base.builder_packages)
-    if sum(1 for site in sites if site.projects or site.setup) > 1 and strategy == "wheels":
-        raise FixRefused("more than one pip install builds a local project; split it by hand")
+            wheel = base.builder_packages
+            check_setup_python(site.setup, line, base.python_image, wheel, pythons)
+    sites = _project_dirs(sites)
     check_users(facts, sites, installs)
     moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
     installs, git_kept = keep_git(stage, installs, moved)
@@ -288,6 +341,7 @@ def _plan(
     linked, caveats = linked_libraries(base.release, requirements, runtime, from_base, distro)
     linked = (*tools, *(name for name in linked if name not in tools))
     split = Split(document, stage, installs, sites, runtime, strategy, linked, base, slim)
+    split.purges = purges
     setups = [site.shell.instruction.line for site in sites if site.setup is not None]
     if setups and strategy == "wheels":
         caveats.append(

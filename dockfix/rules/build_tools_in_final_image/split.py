@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Edit
 from dockfix.rules.build_tools_in_final_image.base import Base
-from dockfix.rules.build_tools_in_final_image.checks import APT, INSTALL_ONLY, BuildInstall, Site
+from dockfix.rules.build_tools_in_final_image.checks import (
+    APT,
+    INSTALL_ONLY,
+    BuildInstall,
+    Purge,
+    Site,
+)
 from dockfix.rules.build_tools_in_final_image.project import project_spans, setup_spans
 from dockfix.rules.build_tools_in_final_image.rewrite import (
     Rewrite,
@@ -96,6 +102,8 @@ class Split:
         self.result = _Edits()
         #: Comment lines that move to the builder, by the instruction they belong to.
         self.moved_comments: dict[int, list[Comment]] = {}
+        #: Removals of build packages: the final stage never installs them.
+        self.purges: list[Purge] = []
 
     def keyword(self, name: str) -> str:
         return self.style.keyword(name)
@@ -190,14 +198,26 @@ class Split:
                 rewrite.removed.append(site.command)
             elif site.package is None:
                 assert site.setup is not None
-                rewrite.spans.append(setup_spans(site.setup, builder=False))
+                rewrite.spans.append(
+                    setup_spans(site.setup, builder=False, directory=site.project_dir)
+                )
             else:
                 word = site.package.subcommand_word
                 assert word is not None
                 text = f"{word.text[-1]} --no-index --find-links={WHEELS}"
                 rewrite.spans.append((word.end - 1, word.end, text))
                 if site.projects:
-                    rewrite.spans += project_spans(site.shell, site.package, site.projects)
+                    rewrite.spans += project_spans(
+                        site.shell, site.package, site.projects, site.project_dir
+                    )
+        for purge in self.purges:
+            rewrite = rewrite_of(purge.shell)
+            if len(purge.words) == len(purge.package.packages):
+                rewrite.removed.append(purge.package.command)
+            else:
+                doomed = {id(word) for word in purge.words}
+                words = purge.package.command.words
+                rewrite.spans += deletion_spans(purge.shell, words, doomed)
         for rewrite in rewrites.values():
             drop_apt_housekeeping(rewrite)
         return rewrites
@@ -376,7 +396,7 @@ def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
     package = site.package
     if package is None:
         assert site.setup is not None
-        rewrite.spans.append(setup_spans(site.setup, builder=True))
+        rewrite.spans.append(setup_spans(site.setup, builder=True, directory=site.project_dir))
         return
     word = package.subcommand_word
     assert word is not None
@@ -389,4 +409,6 @@ def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
     }
     rewrite.spans += deletion_spans(site.shell, package.command.words, doomed)
     if site.projects:
-        rewrite.spans += project_spans(site.shell, package, site.projects, INSTALL_ONLY)
+        rewrite.spans += project_spans(
+            site.shell, package, site.projects, site.project_dir, INSTALL_ONLY
+        )

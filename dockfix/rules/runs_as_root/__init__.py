@@ -58,8 +58,9 @@ What it does
     reason says so; for any other program it says that if the program writes files
     relative to its working directory, that fails.  A command known to write there
     (``redis-server``'s ``dump.rdb``, Jupyter's notebooks, ``--access-logfile
-    access.log``, an entrypoint script that runs ``manage.py migrate``) or to change
-    user itself (``gunicorn --user``) is reported, saying which.
+    access.log``) or to change user itself (``gunicorn --user``) is reported, saying
+    which; an entrypoint script that runs ``manage.py migrate`` is named in the reason
+    (a SQLite database next to the code would stay root's).
 
     The application folder is the last absolute ``WORKDIR``.  ``WORKDIR`` creates it
     owned by root and ``COPY --chown`` never changes the owner of a folder that exists

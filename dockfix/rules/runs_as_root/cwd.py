@@ -8,8 +8,9 @@ writes no file of its own unless told to (gunicorn, uvicorn, ...) and is told no
 relative log, pid or socket file.  An entrypoint script read from the build context
 that runs only ``echo``-like commands before ``exec "$@"`` hands over to the command.
 A program known to write there (``redis-server``, Jupyter, a relative log file) or to
-change user itself makes DF201 refuse; any other command is unknown, and DF201's fix is
-offered with a reason saying that relative writes would fail.
+change user itself makes DF201 refuse; any other command is unknown (an entrypoint
+script that runs ``manage.py migrate`` is named as such), and DF201's fix is offered
+with a reason saying that relative writes would fail.
 """
 
 from __future__ import annotations
@@ -78,9 +79,11 @@ def cwd_use(image: Image, folders: Folders) -> CwdUse:
     commands = _script_commands(image, folders, words[0])
     step = _app_step_in(commands or [])
     if step is not None:
-        why = f"`{words[0]}` runs `{step}`, which writes next to the application's code"
-        why += ", owned by root"
-        return CwdUse(True, why, program=posixpath.basename(words[0]))
+        # Where it writes depends on settings the Dockerfile does not show (a database
+        # server, or a SQLite file next to the code): a risk the reason names.
+        why = f"`{words[0]}` runs `{step}`, which fails if it writes next to the code"
+        why += " (a SQLite database), owned by root"
+        return CwdUse(None, why, program=posixpath.basename(words[0]))
     if _passes_through(commands) and len(words) > 1:
         words = words[1:]  # an entrypoint script that only hands over to its arguments
     program = posixpath.basename(words[0])
