@@ -162,9 +162,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockfix.edits import Edit
 from dockfix.model import is_root_user
 from dockfix.model.preconditions import Precondition
-from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
+from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.rules.refusal import FixRefused
 from dockfix.rules.runs_as_root.blockers import chown_blockers, find_blockers
 from dockfix.rules.runs_as_root.fix import build_fix

@@ -6,10 +6,9 @@ import posixpath
 import shlex
 from collections.abc import Iterator
 
+from dockfix.edits import Edit, FixBuilder, FixRefused
 from dockfix.model.copied import inside
 from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.base import Edit
-from dockfix.rules.refusal import FixRefused
 from dockfix.rules.runs_as_root.cwd import cwd_use
 from dockfix.rules.runs_as_root.image import (
     Folders,
@@ -180,22 +179,22 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
     if subfolders:
         paths = " ".join(shlex.quote(path) for path in subfolders)
         commands.append(f"chown -R {target.owner} {paths}")
-    edits: list[Edit] = []
+    builder = FixBuilder(document)
     early = _early_chown_anchor(image, folders, target, anchor) if len(commands) == 1 else None
     if early is not None:
         # A lone `RUN chown` goes right after the WORKDIR that makes the folder, where
         # it does not sit next to another one-command RUN (hadolint DL3059).
         chown = document.make_instruction(_run_text(document, commands))
-        edits.append(Edit(early, (early, chown)))
+        _insert(builder, early, [chown])
         commands = []
     texts = [_run_text(document, commands)] if commands else []
     texts.append(f"{document.style.keyword('USER')} {target.spec}")
-    edits.insert(0, _insert_after(document, anchor, texts))
+    _insert_after(builder, anchor, texts)
     for instruction in stage.instructions[index + 1 :]:
         if _copies_into(instruction, folders, image, app):
             flag = f"--chown={target.owner}"
-            edits.append(Edit(instruction, (document.add_flag(instruction, flag),)))
-    return edits, _reason(image, folders, target, index)
+            builder.replace(instruction, document.add_flag(instruction, flag))
+    return list(builder.edits()), _reason(image, folders, target, index)
 
 
 def _switch_in_root(image: Image, folders: Folders, target: Target) -> tuple[list[Edit], str]:
@@ -231,21 +230,16 @@ def _switch_in_root(image: Image, folders: Folders, target: Target) -> tuple[lis
     parts = [text]
     if image.derived:
         parts.append(image.derived)
-    return [_insert_after(document, anchor, texts)], "; ".join(parts)
+    builder = FixBuilder(document)
+    _insert_after(builder, anchor, texts)
+    return list(builder.edits()), "; ".join(parts)
 
 
-def _insert_after(document: Dockerfile, anchor: Instruction, texts: list[str]) -> Edit:
-    """New instructions after ``anchor``, with the file's line ending."""
-    eols = [document.style.eol] * len(texts)
-    new_anchor = anchor
-    if not anchor.text.endswith("\n"):
-        # The anchor ends the file without a line ending: it gets one, and the last new
-        # line goes without, so the file still ends the way it did.
-        new_anchor = document.make_instruction(anchor.text)
-        eols[-1] = ""
-    added: list[Node] = [
-        document.make_instruction(t, eol=e) for t, e in zip(texts, eols, strict=True)
-    ]
+def _insert_after(builder: FixBuilder, anchor: Instruction, texts: list[str]) -> None:
+    """New instructions after ``anchor``, with the file's line ending (the builder keeps
+    a file that ends without one ending that way)."""
+    document = builder.document
+    added: list[Node] = [document.make_instruction(t, eol=document.style.eol) for t in texts]
     new_run = texts[0].split(" ", 1)[0].upper() == "RUN"
     if anchor.heredocs or (anchor.cmd == "RUN" and new_run):
         # hadolint cannot parse an instruction right after a heredoc's terminator line
@@ -253,7 +247,14 @@ def _insert_after(document: Dockerfile, anchor: Instruction, texts: list[str]) -
         # empty line also keeps the user's creation in a RUN of its own: DF102 does not
         # join RUNs across one (`go build ... && groupadd ...` would rebuild with it).
         added.insert(0, BlankLine("", document.style.eol, 0))
-    return Edit(anchor, (new_anchor, *added))
+    _insert(builder, anchor, added)
+
+
+def _insert(builder: FixBuilder, anchor: Instruction, added: list[Node]) -> None:
+    try:
+        builder.insert_after(anchor, *added)
+    except ValueError as error:  # after a dangling continuation line
+        raise FixRefused(str(error), kind="layout") from error
 
 
 def _is_one_command_run(instruction: Instruction | None) -> bool:
