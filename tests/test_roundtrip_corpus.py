@@ -57,3 +57,28 @@ def test_every_corpus_file_round_trips(corpus_files: list[Path]) -> None:
         f"{len(failures)} failures"
     )
     assert not failures, "\n".join(failures)
+
+
+def test_assembled_tree_is_larks_tree_on_the_corpus(corpus_texts: dict[str, str]) -> None:
+    """The one-pass tree builder (``loader.assemble``) replaced Lark's LALR parser on the
+    hot path; the grammar stays the authority.  On every corpus file the two must build
+    the same tree (or both hand the file to the error path)."""
+    from test_syntax_nodes import _same_tree
+
+    from dockfix.syntax.lark_reference import lark_parse
+    from dockfix.syntax.lexer import tokenize
+    from dockfix.syntax.loader import assemble
+
+    differ: list[str] = []
+    checked = 0
+    for name, text in corpus_texts.items():
+        try:
+            reference = lark_parse(text)
+        except ParseError:
+            continue
+        assembled = assemble(list(tokenize(text)))
+        checked += 1
+        if assembled is None or not _same_tree(assembled, reference):
+            differ.append(name)
+    assert not differ, f"{len(differ)} files build another tree: {differ[:10]}"
+    assert checked > 2000

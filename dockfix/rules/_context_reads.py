@@ -1,0 +1,88 @@
+"""What a Dockerfile reads from its build context, and the context's ``.dockerignore``.
+
+Shared by DF018 (copy-ignored-file) and DF212 (missing-dockerignore): every ``COPY`` and
+``ADD`` source without ``--from`` and every ``RUN --mount=type=bind`` without ``from=``
+reads the build context; the ``.dockerignore`` that applies is
+``<Dockerfile>.dockerignore`` when it exists, else ``.dockerignore`` (BuildKit's order).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dockfix.images.install_reads import IgnoreFile, Unprovable
+from dockfix.model import BuildContext
+from dockfix.model.mounts import mounts_of
+from dockfix.syntax import Dockerfile, Instruction
+
+_REMOTE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
+_WILDCARDS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class ContextRead:
+    """One source the build reads from the context, as written and normalised."""
+
+    instruction: Instruction
+    #: As written (``./tmp/a.txt``, ``.``, ``src/*.py``).
+    source: str
+    #: Context-relative and normalised (``tmp/a.txt``; ``.`` for the whole context);
+    #: None when it uses a variable.
+    path: str | None
+
+    @property
+    def whole_context(self) -> bool:
+        return self.path == "."
+
+    @property
+    def has_wildcard(self) -> bool:
+        return self.path is not None and any(ch in _WILDCARDS for ch in self.path)
+
+
+def normal_path(source: str) -> str | None:
+    """``./a/../b/`` -> ``b``; ``.``/``./``/``/`` -> ``.``; None with a variable."""
+    if "$" in source:
+        return None
+    normal = posixpath.normpath("/" + source.replace("\\", "/")).lstrip("/")
+    return normal or "."
+
+
+def context_reads(document: Dockerfile) -> Iterator[ContextRead]:
+    """Every COPY/ADD source and bind-mount source that comes from the build context."""
+    for instruction in document.instructions:
+        if instruction.cmd in ("COPY", "ADD"):
+            if instruction.flag("from") is not None:
+                continue
+            values = instruction.value
+            if len(values) < 2:
+                continue
+            for source in values[:-1]:
+                if source.startswith("<<"):
+                    continue  # a heredoc: text in the Dockerfile, not a context file
+                if instruction.cmd == "ADD" and (_REMOTE.match(source) or source.endswith(".git")):
+                    continue
+                yield ContextRead(instruction, source, normal_path(source))
+        elif instruction.cmd == "RUN":
+            for mount in mounts_of(instruction):
+                if mount.type != "bind" or mount.from_stage is not None:
+                    continue
+                source = mount.source or "."
+                yield ContextRead(instruction, source, normal_path(source))
+
+
+def dockerignore_name(context: BuildContext, dockerfile_name: str | None) -> str:
+    """The ignore file BuildKit reads for this Dockerfile (it may not exist yet)."""
+    if dockerfile_name and context.is_file(f"{dockerfile_name}.dockerignore"):
+        return f"{dockerfile_name}.dockerignore"
+    return ".dockerignore"
+
+
+def ignore_file(context: BuildContext, dockerfile_name: str | None) -> IgnoreFile | str:
+    """The context's ignore rules, or why they cannot be read (a bad pattern)."""
+    try:
+        return IgnoreFile.of(context, dockerfile_name)
+    except Unprovable as why:
+        return str(why)
