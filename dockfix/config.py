@@ -76,6 +76,7 @@ class Config:
     user_name: str | None = None
     user_uid: int | None = None
     syntax_directive: bool | None = None
+    healthcheck_path: str | None = None
     image_aliases: tuple[tuple[str, str], ...] = ()
     #: ``pins``: image name -> tag, ``tag@sha256:...`` or ``sha256:...`` (DF302's fixes).
     pins: tuple[tuple[str, str], ...] = ()
@@ -289,6 +290,16 @@ def _user_uid(path: Path, name: str, value: Any, _root: str) -> int:
     return value
 
 
+def _healthcheck_path(path: Path, name: str, value: Any, _root: str) -> str:
+    from dockfix.rules.missing_healthcheck import PATH_PATTERN
+
+    if not isinstance(value, str) or not PATH_PATTERN.fullmatch(value):
+        raise ConfigError(
+            path, name, f"expected a URL path like '/health' (no quotes or spaces), got {value!r}"
+        )
+    return value
+
+
 def _image_aliases(path: Path, name: str, value: Any, _root: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
         raise ConfigError(path, name, f"expected a table of image = image, got {_type(value)}")
@@ -363,6 +374,7 @@ _PARSERS: dict[str, _Parser] = {
     "user-name": _user_name,
     "user-uid": _user_uid,
     "syntax-directive": _bool,
+    "healthcheck-path": _healthcheck_path,
     "image-aliases": _image_aliases,
     "pins": _pins,
     "checksums": _checksums,

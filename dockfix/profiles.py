@@ -154,6 +154,7 @@ class Resolver:
                 if config.syntax_directive is not None
                 else defaults.syntax_directive
             ),
+            healthcheck_path=config.healthcheck_path or defaults.healthcheck_path,
             ignore_noqa=cli.ignore_noqa,
         )
         return Profile(rules, settings)

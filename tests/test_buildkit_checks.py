@@ -34,6 +34,8 @@ class Check:
     answer: str  # as in the table: "fixed (DF005)", "reported (DF013)", "out of scope"
     good: str | None = None  # for fixed: the output of the rule
     unsafe: bool = False  # the fix needs --unsafe-fixes
+    #: Files of a build context to run the example in (name, text); none: no context.
+    context: tuple[tuple[str, str], ...] = ()
 
 
 CHECKS: dict[str, Check] = {
@@ -169,11 +171,15 @@ CHECKS: dict[str, Check] = {
         "reported (DF017)",
     ),
     # https://docs.docker.com/reference/build-checks/copy-ignored-file/
-    # (with a .dockerignore holding `*/tmp/*`; dockfix does not read .dockerignore yet)
+    # The page's `.dockerignore` holds `*/tmp/*`, which under Docker's own matcher
+    # (moby/patternmatcher: `*` stays within one path segment, patterns are anchored at
+    # the context root) excludes `a/tmp/x` but not `tmp/helloworld.txt`; the example means
+    # `tmp/*`, which is what the context here holds.
     "CopyIgnoredFile": Check(
         "copy-ignored-file",
         "FROM scratch\nCOPY ./tmp/helloworld.txt /helloworld.txt\n",
-        "out of scope",
+        "reported (DF018)",
+        context=((".dockerignore", "tmp/*\n"), ("tmp/helloworld.txt", "hello\n")),
     ),
     # https://docs.docker.com/reference/build-checks/invalid-definition-description/
     "InvalidDefinitionDescription": Check(
@@ -218,10 +224,12 @@ def _table() -> dict[str, tuple[str, str]]:
     return rows
 
 
-def _run(text: str, rules: tuple[Rule, ...], *, unsafe: bool = False) -> FileReport:
+def _run(
+    text: str, rules: tuple[Rule, ...], *, unsafe: bool = False, context_dir: Path | None = None
+) -> FileReport:
     source = SourceFile(Path("Dockerfile"), text, "utf-8", False, "\n", None)
     settings = Settings(unsafe_fixes=unsafe)
-    return process_text(source, "Dockerfile", rules, settings, apply=True, context_dir=None)
+    return process_text(source, "Dockerfile", rules, settings, apply=True, context_dir=context_dir)
 
 
 def _code(answer: str) -> str:
@@ -241,8 +249,12 @@ def test_table_lists_every_check() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_docs_example(name: str) -> None:
+def test_docs_example(name: str, tmp_path: Path) -> None:
     check = CHECKS[name]
+    context_dir = tmp_path if check.context else None
+    for relative, text in check.context:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
     if check.answer == "out of scope":
         report = _run(check.bad, select_rules())
         assert not report.errors, report.errors
@@ -251,7 +263,7 @@ def test_docs_example(name: str) -> None:
     rule = lookup(code)
     assert rule is not None, f"{code} is not registered"
     # Every default rule on: the finding is there (and nothing breaks).
-    report = _run(check.bad, select_rules(), unsafe=True)
+    report = _run(check.bad, select_rules(), unsafe=True, context_dir=context_dir)
     assert not report.errors, report.errors
     found = [f for f in report.findings if f.code == code]
     assert found, f"no {code} finding: {[f.code for f in report.findings]}"

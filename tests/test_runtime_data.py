@@ -66,7 +66,9 @@ def test_generated_file_has_schema_date_and_sources() -> None:
 
 
 def test_data_file_is_small_enough() -> None:
-    assert (DATA / "runtime_libs.json").stat().st_size < 3_000_000
+    """About 1 MB a release (it ships in the wheel and loads in ~20 ms for three)."""
+    size = (DATA / "runtime_libs.json").stat().st_size
+    assert size < 1_200_000 * max(1, len(releases()))
 
 
 def test_gcc_brings_the_openmp_runtime() -> None:

@@ -79,6 +79,8 @@ class Settings:
     #: Name and uid DF201 gives the non-root user it creates.
     user_name: str = "app"
     user_uid: int = 10001
+    #: The URL path DF210's HEALTHCHECK probes (``healthcheck-path``).
+    healthcheck_path: str = "/"
     #: Whether fixes may add ``# syntax=docker/dockerfile:1`` (BuildKit then pulls a
     #: frontend image, which air-gapped CI cannot).
     syntax_directive: bool = True
