@@ -278,13 +278,13 @@ def test_remaining_step_when_rule_by_rule_ends_elsewhere(tmp_path: Path) -> None
 
 def test_remaining_commit_in_a_repository(tmp_path: Path) -> None:
     """The same through git: the last commit makes the tree equal the one-shot result."""
-    from dockfix.pr.command import _commit
+    from dockfix.pr.command import commit_plan
 
     root = make_repo(tmp_path / "repo", {"Dockerfile": "FROM x\nENV A=a\n"})
     profile = Profile((_rewrite("ZZ1", "b", "c"), _rewrite("ZZ2", "a", "b")), Settings())
     plan = make_plan([(root / "Dockerfile", "Dockerfile", profile)])
     git(root, "checkout", "-q", "-b", "dockfix/test")
-    assert len(_commit(root, plan)) == 2
+    assert len(commit_plan(root, plan)) == 2
     assert subjects(root) == [
         "fix(dockerfile): ZZ2 rewrite-a-b",
         "fix(dockerfile): remaining dockfix fixes",

@@ -90,7 +90,8 @@ def plan_text(plan: Plan, branch: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _commit(root: Path, plan: Plan) -> list[str]:
+def commit_plan(root: Path, plan: Plan) -> list[str]:
+    """Commit the plan's steps in ``root``'s repository, one commit a step; the hashes."""
     by_rel = {t.rel: t for t in plan.targets}
     hashes = []
     for step in plan.steps:
@@ -165,7 +166,7 @@ def run_pr(options: PrOptions) -> int:
             raise PrError("git has no user identity here: set user.name and user.email")
         git.create_branch(root, branch)
         try:
-            hashes = _commit(root, plan)
+            hashes = commit_plan(root, plan)
         except (git.GitError, PrError) as error:
             raise PrError(f"{error} (left on branch {branch!r}, partly committed)") from None
     except (git.GitError, ConfigError) as error:
