@@ -398,6 +398,8 @@ def _stdin_report(
         report = process_text(
             source, display, profile.rules, profile.settings, apply=True, context_dir=context
         )
+        # Standard input only ever writes stdout: no file beside it (DF212's .dockerignore).
+        report = dataclasses.replace(report, companions=())
     if mode in (Mode.REPORT, Mode.WRITE) and data is not None:
         if source is not None and not report.errors:
             text = report.output if report.output is not None else source.text

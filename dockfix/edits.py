@@ -53,6 +53,21 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class CompanionEdit:
+    """A fix's change to a file of the build context other than the Dockerfile (DF212's
+    ``.dockerignore``).  The engine does not apply it to the tree: it hands it on with
+    the result, and the runner shows it as a second diff (``--diff``), counts it as a
+    change (``--check``) and writes it atomically (``--write``) only while the file on
+    disk still reads ``old_text``."""
+
+    #: The file, relative to the build context (``.dockerignore``).
+    path: str
+    #: The file's text as the rule read it; None: the file does not exist yet.
+    old_text: str | None
+    new_text: str
+
+
+@dataclass(frozen=True)
 class Fix:
     """The edits that fix one finding, applied together or not at all."""
 
@@ -60,6 +75,8 @@ class Fix:
     applicability: Applicability
     #: For unsafe fixes: what may change, shown to the user.
     reason: str = ""
+    #: A file beside the Dockerfile that the fix writes (``edits`` is then empty).
+    companion: CompanionEdit | None = None
 
     def touched(self) -> set[int]:
         return {id(edit.old) for edit in self.edits}

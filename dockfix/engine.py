@@ -1,14 +1,17 @@
 """Runs rules, applies their fixes to a fixed point, and proves each rewrite harmless.
 
-Modelled on ruff's fix loop: every round runs all rules on the current tree, applies
+Modelled on ruff's fix loop: every round runs the rules on the current tree, applies
 the fixes that may be applied and do not touch the same node as an earlier fix of the
-round, and repeats until nothing changes (at most ``MAX_ROUNDS``).  Each applied fix
-is applied only through the document's insertion guards (no line above a parser
-directive, none after a dangling continuation) and verified on the printed text: the
-result must parse, every instruction must read the way the rule built it, every parser
-directive must still be one, and no comment line may disappear.  A fix that fails is
-dropped and reported as an internal error; a file that does not converge is left as
-it was.
+round, and repeats until nothing changes (at most ``MAX_ROUNDS``).  The first round runs
+every rule (its findings are the ones reported); later rounds only the rules whose fixes
+may apply (``can_apply``); no round runs a rule on a file without the instructions it
+reports on (``Rule.keywords``).  Each applied fix is applied only through the
+document's insertion guards (no line above a parser directive, none after a dangling
+continuation) and verified on the printed text: the result must parse, every
+instruction must read the way the rule built it, every parser directive must still be
+one, and no comment line may disappear (only the edited lines are re-read, where that
+provably gives the whole-file parse: ``_verify_changed``).  A fix that fails is dropped
+and reported as an internal error; a file that does not converge is left as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockfix.edits import Applicability, Fix
+from dockfix.edits import Applicability, CompanionEdit, Fix
 from dockfix.model import BuildContext
 from dockfix.problems import Problem
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings
@@ -45,6 +48,8 @@ class FixResult:
     #: Internal errors: dropped fixes, non-convergence.  The output is then trusted
     #: only as far as the fixes that passed verification.
     problems: tuple[Problem, ...]
+    #: Edits of other files of the build context (``Fix.companion``) the run applies.
+    companions: tuple[CompanionEdit, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -147,10 +152,6 @@ def _changed_regions(before: Dockerfile, after: Dockerfile) -> list[Region]:
         i = position[id(new[j])] if j < len(new) else len(old)
         regions.append((old_start, i, new_start, j))
     return regions
-
-
-def _line_count(nodes: Sequence[Node]) -> int:
-    return sum(node.to_string().count("\n") for node in nodes)
 
 
 def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
@@ -369,7 +370,7 @@ def _select(findings: Sequence[Finding], settings: Settings) -> list[tuple[Findi
     selected = []
     for finding in findings:
         fix = finding.fix
-        if fix is None or not _may_apply(fix, settings):
+        if fix is None or not fix.edits or not _may_apply(fix, settings):
             continue
         if fix.touched() & touched:
             continue  # overlaps an earlier fix of this round; the next round retries
@@ -524,4 +525,20 @@ def fix_document(
             Problem(1, 1, f"fixes did not converge after {MAX_ROUNDS} rounds; file left as it was")
         )
         return FixResult(original, original, reported, Counter(), tuple(problems))
-    return FixResult(original, current.to_string(), reported, fixed, tuple(problems))
+    companions = _companions(reported, settings, fixed) if apply else ()
+    return FixResult(original, current.to_string(), reported, fixed, tuple(problems), companions)
+
+
+def _companions(
+    findings: Sequence[Finding], settings: Settings, fixed: Counter[str]
+) -> tuple[CompanionEdit, ...]:
+    """The first round's applicable edits of other files (one per file), counted as fixes."""
+    found: dict[str, CompanionEdit] = {}
+    for finding in findings:
+        fix = finding.fix
+        if fix is None or fix.companion is None or not _may_apply(fix, settings):
+            continue
+        if fix.companion.path not in found:
+            found[fix.companion.path] = fix.companion
+            fixed[finding.code] += 1
+    return tuple(found.values())

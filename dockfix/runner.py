@@ -6,12 +6,13 @@ worker processes; nothing here writes to the terminal.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockfix.edits import Applicability
+from dockfix.edits import Applicability, CompanionEdit
 from dockfix.engine import fix_document
 from dockfix.files import FileProblem, SourceFile, read_source, write_atomic
 from dockfix.output.diff import unified_diff
@@ -68,10 +69,26 @@ class FileReport:
     written: bool = False
     #: Whether unsafe fixes applied to this file (its configuration may say so).
     unsafe_fixes: bool = False
+    #: Other files of the build context the fixes change (DF212's ``.dockerignore``).
+    companions: tuple[CompanionReport, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return bool(self.diff)
+        return bool(self.diff) or bool(self.companions)
+
+
+@dataclass(frozen=True)
+class CompanionReport:
+    """A fix's edit of a file beside the Dockerfile (``Fix.companion``), as shown and written."""
+
+    #: As shown (beside the Dockerfile's display path when the context is its folder).
+    path: str
+    #: The file on disk.
+    target: str
+    diff: str
+    #: None: the file does not exist yet.
+    old_text: str | None
+    new_text: str
 
 
 def process_text(
@@ -123,7 +140,52 @@ def process_text(
         output=result.output if result.changed else None,
         fixed=dict(result.fixed),
         unsafe_fixes=settings.unsafe_fixes,
+        companions=_companion_reports(result.companions, path, context_dir),
     )
+
+
+def _companion_reports(
+    edits: Sequence[CompanionEdit], path: Path | None, context_dir: Path | None
+) -> tuple[CompanionReport, ...]:
+    """The companion edits with their diffs, named beside the Dockerfile's display path
+    when the context is the Dockerfile's folder."""
+    if not edits or context_dir is None:
+        return ()
+    shown_base = context_dir
+    if path is not None and path.parent.resolve() == context_dir.resolve():
+        shown_base = path.parent
+    reports = []
+    for edit in edits:
+        shown = (shown_base / edit.path).as_posix()
+        old = edit.old_text
+        diff = unified_diff(old or "", edit.new_text, shown, created=old is None)
+        target = str(context_dir / edit.path)
+        reports.append(CompanionReport(shown, target, diff, old, edit.new_text))
+    return tuple(reports)
+
+
+def _write_companions(companions: Sequence[CompanionReport]) -> tuple[Error, ...]:
+    """Write each companion atomically, only while the file still reads as the rule saw it
+    (a new file only while there is none); an existing file keeps its encoding, BOM and
+    permissions (the rule kept its line endings)."""
+    errors = []
+    for companion in companions:
+        target = Path(companion.target)
+        try:
+            if companion.old_text is None:
+                if target.exists() or target.is_symlink():
+                    raise FileProblem(target, "appeared since it was read; left as it was")
+                like = SourceFile(target, "", "utf-8", False, "\n", None)
+            else:
+                like = read_source(target)
+                if like.text != companion.old_text:
+                    raise FileProblem(
+                        target, "changed since it was read (or is not UTF-8); left as it was"
+                    )
+            write_atomic(target, companion.new_text, like)
+        except FileProblem as problem:
+            errors.append(Error(0, 0, str(problem)))
+    return tuple(errors)
 
 
 def _internal_error(exc: Exception) -> Error:
@@ -165,11 +227,17 @@ def process_path(
         return FileReport(
             display,
             findings=report.findings,
+            errors=_write_companions(report.companions),
             diff=report.diff,
             output=report.output,
             fixed=report.fixed,
             written=True,
             unsafe_fixes=report.unsafe_fixes,
+            companions=report.companions,
+        )
+    if write and report.companions and not report.errors:
+        return dataclasses.replace(
+            report, errors=_write_companions(report.companions), written=True
         )
     return report
 

@@ -529,3 +529,26 @@ def test_pins_and_checksums_reach_the_settings(tmp_path: Path) -> None:
     assert (
         Resolver(Overrides(), isolated=True).profile_for(tmp_path / "x").settings.image_pins == ()
     )
+
+
+def test_healthcheck_path_from_the_configuration(tmp_path: Path) -> None:
+    """DF210's probe path: `healthcheck-path`, default `/`, checked, inherited by `extend`."""
+    write(
+        tmp_path,
+        {
+            "base.toml": 'healthcheck-path = "/healthz"\n',
+            "svc/.dockfix.toml": 'extend = "../base.toml"\nselect = ["DF210"]\n',
+            "svc/Dockerfile": 'FROM python:3.11\nCMD ["gunicorn", "app:app"]\n',
+            "bad/.dockfix.toml": 'healthcheck-path = "health check"\n',
+            "bad/Dockerfile": SAMPLE,
+        },
+    )
+    resolver = Resolver(Overrides())
+    assert resolver.profile_for(tmp_path / "svc" / "Dockerfile").settings.healthcheck_path == (
+        "/healthz"
+    )
+    assert resolver.profile_for(tmp_path / "Dockerfile").settings.healthcheck_path == "/"
+    with pytest.raises(ConfigError, match="healthcheck-path: expected a URL path"):
+        load_config(tmp_path / "bad" / ".dockfix.toml")
+    profile = resolver.profile_for(tmp_path / "svc" / "Dockerfile")
+    assert [rule.code for rule in profile.rules] == ["DF210"]

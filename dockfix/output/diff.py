@@ -30,14 +30,19 @@ _RESET = "\x1b[0m"
 _HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 
 
-def unified_diff(old: str, new: str, path: str) -> str:
-    """Return the diff turning *old* into *new* with ``a/path``/``b/path`` headers, or ``""``."""
+def unified_diff(old: str, new: str, path: str, *, created: bool = False) -> str:
+    """Return the diff turning *old* into *new* with ``a/path``/``b/path`` headers, or ``""``.
+
+    ``created``: *path* is a new file (*old* is empty), so the old side is ``/dev/null``
+    as in ``git diff``.
+    """
     if old == new:
         return ""
     lines: list[str] = []
     header = path.lstrip("/")  # `a//abs/path` would not apply with patch -p1
+    fromfile = "/dev/null" if created else f"a/{header}"
     for line in difflib.unified_diff(
-        split_lines(old), split_lines(new), fromfile=f"a/{header}", tofile=f"b/{header}"
+        split_lines(old), split_lines(new), fromfile=fromfile, tofile=f"b/{header}"
     ):
         if line.endswith("\n"):
             lines.append(line)

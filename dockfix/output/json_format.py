@@ -8,7 +8,8 @@ each file has ``path``, ``findings`` (each with ``fixed``: this run's output car
 ``errors``, ``changed``, ``written``, ``fixed`` (fix counts by rule), ``diff`` and ``edits``:
 ``{"start_line", "end_line", "replacement"}`` meaning lines ``start_line``..``end_line`` of the
 original (1-based, inclusive; ``end_line = start_line - 1`` for an insertion) become
-``replacement``.
+``replacement``; ``companions``: other files of the build context the fixes change
+(DF212's ``.dockerignore``), each ``{"path", "created", "diff"}``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def json_document(
                 "fixed": report.fixed,
                 "diff": report.diff,
                 "edits": [edit.to_json() for edit in edits_from_diff(report.diff)],
+                "companions": [
+                    {"path": c.path, "created": c.old_text is None, "diff": c.diff}
+                    for c in report.companions
+                ],
             }
         )
     return {

@@ -96,8 +96,9 @@ class Printer:
         if self.mode is Mode.CHECK:
             return
         if self.mode is Mode.DIFF:
-            if report.diff:
-                _write(out, colorize(report.diff) if self.color else report.diff)
+            for diff in (report.diff, *(c.diff for c in report.companions)):
+                if diff:
+                    _write(out, colorize(diff) if self.color else diff)
             return
         for finding in report.findings:
             if self.mode is Mode.WRITE and report.written and is_fixable(finding, report):

@@ -34,18 +34,24 @@ Example
     ``.dockerignore`` is reported with the lines ``.git`` and ``.venv`` to add.
 
 Fix safety
-    Report only, for now: the finding's note lists the exact lines to append under
-    ``# added by dockfix (DF212)`` (an existing file keeps every line as it is).  Writing
-    the ``.dockerignore`` needs a fix that edits a file other than the Dockerfile, which
-    dockfix does not have yet; such a fix would be unsafe anyway, because the build no
-    longer sees those files (``git describe`` or setuptools-scm in a ``RUN`` reads
-    ``.git``; a build that ships a prebuilt ``node_modules`` needs it).
+    Unsafe, always: ``--unsafe-fixes --write`` creates the ``.dockerignore`` or appends
+    to it, after a blank line, under ``# added by dockfix (DF212)``, one entry a line,
+    in the file's own line endings; no line of the user's is removed, changed or moved
+    (``--diff`` shows it as a second file, ``--- /dev/null`` for a new one).  The build
+    no longer sees those files, and nothing can prove that nothing reads them: a
+    ``RUN git describe`` or setuptools-scm reads ``.git``, an application may load
+    ``.env`` at run time (python-dotenv), a build may ship a prebuilt ``node_modules``.
+    The file is written only while it still reads as the rule saw it.  An existing file
+    that is not UTF-8 or has CR-only line endings is reported with the lines to add.
 
     Never proposed: an entry for a path the Dockerfile reads by name (any ``COPY``/
     ``ADD`` source of any stage, ``RUN --mount=type=bind,source=``), an entry already
     excluded, an entry that would cancel one of the user's ``!`` exceptions (appended
     lines win over earlier ones), and anything when the ``.dockerignore`` has a pattern
-    dockfix cannot read.  Without a build context on disk (stdin) nothing is reported.
+    dockfix cannot read.  A ``.dockerignore`` shared with other Dockerfiles of the
+    context's folder (``Dockerfile.dev``, ``*.Dockerfile``...) gets no entry whose name
+    appears in one of them.  Without a build context on disk (stdin) nothing is
+    reported.
 
 References
     practices.md row 14; Docker's "Build context" documentation (``.dockerignore``).
@@ -53,15 +59,18 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import posixpath
 from collections.abc import Iterator
 
-from dockfix.edits import FixAvailability
+from dockfix.edits import CompanionEdit, FixAvailability
+from dockfix.files import dominant_newline
 from dockfix.images.install_reads import IgnoreFile
 from dockfix.model import BuildContext
+from dockfix.model.preconditions import Precondition
 from dockfix.rules._context_reads import ContextRead, context_reads, dockerignore_name, ignore_file
-from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
+from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext
 
 #: Top-level names added when they exist (in this order).
 _TOP_LEVEL = (
@@ -154,7 +163,27 @@ def _cancels_exception(paths: tuple[str, ...], view: BuildContext, ignore: Ignor
     return False
 
 
-def missing_lines(view: BuildContext, ignore: IgnoreFile, reads: list[ContextRead]) -> list[str]:
+def _sibling_texts(view: BuildContext, own: str | None) -> list[str]:
+    """The text of the other Dockerfiles in the context's top folder: they share its
+    ``.dockerignore``."""
+    texts = []
+    for name in _top_level(view):
+        lowered = name.lower()
+        if name == own or lowered.endswith(".dockerignore"):
+            continue
+        if lowered.startswith(("dockerfile", "containerfile")) or lowered.endswith(".dockerfile"):
+            text = view.read_text(name)
+            if text is not None:
+                texts.append(text)
+    return texts
+
+
+def missing_lines(
+    view: BuildContext,
+    ignore: IgnoreFile,
+    reads: list[ContextRead],
+    siblings: tuple[str, ...] = (),
+) -> list[str]:
     """The patterns to append, in a stable order."""
     lines = []
     for pattern, paths in candidates(view):
@@ -162,6 +191,9 @@ def missing_lines(view: BuildContext, ignore: IgnoreFile, reads: list[ContextRea
             continue
         if _read_by_name(paths, reads) or _cancels_exception(paths, view, ignore):
             continue
+        names = {posixpath.basename(path) for path in paths}
+        if any(name in text for name in names for text in siblings):
+            continue  # another Dockerfile of this context may read it
         lines.append(pattern)
     return list(dict.fromkeys(lines))
 
@@ -171,36 +203,72 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     if not view.present:
         return
     reads = list(context_reads(context.document))
-    broad = next((read for read in reads if read.whole_context), None)
-    if broad is None or broad.instruction.cmd == "RUN":
-        broad = next((r for r in reads if r.whole_context and r.instruction.cmd != "RUN"), None)
+    broad = next((r for r in reads if r.whole_context and r.instruction.cmd != "RUN"), None)
     if broad is None:
         return
     name = context.path.name if context.path is not None else None
     ignore = ignore_file(view, name)
     if isinstance(ignore, str):
         return  # DF018 reports the pattern it cannot read
-    lines = missing_lines(view, ignore, reads)
+    where = dockerignore_name(view, name)
+    siblings = tuple(_sibling_texts(view, name)) if where == ".dockerignore" else ()
+    lines = missing_lines(view, ignore, reads, siblings)
     if not lines:
         return
-    where = dockerignore_name(view, name)
-    exists = view.is_file(where)
     shown = ", ".join(f"`{line}`" for line in lines)
-    action = f"append to {where}" if exists else f"create {where} with"
-    yield rule.finding(
+    finding = rule.finding(
         f"`{broad.instruction.cmd} {broad.source}` sends {shown} to the build: "
-        "keep them out with .dockerignore",
+        f"keep them out with {where}",
         broad.instruction,
-        note=f"{action}: {HEADER} | " + " | ".join(lines),
     )
+    exists = view.is_file(where)
+    old = view.read_text(where) if exists else None
+    refused = _refusal(old) if exists else ""
+    if refused:
+        action = f"append to {where}"
+        note = f"{refused}; {action}: {HEADER} | " + " | ".join(lines)
+        yield dataclasses.replace(finding, note=note)
+        return
+    companion = CompanionEdit(where, old, appended(old, lines))
+    reason = (
+        f"the build no longer sees {shown}: a RUN that reads them (`git describe`, "
+        "setuptools-scm, a prebuilt `node_modules`) or an application that loads `.env` "
+        "at run time behaves differently"
+    )
+    fix = Fix((), Applicability.UNSAFE, reason, companion=companion)
+    yield dataclasses.replace(finding, fix=fix)
+
+
+def _refusal(old: str | None) -> str:
+    """Why an existing ignore file is not appended to ('' when it can be)."""
+    if old is None:
+        return "the file cannot be read"
+    if "\ufffd" in old:
+        return "the file is not UTF-8"
+    if "\r" in old.replace("\r\n", ""):
+        return "the file has old Mac (CR) line endings"
+    return ""
+
+
+def appended(old: str | None, lines: list[str]) -> str:
+    """``old`` (None: a new file) with a blank line, the header and ``lines`` at its end,
+    in the file's own line endings; nothing of ``old`` changes."""
+    eol = dominant_newline(old) if old else "\n"
+    text = old or ""
+    if text and not text.endswith("\n"):
+        text += eol
+    if text.strip():
+        text += eol
+    return text + eol.join([HEADER, *lines]) + eol
 
 
 RULE = Rule(
     code="DF212",
     name="missing-dockerignore",
     summary="Keep `.git`, `.env`, virtualenvs and caches out of the build context",
-    applicability=Applicability.DISPLAY_ONLY,
-    fix_availability=FixAvailability.NEVER,
+    applicability=Applicability.UNSAFE,
+    fix_availability=FixAvailability.SOMETIMES,
+    preconditions=(Precondition.BUILD_CONTEXT,),
     check=check,
     explanation=__doc__ or "",
     keywords=frozenset({"COPY", "ADD"}),

@@ -87,6 +87,7 @@ from dockfix.rules._runtime import (
     applying,
     command_lines,
     find_program,
+    has_option,
     json_tokens,
     option_values,
 )
@@ -132,6 +133,8 @@ class Server:
     config: frozenset[str] = frozenset()
     #: Environment variables it reads the port from when no option gives one.
     port_env: tuple[str, ...] = ()
+    #: Environment variables it reads the host from when no option gives one.
+    host_env: tuple[str, ...] = ()
     #: The port is the first positional argument (``http.server 8000``).
     positional: bool = False
     #: No default: the port is the ``EXPOSE``'d one (node, nginx).
@@ -158,6 +161,7 @@ SERVERS = (
         elsewhere=frozenset({"--uds", "--fd"}),
         tls=frozenset({"--ssl-keyfile", "--ssl-certfile"}),
         port_env=("UVICORN_PORT",),
+        host_env=("UVICORN_HOST",),
     ),
     Server(
         "hypercorn",
@@ -199,7 +203,7 @@ SERVERS = (
         host=frozenset({"-b", "--bind"}),
         positional=True,
     ),
-    Server("nginx", frozenset({"nginx"}), exposed=True, config=frozenset({"-c"})),
+    Server("nginx", frozenset({"nginx"}), 80, exposed=True, config=frozenset({"-c"})),
 )
 FLASK = Server(
     "flask",
@@ -209,11 +213,17 @@ FLASK = Server(
     host=frozenset({"-h", "--host"}),
     tls=frozenset({"--cert", "--key"}),
     port_env=("FLASK_RUN_PORT",),
+    host_env=("FLASK_RUN_HOST",),
 )
 RUNSERVER = Server("django runserver", frozenset({"manage.py"}), 8000, positional=True)
 NODE = Server("node", frozenset({"node", "nodejs"}), port_env=("PORT",), exposed=True)
 #: Base images whose own command is a web server (used when the file sets no command).
-IMAGE_SERVERS = {"nginx": SERVERS[-1], "httpd": Server("httpd", frozenset(), exposed=True)}
+IMAGE_SERVERS = {
+    "nginx": Server("nginx", frozenset({"nginx"}), 80, exposed=True),
+    "httpd": Server("httpd", frozenset({"httpd"}), 80, exposed=True),
+}
+#: Where those images read their configuration (a copied one may listen elsewhere).
+_IMAGE_CONFIG = ("/etc/nginx", "/usr/local/apache2/conf")
 #: Options of servers that take no value (the next word is not the option's).
 _FLAGS = frozenset({"--reload", "--debug", "--no-debugger", "--no-reload", "--cgi"})
 
@@ -291,8 +301,8 @@ def find_server(line: CommandLine, extra: tuple[Arg, ...]) -> Found | None:
         return None
     index = find_program(args, frozenset({"npm", "yarn", "pnpm"}))
     if index is not None:
-        rest = [arg.value for arg in args[index + 1 :]]
-        if rest[:1] == ["start"] or rest[:2] == ["run", "start"]:
+        words = [arg.value for arg in args[index + 1 :]]
+        if words[:1] == ["start"] or words[:2] == ["run", "start"]:
             return Found(NODE, line, args[index], ())
     return None
 
@@ -347,10 +357,15 @@ def raw_text(found: Found, arg: Arg) -> str | None:
     return line.instruction.logical[start:end]
 
 
-def expand(text: str, env: dict[str, str | None]) -> tuple[str, str | None]:
-    """``text`` with ``$NAME``/``${NAME}`` replaced from the image's ENV; the variable's
-    name too when the whole text is one variable.  Raises Unknown."""
-    whole = _VARIABLE.fullmatch(text)
+def variable_of(raw: str | None) -> str | None:
+    """The variable's name when ``raw`` is exactly one ``$NAME``/``${NAME}``."""
+    whole = _VARIABLE.fullmatch(raw or "")
+    return (whole.group(1) or whole.group(2)) if whole else None
+
+
+def expand(text: str, env: dict[str, str | None]) -> str:
+    """``text`` with ``$NAME``/``${NAME}`` replaced from the image's ENV (Unknown: a
+    variable no ENV sets, or shell syntax beyond plain variables)."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
@@ -359,13 +374,16 @@ def expand(text: str, env: dict[str, str | None]) -> tuple[str, str | None]:
             raise Unknown(f"the port comes from ${name}, which no ENV of the image sets")
         return found
 
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1]  # "0.0.0.0:${PORT}": double quotes keep $ expansions
     if re.search(r"[`\\\"']|\$\(|\$\{[^}]*[^\w}]", text):
         raise Unknown(f"the address `{text}` is only known when the shell runs it")
-    expanded = _VARIABLE.sub(value, text)
-    return expanded, (whole.group(1) or whole.group(2)) if whole else None
+    return _VARIABLE.sub(value, text)
 
 
 def word_value(found: Found, arg: Arg, env: dict[str, str | None]) -> tuple[str, str | None]:
+    """The word's value as the server gets it, and its raw text (variables unexpanded;
+    None for a literal word)."""
     if arg.value is not None:
         if found.line is not None and found.line.form is Form.JSON and "$" in arg.value:
             raise Unknown(f"`{arg.value}`: an exec-form command does not expand variables")
@@ -373,22 +391,23 @@ def word_value(found: Found, arg: Arg, env: dict[str, str | None]) -> tuple[str,
     text = raw_text(found, arg)
     if text is None:
         raise Unknown("the address is only known when the shell runs the command")
-    return expand(text, env)
+    return expand(text, env), text.strip('"')
 
 
-def split_address(text: str, variable: str | None, default: int | None) -> Port:
+def split_address(text: str, raw: str | None, default: int | None) -> Port:
     """``host:port``, ``:port``, ``[::]:port``, ``port`` -> the port (Unknown otherwise)."""
     if text.startswith(("unix:", "fd://", "/")):
         raise Unknown(f"the server listens on `{text}`, not on a TCP port")
     host, colon, port = text.rpartition(":")
+    raw_port = (raw or "").rpartition(":")[2] if colon else raw
     if not colon:
         host, port = ("", text) if text.isdigit() else (text, "")
     if not port:
         if default is None:
             raise Unknown(f"no port in `{text}`")
-        port = str(default)
+        port, raw_port = str(default), None
     check_host(host)
-    return port_of(port, variable)
+    return port_of(port, variable_of(raw_port))
 
 
 def check_host(host: str) -> None:
@@ -418,6 +437,21 @@ def exposed_port(facts: StageFacts) -> str | None:
     return port if port.isdigit() else None
 
 
+def exposes_any(facts: StageFacts) -> bool:
+    return any(applying(a.stage.instructions, "EXPOSE") for a in facts.lineage)
+
+
+def copies_config(facts: StageFacts) -> bool:
+    """A COPY/ADD into nginx's or httpd's configuration folder."""
+    for ancestor in facts.lineage:
+        for instruction in ancestor.stage.instructions:
+            if instruction.cmd in ("COPY", "ADD") and instruction.value:
+                target = posixpath.normpath(instruction.value[-1])
+                if target.startswith(_IMAGE_CONFIG):
+                    return True
+    return False
+
+
 def find_port(found: Found, facts: StageFacts, config_files: bool) -> Port:
     """Where the server listens (Unknown: why it cannot be known)."""
     server, options = found.server, found.options
@@ -428,23 +462,26 @@ def find_port(found: Found, facts: StageFacts, config_files: bool) -> Port:
     for arg, _ in option_values(options, server.tls):
         raise Unknown(f"{server.name} {arg.value}: it serves HTTPS")
     host_port: Port | None = None
+    for name in server.host_env:
+        if name in env and not has_option(options, server.host):
+            check_host(env[name] or "$" + name)
     for option in (*server.bind, *server.port, *server.host):
         for index, arg in enumerate(options):
-            name, equals, _ = (arg.value or "").partition("=")
+            name, equals, inline = (arg.value or "").partition("=")
             if name != option:
                 continue
-            value_arg = Arg(arg.value[len(name) + 1 :], arg.start, arg.end) if equals else None
+            value_arg = Arg(inline, arg.start, arg.end) if equals else None
             if value_arg is None:
                 if index + 1 >= len(options):
                     raise Unknown(f"{server.name} {option} has no value")
                 value_arg = options[index + 1]
-            text, variable = word_value(found, value_arg, env)
+            text, raw = word_value(found, value_arg, env)
             if option in server.host:
                 check_host(text)
             elif option in server.port:
-                host_port = port_of(text, variable)
-            elif not text.startswith(("unix:", "fd://")) or host_port is None:
-                return split_address(text, variable, server.default_port)
+                host_port = port_of(text, variable_of(raw))
+            else:
+                return split_address(text, raw, server.default_port)
     if host_port is not None:
         return host_port
     if server.positional:
@@ -459,9 +496,10 @@ def find_port(found: Found, facts: StageFacts, config_files: bool) -> Port:
             return port_of(value, name)
     if server.exposed:
         port = exposed_port(facts)
-        if port is None:
+        if port is not None:
+            return Port(port)
+        if server.default_port is None or copies_config(facts) or exposes_any(facts):
             raise Unknown(f"{server.name}'s port is not known (no single EXPOSE'd port)")
-        return Port(port)
     if server.default_port is None:
         raise Unknown(f"{server.name} serves no HTTP port given on its command line")
     return Port(str(server.default_port))
@@ -476,8 +514,8 @@ def positional_port(found: Found, env: dict[str, str | None], server: Server) ->
         if any(value is None for value in values):
             raise Unknown("the command's words are only known when the shell runs it")
         return Port(str(server.default_port))
-    text, variable = word_value(found, found.options[position], env)
-    return split_address(text, variable, server.default_port)
+    text, raw = word_value(found, found.options[position], env)
+    return split_address(text, raw, server.default_port)
 
 
 def reads_config(found: Found, facts: StageFacts, context: RuleContext) -> bool:
