@@ -10,7 +10,7 @@ document's insertion guards (no line above a parser directive, none after a dang
 continuation) and verified on the printed text: the result must parse, every
 instruction must read the way the rule built it, every parser directive must still be
 one, and no comment line may disappear (only the edited lines are re-read, where that
-provably gives the whole-file parse: ``_verify_changed``).  A fix that fails is dropped
+provably gives the whole-file parse: ``verify_changed``).  A fix that fails is dropped
 and reported as an internal error; a file that does not converge is left as it was.
 """
 
@@ -71,7 +71,7 @@ def _comment_lines_of(nodes: Sequence[Node]) -> Counter[str]:
     return found
 
 
-def _reading_key(instruction: Instruction) -> tuple[object, ...]:
+def reading_key(instruction: Instruction) -> tuple[object, ...]:
     reading = instruction.reading
     return (
         reading.cmd.upper(),
@@ -117,11 +117,11 @@ def directive_block(document: Dockerfile) -> set[tuple[str, str]]:
 def verify(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, str]:
     """Re-parse ``after``'s text; return the fresh tree, or None and why it is wrong.
 
-    Where it is provably the same (``_verify_changed``), only the changed lines are
+    Where it is provably the same (``verify_changed``), only the changed lines are
     re-read; anything else, and every failure, takes the whole-file path below.
     """
     try:
-        verified = _verify_changed(before, after)
+        verified = verify_changed(before, after)
     except Exception:  # e.g. ParseError: the whole-file path says why, in its words
         verified = None
     if verified is not None:
@@ -132,7 +132,7 @@ def verify(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, st
 Region = tuple[int, int, int, int]
 
 
-def _changed_regions(before: Dockerfile, after: Dockerfile) -> list[Region]:
+def changed_regions(before: Dockerfile, after: Dockerfile) -> list[Region]:
     """``(old_start, old_end, new_start, new_end)`` of each run of edited nodes:
     ``before.nodes[old_start:old_end]`` became ``after.nodes[new_start:new_end]``; the
     nodes between runs are the same objects in both trees, in the same order."""
@@ -154,7 +154,7 @@ def _changed_regions(before: Dockerfile, after: Dockerfile) -> list[Region]:
     return regions
 
 
-def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
+def verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
     """``verify`` that re-parses only the edited nodes, or None to take the whole-file path.
 
     The lexer reads lines in order, and its state at the start of a line is only the
@@ -180,7 +180,7 @@ def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
     old, new = before.nodes, after.nodes
     if before.bom != after.bom:
         return None
-    regions = _changed_regions(before, after)
+    regions = changed_regions(before, after)
     if not regions:
         return None
     block = directive_block_size(old)
@@ -233,8 +233,8 @@ def _verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
             return None  # pragma: no cover - the parser is lossless
         if nodes and new_end < len(new) and _dangles(nodes[-1]):
             return None
-        intended = [_reading_key(n) for n in new[new_start:new_end] if isinstance(n, Instruction)]
-        actual = [_reading_key(n) for n in nodes if isinstance(n, Instruction)]
+        intended = [reading_key(n) for n in new[new_start:new_end] if isinstance(n, Instruction)]
+        actual = [reading_key(n) for n in nodes if isinstance(n, Instruction)]
         if intended != actual:
             return None
         old_comments += _comment_lines_of(old[old_start:old_end])
@@ -328,8 +328,8 @@ def verify_whole(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | No
         return None, f"result does not parse: {error}"
     if reparsed.to_string() != text:  # pragma: no cover - the parser is lossless
         return None, "result does not round-trip"
-    intended = [_reading_key(i) for i in after.instructions]
-    actual = [_reading_key(i) for i in reparsed.instructions]
+    intended = [reading_key(i) for i in after.instructions]
+    actual = [reading_key(i) for i in reparsed.instructions]
     if intended != actual:
         return None, "result reads differently from what the rule built"
     demoted = directive_block(before) - directive_block(reparsed)

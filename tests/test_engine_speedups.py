@@ -5,7 +5,7 @@
 * A rule with ``keywords`` does not run on a file without those instructions: sound only
   if its findings sit on such instructions.
 * ``verify`` re-reads only the edited nodes where that is the same as re-parsing the
-  whole file (``engine._verify_changed``): the trees must be equal, node for node.
+  whole file (``engine.verify_changed``): the trees must be equal, node for node.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _same_tree(left: Dockerfile, right: Dockerfile) -> None:
     assert [type(n) for n in left.nodes] == [type(n) for n in right.nodes]
     assert left.nodes == right.nodes  # lines and columns of every piece included
     for a, b in zip(left.instructions, right.instructions, strict=True):
-        assert engine._reading_key(a) == engine._reading_key(b)
+        assert engine.reading_key(a) == engine.reading_key(b)
         assert a.logical == b.logical
         assert a.segments == b.segments
 
@@ -53,7 +53,7 @@ def test_incremental_verify_equals_whole_file(
     def both(before: Dockerfile, after: Dockerfile) -> tuple[Dockerfile | None, str]:
         whole, why = verify_whole(before, after)
         try:
-            quick = engine._verify_changed(before, after)
+            quick = engine.verify_changed(before, after)
         except ParseError:
             quick = None
         if quick is None:
@@ -170,7 +170,7 @@ def _replace(document: Dockerfile, index: int, text: str) -> Dockerfile:
 def test_incremental_verify_cases(text: str, index: int, new: str, incremental: bool) -> None:
     before = parse(text)
     after = _replace(before, index, new)
-    quick = engine._verify_changed(before, after)
+    quick = engine.verify_changed(before, after)
     whole, why = verify_whole(before, after)
     assert whole is not None, why
     assert (quick is not None) == incremental
@@ -184,7 +184,7 @@ def test_incremental_verify_cases(text: str, index: int, new: str, incremental: 
 def test_incremental_verify_failures_take_the_whole_file_path() -> None:
     before = parse("FROM a\n# keep\nRUN x \\\n# inner\n  y\nRUN q\n")
     lost = _replace(before, 1, "RUN x y\n")
-    assert engine._verify_changed(before, lost) is None
+    assert engine.verify_changed(before, lost) is None
     got, why = verify(before, lost)
     assert got is None
     assert why == verify_whole(before, lost)[1]
@@ -202,7 +202,7 @@ def test_incremental_verify_directive_edits() -> None:
     first = before.nodes[0]
     # A directive put above a comment: read from the top, down to the first instruction.
     after = _edit_nodes(before, 0, (directive, first))
-    quick = engine._verify_changed(before, after)
+    quick = engine.verify_changed(before, after)
     whole, why = verify_whole(before, after)
     assert quick is not None and whole is not None, why
     _same_tree(quick, whole)
@@ -210,7 +210,7 @@ def test_incremental_verify_directive_edits() -> None:
     before = parse("# syntax=docker/dockerfile:1\n# escape=`\nFROM a\n")
     replacement = before.make_directive("syntax", "docker/dockerfile:1.7")
     after = _edit_nodes(before, 0, (replacement,))
-    assert engine._verify_changed(before, after) is None
+    assert engine.verify_changed(before, after) is None
     assert (
         verify(before, after)
         == verify_whole(before, after)
@@ -227,7 +227,7 @@ def test_incremental_verify_open_continuation() -> None:
     old = before.instructions[1]
     (new,) = before.parse_instructions("RUN x \\\n")
     after = Dockerfile(before.bom, tuple(new if n is old else n for n in before.nodes))
-    assert engine._verify_changed(before, after) is None
+    assert engine.verify_changed(before, after) is None
     got, why = verify(before, after)
     assert got is None
     assert why == verify_whole(before, after)[1]
@@ -254,8 +254,8 @@ def test_incremental_verify_several_runs(edits: list[tuple[int, tuple[str, ...]]
     after = before
     for fix in fixes:
         after = apply_fix(after, fix)
-    assert len(engine._changed_regions(before, after)) == len(edits)
-    quick = engine._verify_changed(before, after)
+    assert len(engine.changed_regions(before, after)) == len(edits)
+    quick = engine.verify_changed(before, after)
     whole, why = verify_whole(before, after)
     assert quick is not None and whole is not None, why
     _same_tree(quick, whole)
