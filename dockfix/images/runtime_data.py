@@ -172,6 +172,7 @@ def no_library_builds(distro: str, release: str) -> frozenset[str]:
     return _all_build_names(distro, release)
 
 
+@cache
 def build_packages(distro: str, release: str) -> frozenset[str]:
     """Every build package with at least one library in ``release`` (empty if unknown)."""
     graph = _graph(distro, release)
