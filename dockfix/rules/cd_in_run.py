@@ -42,8 +42,7 @@ from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.shell import SimpleCommand, iter_simple_commands, top_level_and_chain
-from dockfix.syntax import Dockerfile, Instruction
-from dockfix.syntax.nodes import Comment, Node
+from dockfix.syntax import Instruction
 
 #: Instructions that never read the working directory.
 _CWD_FREE = frozenset({"ENV", "ARG", "LABEL", "EXPOSE", "USER", "STOPSIGNAL", "MAINTAINER"})
@@ -104,16 +103,6 @@ def _later_need(facts: StageFacts, instruction: Instruction) -> str:
     return "later instructions and the container would run in the new folder"
 
 
-def _above_comments(document: Dockerfile, instruction: Instruction) -> Node:
-    """The first of the comment lines directly above ``instruction`` (they describe it,
-    and a suppression pragma among them must stay next to it), or the instruction."""
-    nodes = document.nodes
-    index = next(i for i, node in enumerate(nodes) if node is instruction)
-    while index > 0 and isinstance(nodes[index - 1], Comment):
-        index -= 1
-    return nodes[index]
-
-
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     for facts in context.model.stages:
@@ -165,7 +154,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             keyword = "workdir" if instruction.keyword.islower() else "WORKDIR"
             workdir = document.make_instruction(f"{keyword} {folder}")
             edits = FixBuilder(document).insert_before(
-                _above_comments(document, instruction), workdir
+                document.with_comments_above(instruction), workdir
             )
             edits.replace(instruction, new_run)
             need = _later_need(facts, instruction)

@@ -40,8 +40,7 @@ from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.shell import Pipeline, iter_nodes
-from dockfix.syntax import Dockerfile, Instruction
-from dockfix.syntax.nodes import Comment, Node
+from dockfix.syntax import Instruction
 
 _REASON = (
     "a command failing on the left of a pipe now fails the build, and later RUNs and "
@@ -74,16 +73,6 @@ def _piped_runs(facts: StageFacts) -> Iterator[tuple[Instruction, RunShell]]:
             yield instruction, shell
 
 
-def _above_comments(document: Dockerfile, instruction: Instruction) -> Node:
-    """The first of the comment lines directly above ``instruction`` (they describe it,
-    and a suppression pragma among them must stay next to it), or the instruction."""
-    nodes = document.nodes
-    index = next(i for i, node in enumerate(nodes) if node is instruction)
-    while index > 0 and isinstance(nodes[index - 1], Comment):
-        index -= 1
-    return nodes[index]
-
-
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     for facts in context.model.stages:
@@ -112,7 +101,9 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             keyword = "shell" if anchor.keyword.islower() else "SHELL"
             new = document.make_instruction(f"{keyword} {_SHELL_WORDS}")
             edits = (
-                FixBuilder(document).insert_before(_above_comments(document, anchor), new).edits()
+                FixBuilder(document)
+                .insert_before(document.with_comments_above(anchor), new)
+                .edits()
             )
             yield rule.finding(
                 message,

@@ -19,7 +19,7 @@ from dockfix.syntax.build import build_nodes
 from dockfix.syntax.images import ImageRef, parse_image_ref
 from dockfix.syntax.lexer import ParseError
 from dockfix.syntax.loader import parse_tree
-from dockfix.syntax.nodes import Directive, Instruction, Node, Piece
+from dockfix.syntax.nodes import Comment, Directive, Instruction, Node, Piece
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,15 @@ class Dockerfile:
         news = tuple(new) if isinstance(new, Sequence) else (new,)
         index = self.insertion_index(anchor, news, after=False)
         return self._with_nodes(self.nodes[:index] + news + self.nodes[index:])
+
+    def with_comments_above(self, instruction: Instruction) -> Node:
+        """The first of the comment lines directly above ``instruction`` (they describe it,
+        and a suppression pragma among them must stay next to it), or the instruction:
+        where a new line that belongs before ``instruction`` goes."""
+        index = self._index(instruction)
+        while index > 0 and isinstance(self.nodes[index - 1], Comment):
+            index -= 1
+        return self.nodes[index]
 
     def insertion_index(self, anchor: Node, news: Sequence[Node], *, after: bool) -> int:
         """Where ``news`` go when inserted before (or ``after``) ``anchor``: the one place
