@@ -18,7 +18,7 @@ from types import TracebackType
 
 from dockfix.output.locations import RepoPaths, rehead
 from dockfix.profiles import Profile
-from dockfix.runner import FileReport, process_path, process_profiled
+from dockfix.runner import CompanionReport, FileReport, process_path, process_profiled
 
 __all__ = [
     "PROGRESS_THRESHOLD",
@@ -102,11 +102,24 @@ def with_repo_headers(report: FileReport, paths: RepoPaths) -> FileReport:
 
     Outside a work tree the headers keep the path as given; standard input is never ``-``.
     """
+    if report.companions:
+        report = dataclasses.replace(
+            report, companions=tuple(_companion_headers(c, paths) for c in report.companions)
+        )
     if not report.diff:
         return report
     relative, _ = paths.relative(report.path)
     diff = rehead(report.diff, relative)
     return report if diff == report.diff else dataclasses.replace(report, diff=diff)
+
+
+def _companion_headers(companion: CompanionReport, paths: RepoPaths) -> CompanionReport:
+    """A companion's diff headed like its Dockerfile's (a new file keeps ``/dev/null``)."""
+    relative, _ = paths.relative(companion.path)
+    diff = rehead(companion.diff, relative)
+    if companion.old_text is None and diff.startswith("--- "):
+        diff = "--- /dev/null" + diff[diff.index("\n") :]
+    return dataclasses.replace(companion, diff=diff)
 
 
 class Progress:

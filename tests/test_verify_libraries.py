@@ -127,7 +127,7 @@ def test_package_for_soname_on_bookworm(soname: str, package: str, known: bool) 
 
 
 def test_package_for_soname_without_release_data_is_a_guess() -> None:
-    found = package_for_soname("libgomp.so.1", "debian", "bullseye")
+    found = package_for_soname("libgomp.so.1", "debian", "buster")
     assert found is not None and found.package == "libgomp1"
     assert not found.known and "no package data" in found.note
 
@@ -136,7 +136,7 @@ def test_pip_table_confirms_a_guess() -> None:
     found = package_for_soname(
         "libgomp.so.1",
         "debian",
-        "bullseye",
+        "buster",
         needed_by=["/venv/lib/python3.9/site-packages/lightgbm/lib/lib_lightgbm.so"],
     )
     assert found is not None and found.known and "lightgbm" in found.note

@@ -33,6 +33,7 @@ class BuildContext:
         self._kinds: dict[str, str | None] = {}
         self._archives: dict[str, bool | None] = {}
         self._globs: dict[str, tuple[str, ...] | None] = {}
+        self._trees: dict[tuple[str, int], tuple[str, ...] | None] = {}
 
     @property
     def present(self) -> bool:
@@ -121,6 +122,12 @@ class BuildContext:
 
     def files_under(self, relative: str, limit: int = 5000) -> tuple[str, ...] | None:
         """Files below a folder (context-relative), up to ``limit``; None if unknown."""
+        key = (relative, limit)
+        if key not in self._trees:
+            self._trees[key] = self._walk(relative, limit)
+        return self._trees[key]
+
+    def _walk(self, relative: str, limit: int) -> tuple[str, ...] | None:
         path = self._resolve(relative)
         if path is None or not path.is_dir() or self.root is None:
             return None

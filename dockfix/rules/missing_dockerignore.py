@@ -6,14 +6,17 @@ What it does
     needs and that the context's ``.dockerignore`` (``<Dockerfile>.dockerignore`` first,
     as BuildKit does) does not exclude yet, and reports the exact lines to add:
 
-    * ``.git`` (a folder, or the file of a worktree or submodule);
+    * ``.git`` (a folder, or the file of a worktree or submodule), unless a ``RUN``
+      runs ``git`` or the project takes its version from git (setuptools-scm,
+      hatch-vcs, versioningit, pbr... in ``pyproject.toml``/``setup.cfg``/``setup.py``);
     * ``.env`` and ``.env.<name>`` files, each by its name; templates
       (``.env.example``, ``.env.sample``, ``.env.template``, ``.env.dist``) stay in,
       since a build may copy them and they hold no secrets;
     * virtualenvs: a top-level folder holding ``pyvenv.cfg`` (``.venv``, ``venv``,
       ``env``... only when it is one);
     * ``**/__pycache__`` and ``**/*.pyc`` (a ``.pyc`` outside ``__pycache__``);
-    * ``node_modules`` (top level);
+    * ``node_modules`` (top level), only when a ``RUN`` installs node packages (else
+      the build may ship the host's);
     * caches and reports: ``.pytest_cache``, ``.mypy_cache``, ``.ruff_cache``,
       ``.tox``, ``.nox``, ``.coverage`` (and ``.coverage.*``), ``htmlcov``;
     * local credentials: ``.aws``, ``.ssh``.
@@ -51,7 +54,8 @@ Fix safety
     dockfix cannot read.  A ``.dockerignore`` shared with other Dockerfiles of the
     context's folder (``Dockerfile.dev``, ``*.Dockerfile``...) gets no entry whose name
     appears in one of them.  Without a build context on disk (stdin) nothing is
-    reported.
+    reported; with one (``--stdin-filename``) the finding is reported and the fix is
+    not written, since input from stdin only ever writes stdout.
 
 References
     practices.md row 14; Docker's "Build context" documentation (``.dockerignore``).
@@ -62,6 +66,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import posixpath
+import re
 from collections.abc import Iterator
 
 from dockfix.edits import CompanionEdit, FixAvailability
@@ -71,6 +76,7 @@ from dockfix.model import BuildContext
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._context_reads import ContextRead, context_reads, dockerignore_name, ignore_file
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext
+from dockfix.syntax import Dockerfile
 
 #: Top-level names added when they exist (in this order).
 _TOP_LEVEL = (
@@ -178,15 +184,40 @@ def _sibling_texts(view: BuildContext, own: str | None) -> list[str]:
     return texts
 
 
+_GIT_WORD = re.compile(r"(?<![\w.-])git(?![\w.-])")
+_NODE_INSTALL = re.compile(r"(?<![\w.-])(npm|yarn|pnpm|npx|bun)(?![\w.-])")
+#: Build backends and plugins that read the version from ``.git``.
+_VCS_VERSIONING = re.compile(
+    r"setuptools[_-]scm|hatch-vcs|versioningit|dynamic-versioning|dunamai|\bpbr\b"
+)
+
+
+def read_by_the_build(document: Dockerfile, view: BuildContext) -> set[str]:
+    """Candidates the build itself is known to need: ``.git`` when a ``RUN`` runs ``git``
+    or the project takes its version from git (setuptools-scm, hatch-vcs...), and
+    ``node_modules`` when no ``RUN`` installs node packages (it ships the host's)."""
+    runs = " ".join(i.text for i in document.instructions if i.cmd == "RUN")
+    needed = set()
+    manifests = (view.read_text(n) or "" for n in ("pyproject.toml", "setup.cfg", "setup.py"))
+    if _GIT_WORD.search(runs) or any(_VCS_VERSIONING.search(text) for text in manifests):
+        needed.add(".git")
+    if not _NODE_INSTALL.search(runs):
+        needed.add("node_modules")
+    return needed
+
+
 def missing_lines(
     view: BuildContext,
     ignore: IgnoreFile,
     reads: list[ContextRead],
     siblings: tuple[str, ...] = (),
+    needed: frozenset[str] | set[str] = frozenset(),
 ) -> list[str]:
     """The patterns to append, in a stable order."""
     lines = []
     for pattern, paths in candidates(view):
+        if pattern in needed:
+            continue
         if not paths or all(ignore.excluded(path) for path in paths):
             continue
         if _read_by_name(paths, reads) or _cancels_exception(paths, view, ignore):
@@ -212,7 +243,8 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
         return  # DF018 reports the pattern it cannot read
     where = dockerignore_name(view, name)
     siblings = tuple(_sibling_texts(view, name)) if where == ".dockerignore" else ()
-    lines = missing_lines(view, ignore, reads, siblings)
+    needed = read_by_the_build(context.document, view)
+    lines = missing_lines(view, ignore, reads, siblings, needed)
     if not lines:
         return
     shown = ", ".join(f"`{line}`" for line in lines)

@@ -1,13 +1,14 @@
 """Proof for DF210 (missing-healthcheck, practices.md row 11): the HEALTHCHECK dockfix adds to
 a web app's image is one that `podman healthcheck run` reports healthy.
 
-For two fixture apps (webapp: gunicorn on python:3.11, which has curl; keep: `python -m
-http.server` on python:3.11-slim, which has neither curl nor wget, so the probe is the exec-form
-`python3 -c` urllib one-liner), the test runs the dockfix command line with `--select DF210
---unsafe-fixes --write` on a private copy of the app, builds the result (the builder uses
-`--format docker`: the OCI format drops HEALTHCHECK), checks the image config has the check,
-starts the image's own CMD in the host network, and polls `podman healthcheck run` until it
-exits 0, within a bounded time; then, in a container of the same image that runs `sleep`
+Three cases: webapp (gunicorn on python:3.11) and keep (`python -m http.server` on
+python:3.11-slim) get the exec-form `python3 -c` urllib probe (Python images: it survives a
+rewrite onto -slim, which has no curl); webapp-curl (webapp whose apt-get also installs curl)
+gets `curl -fsS ... || exit 1`. For each, the test runs the dockfix command line with
+`--select DF210 --unsafe-fixes --write` on a private copy of the app, builds the result (the
+builder uses `--format docker`: the OCI format drops HEALTHCHECK), checks the image config has
+the check, starts the image's own CMD in the host network, and polls `podman healthcheck run`
+until it exits 0, within a bounded time; then, in a container of the same image that runs `sleep`
 instead of the server, the same check must fail (the probe is not vacuous). The containers and
 the image are removed in every case.
 """
@@ -31,8 +32,17 @@ pytestmark = pytest.mark.e2e
 
 #: How long the server may take to start and answer the probe.
 HEALTHY_WITHIN = 90.0
-#: app -> what the added HEALTHCHECK must probe with (the image's tools decide).
-CASES = {"webapp": "curl -fsS", "keep": '"python3", "-c"'}
+#: case -> (fixture app, what the added HEALTHCHECK must probe with: the image's tools decide).
+CASES = {
+    "webapp": ("webapp", '"python3", "-c"'),
+    "keep": ("keep", '"python3", "-c"'),
+    # webapp whose Dockerfile also installs curl: the stage's own curl is preferred.
+    "webapp-curl": ("webapp", "curl -fsS"),
+}
+#: Edits that make a case out of its app's Dockerfile (old, new).
+EDITS = {
+    "webapp-curl": ("apt-get install -y gcc libpq-dev", "apt-get install -y gcc libpq-dev curl")
+}
 
 
 def _container(e2e: E2EEnv, *argv: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
@@ -73,24 +83,31 @@ def _add_healthcheck(context: Path) -> str:
     return (context / "Dockerfile").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("app", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_added_healthcheck_reports_healthy(
-    app: str, e2e: E2EEnv, tmp_path_factory: pytest.TempPathFactory
+    case: str, e2e: E2EEnv, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    app, probe = CASES[case]
     smoke = Smoke.load(app)
     assert smoke.http is not None, f"{app}: smoke.json has no http port"
     port = int(smoke.http["port"])
     if not port_is_free(port):
         unavailable(f"port {port} is busy on this host: the app serves in the host network")
 
-    context = _copy_context(app, tmp_path_factory.mktemp(f"e2e-health-{app}") / "context")
+    context = _copy_context(app, tmp_path_factory.mktemp(f"e2e-health-{case}") / "context")
+    if case in EDITS:
+        old, new = EDITS[case]
+        dockerfile = context / "Dockerfile"
+        original = dockerfile.read_text(encoding="utf-8")
+        assert old in original, f"{app}/Dockerfile changed: update EDITS[{case!r}]"
+        dockerfile.write_text(original.replace(old, new), encoding="utf-8")
     text = _add_healthcheck(context)
     checks = [line for line in text.splitlines() if line.startswith("HEALTHCHECK")]
     assert len(checks) == 1, f"{app}: expected one HEALTHCHECK:\n{text}"
-    assert CASES[app] in checks[0] and f":{port}/" in checks[0], checks[0]
+    assert probe in checks[0] and f":{port}/" in checks[0], checks[0]
 
     builder = e2e.builder
-    tag = f"localhost/dockfix-e2e/{app}:healthcheck"
+    tag = f"localhost/dockfix-e2e/{app}:healthcheck-{case}"
     build = builder.build(context / "Dockerfile", context, tag, timeout=BUILD_TIMEOUT)
     assert build.success, f"{app}: build with the HEALTHCHECK failed:\n{build.log_tail}"
     name = f"dockfix-health-{uuid.uuid4().hex[:12]}"
@@ -123,7 +140,7 @@ def test_added_healthcheck_reports_healthy(
             f"{(last.stdout + last.stderr).strip()[-1000:] if last else ''})\n"
             f"HEALTHCHECK: {checks[0]}\ncontainer log:\n{(logs.stdout + logs.stderr)[-3000:]}"
         )
-        print(f"\n[e2e] {app}: healthy after {attempts} probe(s): {checks[0]}")
+        print(f"\n[e2e] {case}: healthy after {attempts} probe(s): {checks[0]}")
         # The probe is not vacuous: the same image with no server running is unhealthy (the
         # server's container goes first: both share the host network).
         _container(e2e, "rm", "--force", "--time", "0", name)
