@@ -1,7 +1,7 @@
 """Every BuildKit build check (``docker build --check``) and dockfix's answer to it.
 
 Each check's "bad" example from Docker's documentation (the URL above it) goes through
-the CLI's runner, and the answer must be the one ``docs/buildkit-checks.md`` claims:
+the CLI's runner, and the answer must be the one the README's BuildKit-checks table claims:
 
 * ``fixed (DFxxx)``: running that rule turns the bad example into Docker's "good"
   example (where dockfix's rewrite differs from the page, the expected text says how
@@ -23,7 +23,7 @@ from dockfix.rules import lookup, select_rules
 from dockfix.rules.base import Rule, Settings
 from dockfix.runner import FileReport, process_text
 
-TABLE = Path(__file__).resolve().parents[1] / "docs" / "buildkit-checks.md"
+TABLE = Path(__file__).resolve().parents[1] / "README.md"
 DOCS = "https://docs.docker.com/reference/build-checks/"
 
 
