@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dockfix.edits import rewrite_shell
 from dockfix.rules._hygiene import and_chain, removes_lists
 from dockfix.rules._shell import RunShell
 from dockfix.rules.build_tools_in_final_image.checks import APT
@@ -92,8 +93,7 @@ def apply_rewrite(document: Dockerfile, rewrite: Rewrite) -> Instruction | None:
         spans = [s for s in spans if not any(_inside(s, c) for c in rewrite.removed)]
         spans += _removal_spans(chain, keep)
     _check_comments_kept(instruction, shell.base, spans)
-    logical = [(shell.base + start, shell.base + end, text) for start, end, text in spans]
-    return document.edit_logical(instruction, logical)
+    return rewrite_shell(document, shell, spans)
 
 
 def _inside(span: tuple[int, int, str], command: SimpleCommand) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dockfix.edits import Edit, FixBuilder, FixRefused
 from dockfix.rules._shell import RunShell, run_shell
-from dockfix.rules.base import Edit
 from dockfix.rules.build_tools_in_final_image.base import Base
 from dockfix.rules.build_tools_in_final_image.checks import (
     APT,
@@ -26,7 +26,6 @@ from dockfix.rules.build_tools_in_final_image.runtime_scan import (
     mount_flag,
     scan_command,
 )
-from dockfix.rules.refusal import FixRefused
 from dockfix.shell import Manager, SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 from dockfix.syntax.nodes import BlankLine, Comment, Node
@@ -37,34 +36,6 @@ VENV = "/opt/venv"
 _RUNTIME_ONLY = frozenset(
     {"LABEL", "EXPOSE", "HEALTHCHECK", "CMD", "ENTRYPOINT", "STOPSIGNAL", "MAINTAINER", "ONBUILD"}
 )
-
-
-class _Edits:
-    """Node edits of one fix, merged per node (a node may get text before it and a
-    replacement)."""
-
-    def __init__(self) -> None:
-        self._before: dict[int, list[Node]] = {}
-        self._replace: dict[int, tuple[Node, ...]] = {}
-        self._nodes: dict[int, Node] = {}
-
-    def before(self, node: Node, new: Sequence[Node]) -> None:
-        self._nodes[id(node)] = node
-        self._before.setdefault(id(node), []).extend(new)
-
-    def replace(self, node: Node, new: Sequence[Node]) -> None:
-        self._nodes[id(node)] = node
-        self._replace[id(node)] = tuple(new)
-
-    def replaced(self, node: Node) -> bool:
-        return id(node) in self._replace
-
-    def edits(self) -> list[Edit]:
-        result = []
-        for key, node in self._nodes.items():
-            tail = self._replace.get(key, (node,))
-            result.append(Edit(node, (*self._before.get(key, []), *tail)))
-        return result
 
 
 class Split:
@@ -99,7 +70,7 @@ class Split:
         self.slim = slim
         self.style = document.style
         self.alias = _builder_name(document)
-        self.result = _Edits()
+        self.result = FixBuilder(document)
         #: Comment lines that move to the builder, by the instruction they belong to.
         self.moved_comments: dict[int, list[Comment]] = {}
         #: Removals of build packages: the final stage never installs them.
@@ -117,14 +88,14 @@ class Split:
         if self.strategy == "wheels" and not _has_syntax(self.document):
             # RUN --mount needs the Dockerfile 1.2+ frontend on older BuildKit builders.
             directive = self.document.make_directive("syntax", "docker/dockerfile:1")
-            self.result.before(self.document.nodes[0], [directive])
+            self.result.prepend(directive)
         anchor = _leading_comments(self.document, self.stage.from_instruction)
         first = anchor[0] if anchor else self.stage.from_instruction
         blank = BlankLine("", self.style.eol, 0)
-        self.result.before(first, [*builder, blank])
+        self.result.insert_before(first, *builder, blank)
         if self.slim is not None:
             self.to_slim()
-        return self.result.edits()
+        return list(self.result.edits())
 
     def to_slim(self) -> None:
         """The final stage from the -slim image (DF203's fix, made with the split: the
@@ -135,9 +106,7 @@ class Split:
         if piece is None:
             raise FixRefused("the base image is not written as one word")
         assert self.slim is not None
-        self.result.replace(
-            instruction, [self.document.replace_piece(instruction, piece, self.slim)]
-        )
+        self.result.replace(instruction, self.document.replace_piece(instruction, piece, self.slim))
 
     # -- the final stage: the original, edited in place ---------------------------------
 
@@ -165,7 +134,7 @@ class Split:
             if not replacement:
                 self.drop(instruction)
             else:
-                self.result.replace(instruction, replacement)
+                self.result.replace(instruction, *replacement)
 
     def runtime_run(self) -> Instruction:
         """``apt-get install`` of the packages the builder found its builds link (and of
@@ -243,9 +212,9 @@ class Split:
     def drop(self, instruction: Instruction) -> None:
         """Remove an instruction from the final stage; its comments go to the builder."""
         comments = _leading_comments(self.document, instruction)
-        self.result.replace(instruction, ())
+        self.result.delete(instruction)
         for comment in comments:
-            self.result.replace(comment, ())
+            self.result.delete(comment)
         self.moved_comments[id(instruction)] = comments
         nodes = self.document.nodes
         start = _index(nodes, comments[0] if comments else instruction)
@@ -256,7 +225,7 @@ class Split:
             before is None or isinstance(before, BlankLine)
         )
         if double_blank and after is not None and not self.result.replaced(after):
-            self.result.replace(after, ())  # no double blank line where the RUN was
+            self.result.delete(after)  # no double blank line where the RUN was
 
     # -- the builder: the stage's steps up to the last install, building -----------------
 
