@@ -107,8 +107,11 @@ What it does
     numeric ``USER`` works only if the program never looks its user up, which the
     Dockerfile cannot show), or has no tool to create users (``ubi-minimal``,
     ``amazonlinux``, the ``-minimal`` images of Rocky and Alma Linux have no
-    ``useradd`` unless the file installs ``shadow-utils``); the image's server binds a
-    port below 1024 and manages its own workers (nginx, httpd, php); ``CMD``/
+    ``useradd`` unless the file installs ``shadow-utils``); the server binds a port
+    below 1024 (``EXPOSE 80``, ``--port 80``, .NET before 8, whose images set
+    ``ASPNETCORE_URLS=http://+:80`` unless the file moves it): a non-root user binds it
+    only where the runtime sets ``net.ipv4.ip_unprivileged_port_start=0`` (Docker 20.10
+    and later; not Kubernetes or podman by default); ``CMD``/
     ``ENTRYPOINT`` runs a package manager, ``sudo``/``su``/``gosu``, or a daemon that
     expects to start as root; the Dockerfile shows writes outside the application
     folder (a ``VOLUME``, a log or pid file in the command, a data folder made by
@@ -126,11 +129,7 @@ What it does
     fix (``startup``); its reason names it instead: an entrypoint script that is not
     in the build context (copied from another stage with ``COPY --from``, downloaded or
     unpacked from an archive by ``ADD``, the base image's own, or an unknown base
-    ``ENTRYPOINT``), which fails at start if it needs root; a port below 1024
-    (``EXPOSE 80``, ``--port 80``, .NET before 8, whose images set
-    ``ASPNETCORE_URLS=http://+:80`` unless the file moves it), which a non-root user
-    binds only where the runtime sets ``net.ipv4.ip_unprivileged_port_start=0``
-    (Docker 20.10 and later; Kubernetes and older engines may not by default).
+    ``ENTRYPOINT``), which fails at start if it needs root.
 
 Why is this bad?
     A process that runs as root in the container is root on the host's kernel: an
@@ -148,8 +147,7 @@ Fix safety
     where the Dockerfile does not show it (a cache in a system folder, files copied
     into its folder before the switch, which stay owned by root, or ``/`` when there is
     no ``WORKDIR``); it then fails with a permission error.  An entrypoint that cannot
-    be read may need root, and a port below 1024 may not be open to the user: the
-    reason names each such fact, and the container then fails at start.  Images built
+    be read may need root: the reason names it, and the container then fails at start.  Images built
     ``FROM`` this one also start as the user, and need ``USER root`` for their own
     installs.
 
@@ -206,7 +204,7 @@ def _plan(image: Image, folders: Folders) -> tuple[list[Edit], str]:
     """The fix's edits and reason; FixRefused with every reason not to fix.
 
     Facts that cannot be read but matter only to the running container (``Risk``: an
-    entrypoint not in the build context, a port below 1024) do not stop the fix: its
+    entrypoint not in the build context) do not stop the fix: its
     reason names each of them, after what the switch itself may change.
     """
     found = find_blockers(image, folders)

@@ -2,12 +2,14 @@
 
 Some of it cannot be read from the Dockerfile: an entrypoint script that is not in the
 build context (copied from another stage, unpacked from an archive, the base image's
-own), or whether the runtime lets a non-root user bind a port below 1024.  Switching
-user does not change the build there, only whether the container starts, so such a
-fact is a ``Risk``: DF201 still offers its (unsafe) fix, and the fix's reason names the
-risk.  What the Dockerfile shows to need root (a script using ``gosu`` or ``chown``, an
-image that installs ``su-exec``, a server that manages its own workers) is a
-``FixRefused``: no fix.
+own).  Switching user does not change the build there, only whether the container
+starts, so such a fact is a ``Risk``: DF201 still offers its (unsafe) fix, and the
+fix's reason names the risk.  What the Dockerfile shows to need root (a script using
+``gosu`` or ``chown``, an image that installs ``su-exec``, a server that manages its
+own workers, a port below 1024) is a ``FixRefused``: no fix.  A port below 1024 is
+known to fail for a non-root user wherever the runtime keeps the kernel's default
+``net.ipv4.ip_unprivileged_port_start=1024`` (Kubernetes, podman, older Docker), so
+moving the server to another port is the author's change, not a guess of ours.
 """
 
 from __future__ import annotations
@@ -52,15 +54,15 @@ NEEDS_ROOT = (
     "if it needs root (`chown`, `gosu`/`su-exec`, writes to system folders, ports below "
     "1024) the container fails at start"
 )
-#: Where a non-root user may bind a port below 1024.
+#: Why a port below 1024 stops the fix.
 LOW_PORTS = (
-    "the user can bind it only where the container runtime sets "
-    "net.ipv4.ip_unprivileged_port_start=0 (Docker 20.10 and later do; Kubernetes and "
-    "older engines may not, by default): elsewhere the server fails at start"
+    "a non-root user can bind it only where the container runtime sets "
+    "net.ipv4.ip_unprivileged_port_start=0 (Docker 20.10 and later do; Kubernetes, podman "
+    "and older engines do not by default): move the server to a port above 1023 first"
 )
 
 
-def bound_port_risks(words: list[str]) -> Iterator[Risk]:
+def bound_port_risks(words: list[str]) -> Iterator[FixRefused]:
     """A port below 1024 among a command's options (``--port 80``, ``0.0.0.0:443``)."""
     for index, word in enumerate(words):
         option, _, value = word.partition("=")
@@ -72,15 +74,17 @@ def bound_port_risks(words: list[str]) -> Iterator[Risk]:
         elif match := PORT_IN_WORD.search(word):
             port = match.group(1)
         if port is not None and 0 < int(port) < 1024:
-            yield Risk(f"the command binds port {port}, below 1024: {LOW_PORTS}", "port")
+            yield FixRefused(
+                f"the command binds port {port}, below 1024: {LOW_PORTS}", kind="privileged-port"
+            )
             return
 
 
 def exposed_port_findings(image: Image) -> Iterator[FixRefused | Risk]:
     """EXPOSE of a port below 1024, or an image whose server binds one.
 
-    A port alone is a risk; a server that starts as root to bind it and manages its own
-    workers (nginx, httpd, php's images) needs root: refused.
+    Refused: the server fails at start under runtimes that keep the default
+    unprivileged port range.
     """
     for instruction in image.instructions:
         if instruction.cmd != "EXPOSE":
@@ -89,13 +93,15 @@ def exposed_port_findings(image: Image) -> Iterator[FixRefused | Risk]:
             expanded = expand(word, image.variables) or ""
             first = expanded.split("/", 1)[0].split("-", 1)[0]
             if first.isdigit() and 0 < int(first) < 1024:
-                yield Risk(f"EXPOSE {expanded} is a port below 1024: {LOW_PORTS}", "port")
+                yield FixRefused(
+                    f"EXPOSE {expanded} is a port below 1024: {LOW_PORTS}", kind="privileged-port"
+                )
                 break
     notes = image.traits.notes if image.traits is not None else ()
     for note in notes:
         if note == ASPNET_PORT_80:
             if not _aspnet_ports_moved(image.variables):
-                yield Risk(f"{note}: {LOW_PORTS}", "port")
+                yield FixRefused(f"{note}: {LOW_PORTS}", kind="privileged-port")
         elif "port" in note:
             yield FixRefused(note, kind="privileged-port")
             return
