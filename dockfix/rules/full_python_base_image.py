@@ -15,8 +15,11 @@ What it does
       ``pip install --only-binary=:all:``, ``pip install --no-index --find-links DIR``
       where every ``DIR`` comes from another stage (``RUN --mount=type=bind,from=...``
       or ``COPY --from=...``, as the DF202 split writes it), or an install of pip,
-      setuptools and wheel only.  Any other ``pip``/``uv``/``poetry``/``pipenv`` install
-      or ``setup.py`` run may build an sdist with the full image's compilers;
+      setuptools and wheel only, or a pip install whose every requirement is read and
+      in the table of packages that publish glibc wheels (``PURE_OR_WHEELS``: numpy,
+      pandas...; the fix's reason then says pip must find those wheels).  Any other
+      ``pip``/``uv``/``poetry``/``pipenv`` install or ``setup.py`` run may build an sdist
+      with the full image's compilers;
     * the stage installs no build packages with apt (compilers, ``-dev`` headers: DF202's
       business);
     * no ``RUN``, ``CMD``, ``ENTRYPOINT`` or ``HEALTHCHECK`` uses a tool that the full
@@ -77,6 +80,7 @@ from dockfix.images.python import (
     slim_image,
     slim_lacking_tools,
 )
+from dockfix.images.python_packages import PURE_OR_WHEELS
 from dockfix.images.python_requirements import (
     Requirements,
     image_reader,
@@ -90,7 +94,7 @@ from dockfix.model.mounts import mounts_of
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.shell import Manager
+from dockfix.shell import Manager, PackageCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 REASON = (
@@ -150,14 +154,38 @@ def _apt_build_packages(stage: Stage) -> list[str]:
     return names
 
 
-def _slim_blockers(facts: StageFacts, context: BuildContext) -> str:
-    """Why the stage cannot switch to ``-slim`` (the first reason), or ``""``."""
+def _only_wheels(
+    facts: StageFacts, instruction: Instruction, package: PackageCommand, context: BuildContext
+) -> list[str]:
+    """The names a pip install asks for, when every one of them is read and known to ship
+    wheels for glibc (``PURE_OR_WHEELS``); empty when one is unknown or unread."""
+    if package.manager is not Manager.PIP:
+        return []
+    found = requirements_of(package, image_reader(facts, instruction, context))
+    names = [name for name, _ in found.names]
+    if found.unread or not names or not set(names) <= PURE_OR_WHEELS:
+        return []
+    return names
+
+
+def _slim_blockers(facts: StageFacts, context: BuildContext, caveats: list[str]) -> str:
+    """Why the stage cannot switch to ``-slim`` (the first reason), or ``""``; what the
+    switch relies on but cannot prove goes to ``caveats``."""
     stage = facts.stage
     unreadable = _unreadable_runs(stage)
     if unreadable:
         line = unreadable[0].line
         return f"the RUN on line {line} cannot be read (exec form, heredoc, or unparsed shell)"
     for instruction, package in python_builds(stage):
+        wheels = _only_wheels(facts, instruction, package, context) if package else []
+        if wheels:
+            listed = ", ".join(wheels[:4]) + (", ..." if len(wheels) > 4 else "")
+            caveats.append(
+                f"pip on line {instruction.line} must find wheels of {listed} for the image's "
+                "Python (they publish them for glibc); a pinned version without one would "
+                "need the full image's compilers and fail the build"
+            )
+            continue
         what = "`setup.py`" if package is None else f"`{package.manager.value} {package.action}`"
         return (
             f"{what} on line {instruction.line} may compile packages with the full image's "
@@ -257,10 +285,12 @@ def _check_stage(rule: Rule, context: RuleContext, facts: StageFacts) -> Finding
     if slim is None:
         return rule.finding(message, stage.from_instruction, note=why)
     build_context = context.model.context
-    blocked = _slim_blockers(facts, build_context)
+    caveats: list[str] = []
+    blocked = _slim_blockers(facts, build_context, caveats)
     caveat = ""
     if not blocked:
         blocked, caveat = _runtime_lib_check(context.model.stages, facts, build_context, slim)
+        caveat = "; ".join([*caveats, caveat] if caveat else caveats)
     if blocked:
         return rule.finding(message, stage.from_instruction, note=blocked)
     instruction = stage.from_instruction
