@@ -67,7 +67,7 @@ import dataclasses
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dockfix.edits import CompanionEdit, FixAvailability
 from dockfix.files import dominant_newline
@@ -106,7 +106,9 @@ def _top_level(view: BuildContext) -> list[str]:
 
 def candidates(view: BuildContext) -> list[tuple[str, tuple[str, ...]]]:
     """``(pattern, paths on disk it excludes)`` for every junk entry present."""
-    names = _top_level(view)
+    listed = view.files_under(".")
+    # Top-level names from the walk's listing (one pass); a glob only when it was cut short.
+    names = sorted({f.split("/", 1)[0] for f in listed}) if listed is not None else _top_level(view)
     found: list[tuple[str, tuple[str, ...]]] = []
     for name in _TOP_LEVEL:
         if view.exists(name):
@@ -119,10 +121,15 @@ def candidates(view: BuildContext) -> list[tuple[str, tuple[str, ...]]]:
         is_env = name == ".env" or name.startswith(".env.")
         if is_env and name not in _ENV_TEMPLATES and view.is_file(name):
             found.append((name, (name,)))
+    known = set(listed) if listed is not None else None
     for name in names:
-        if name not in _TOP_LEVEL and view.is_file(f"{name}/pyvenv.cfg"):
+        if name in _TOP_LEVEL:
+            continue
+        marker = f"{name}/pyvenv.cfg"
+        # The walk already listed every file; stat each name only when it was cut short.
+        if (marker in known) if known is not None else view.is_file(marker):
             found.append((name, (name,)))
-    files = view.files_under(".") or ()
+    files = listed or ()
     caches: dict[str, None] = {}
     for file in files:
         parts = file.split("/")
@@ -210,11 +217,14 @@ def missing_lines(
     view: BuildContext,
     ignore: IgnoreFile,
     reads: list[ContextRead],
-    siblings: tuple[str, ...] = (),
+    siblings: tuple[str, ...] | Callable[[], tuple[str, ...]] = (),
     needed: frozenset[str] | set[str] = frozenset(),
 ) -> list[str]:
-    """The patterns to append, in a stable order."""
+    """The patterns to append, in a stable order.  ``siblings`` may be a function: the
+    other Dockerfiles are read only once a candidate needs checking against them (a
+    folder of many Dockerfiles would otherwise be read for every file)."""
     lines = []
+    sibling_texts: tuple[str, ...] | None = None if callable(siblings) else siblings
     for pattern, paths in candidates(view):
         if pattern in needed:
             continue
@@ -223,7 +233,10 @@ def missing_lines(
         if _read_by_name(paths, reads) or _cancels_exception(paths, view, ignore):
             continue
         names = {posixpath.basename(path) for path in paths}
-        if any(name in text for name in names for text in siblings):
+        if sibling_texts is None:
+            assert callable(siblings)
+            sibling_texts = siblings()
+        if any(name in text for name in names for text in sibling_texts):
             continue  # another Dockerfile of this context may read it
         lines.append(pattern)
     return list(dict.fromkeys(lines))
@@ -242,7 +255,10 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     if isinstance(ignore, str):
         return  # DF018 reports the pattern it cannot read
     where = dockerignore_name(view, name)
-    siblings = tuple(_sibling_texts(view, name)) if where == ".dockerignore" else ()
+
+    def siblings() -> tuple[str, ...]:
+        return tuple(_sibling_texts(view, name)) if where == ".dockerignore" else ()
+
     needed = read_by_the_build(context.document, view)
     lines = missing_lines(view, ignore, reads, siblings, needed)
     if not lines:
