@@ -134,8 +134,10 @@ class BuildContext:
         found: list[str] = []
         for folder, dirs, files in os.walk(path):
             dirs[:] = [d for d in dirs if d not in (".git", "node_modules")]
+            # One relpath a folder, not a file: it resolves both paths each call.
+            inside = os.path.relpath(folder, self.root)
             for name in files:
-                found.append(os.path.relpath(os.path.join(folder, name), self.root))
+                found.append(name if inside == os.curdir else os.path.join(inside, name))
                 if len(found) >= limit:
                     return None
         return tuple(sorted(found))
