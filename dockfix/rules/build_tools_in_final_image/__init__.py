@@ -211,19 +211,23 @@ def _unique(items: Iterator[str]) -> list[str]:
     return seen
 
 
+def _system_packages(stage: Stage, action: str) -> Iterator[tuple[RunShell, PackageCommand]]:
+    """The stage's system package-manager commands doing ``action``, in file order."""
+    for instruction in stage.instructions:
+        shell = run_shell(instruction)
+        if isinstance(shell, RunShell):
+            for package in shell.packages():
+                if package.manager in SYSTEM_MANAGERS and package.action == action:
+                    yield shell, package
+
+
 def _build_installs(stage: Stage) -> list[BuildInstall]:
     """Installs of build packages by the system package manager, in order."""
     found = []
-    for instruction in stage.instructions:
-        shell = run_shell(instruction)
-        if not isinstance(shell, RunShell):
-            continue
-        for package in shell.packages():
-            if package.manager not in SYSTEM_MANAGERS or package.action != "install":
-                continue
-            words = tuple(w for w in package.packages if is_build_package(w.value))
-            if words:
-                found.append(BuildInstall(shell, package, words))
+    for shell, package in _system_packages(stage, "install"):
+        words = tuple(w for w in package.packages if is_build_package(w.value))
+        if words:
+            found.append(BuildInstall(shell, package, words))
     return found
 
 
@@ -240,12 +244,8 @@ def _first(stage: Stage, installs: list[BuildInstall]) -> BuildInstall | None:
 def _purged(stage: Stage) -> set[str]:
     """Packages the stage removes again (``apt-get purge``/``remove``, ``apk del``)."""
     names: set[str] = set()
-    for instruction in stage.instructions:
-        shell = run_shell(instruction)
-        if isinstance(shell, RunShell):
-            for package in shell.packages():
-                if package.manager in SYSTEM_MANAGERS and package.action == "remove":
-                    names.update(package_name(word.value) for word in package.packages)
+    for _, package in _system_packages(stage, "remove"):
+        names.update(package_name(word.value) for word in package.packages)
     return names
 
 
@@ -260,25 +260,19 @@ def _purges(stage: Stage, installs: list[BuildInstall], names: set[str]) -> list
             gone = len(install.build_words) == len(install.package.packages)
             groups[group.value] = groups.get(group.value, True) and gone
     found = []
-    for instruction in stage.instructions:
-        shell = run_shell(instruction)
-        if not isinstance(shell, RunShell):
-            continue
-        for package in shell.packages():
-            if package.manager not in SYSTEM_MANAGERS or package.action != "remove":
-                continue
-            if any(not w.is_literal for w in package.packages):
-                raise FixRefused(
-                    f"the stage removes packages on line {instruction.line} by a "
-                    "variable; split it by hand"
-                )
-            words = tuple(
-                w
-                for w in package.packages
-                if package_name(w.value) in names or groups.get(w.value, False)
+    for shell, package in _system_packages(stage, "remove"):
+        if any(not w.is_literal for w in package.packages):
+            raise FixRefused(
+                f"the stage removes packages on line {shell.instruction.line} by a "
+                "variable; split it by hand"
             )
-            if words:
-                found.append(Purge(shell, package, words))
+        words = tuple(
+            w
+            for w in package.packages
+            if package_name(w.value) in names or groups.get(w.value, False)
+        )
+        if words:
+            found.append(Purge(shell, package, words))
     return found
 
 
