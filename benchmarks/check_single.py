@@ -14,6 +14,7 @@ the slowest imports are listed: the candidates for lazy importing.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -121,8 +122,11 @@ def import_times(path: Path, env: dict[str, str]) -> tuple[list[ImportTime], flo
 
 def report_imports(records: Sequence[ImportTime], wall: float, top: int) -> None:
     total = sum(record.cumulative_us for record in records if record.depth == 0)
+    ours = [record.module for record in records if record.module.startswith("dockfix")]
+    rules = {name for name in ours if name.count(".") == 2 and name.startswith("dockfix.rules.")}
     print(
-        f"python -X importtime -m dockfix --check: {len(records)} modules imported, "
+        f"python -X importtime -m dockfix --check: {len(records)} modules imported "
+        f"({len(ours)} of dockfix, {len(rules)} under dockfix.rules), "
         f"{total / 1000:.1f} ms in imports (a run takes ~{_common.seconds(wall)} wall)"
     )
     print(f"  {top} slowest imports by cumulative time (nested imports included):")
@@ -181,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print()
         records, wall = import_times(targets[0], env)
     report_imports(records, wall, args.imports)
+    # Timings on a shared machine mean little without the load they were taken under.
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
     print()
     ratio = ratios[0]
     _common.goal(

@@ -10,7 +10,6 @@ error (bad configuration or input, unreadable file, no Dockerfile found).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -507,6 +506,8 @@ def dump(files: tuple[str, ...]) -> None:
     or {"path": ..., "error": {"line", "column", "message"}}.
     The fields mean what the `Command` records of the `dockerfile` package mean.
     """
+    import json
+
     from dockfix.files import FileProblem, read_source, read_stdin_source
     from dockfix.syntax import ParseError, parse
 
@@ -601,6 +602,8 @@ def verify_command(
     probe). Exit status: 0 pass (or nothing to verify), 1 fail, 2 no builder or an
     error. DOCKERFILE itself is never modified.
     """
+    import json
+
     from dockfix.files import read_source
     from dockfix.profiles import ConfigError, Overrides, Resolver
     from dockfix.runner import process_path

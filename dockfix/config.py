@@ -11,7 +11,6 @@ configuration must never silently turn a rule off.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -23,20 +22,17 @@ from typing import Any
 from dockfix.globs import Glob, any_match
 from dockfix.strategies import CacheStrategy, SplitStrategy, choices
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 __all__ = ["CONFIG_NAMES", "Config", "ConfigError", "load_config"]
 
 #: File names searched in each folder, in order of precedence.
 CONFIG_NAMES = (".dockfix.toml", "dockfix.toml", "pyproject.toml")
 
 _STRATEGIES = {"cache-strategy": choices(CacheStrategy), "split-strategy": choices(SplitStrategy)}
+# The patterns below are strings, compiled by ``re``'s cache on first use: most runs find
+# no configuration file and never need them (start-up time).
 #: What useradd/adduser accept on every distribution the rules know.
-_USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-_IMAGE_NAME = re.compile(r"[a-z0-9][a-z0-9._:/-]*")
+_USER_NAME = r"[a-z_][a-z0-9_-]{0,31}"
+_IMAGE_NAME = r"[a-z0-9][a-z0-9._:/-]*"
 
 
 class ConfigError(Exception):
@@ -146,6 +142,11 @@ def _has_table(pyproject: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # Imported here: only a run that finds a configuration file reads TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             data: dict[str, Any] = tomllib.load(handle)
@@ -218,6 +219,8 @@ def _parse(path: Path, table: Mapping[str, Any], prefix: str) -> Config:
             continue
         parser = _PARSERS.get(key)
         if parser is None:
+            import difflib
+
             close = difflib.get_close_matches(key, [*_PARSERS, "extend"], n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(path, name, f"unknown key{hint}")
@@ -279,7 +282,7 @@ def _choice(path: Path, name: str, value: Any, _root: str) -> str:
 
 
 def _user_name(path: Path, name: str, value: Any, _root: str) -> str:
-    if not isinstance(value, str) or not _USER_NAME.fullmatch(value) or value == "root":
+    if not isinstance(value, str) or not re.fullmatch(_USER_NAME, value) or value == "root":
         raise ConfigError(path, name, f"expected a user name like 'app' (not root), got {value!r}")
     return value
 
@@ -309,16 +312,14 @@ def _image_aliases(path: Path, name: str, value: Any, _root: str) -> tuple[tuple
         if not isinstance(canonical, str):
             raise ConfigError(path, key, f"expected an image name, got {_type(canonical)}")
         for text in (alias, canonical):
-            if not _IMAGE_NAME.fullmatch(text.lower()):
+            if not re.fullmatch(_IMAGE_NAME, text.lower()):
                 raise ConfigError(path, key, f"not an image name: {text!r}")
         pairs.append((alias.lower().rstrip("/"), canonical.lower().rstrip("/")))
     return tuple(pairs)
 
 
-_PIN = re.compile(
-    r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[0-9a-f]{64})?|sha256:[0-9a-f]{64})"
-)
-_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+_PIN = r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[0-9a-f]{64})?|sha256:[0-9a-f]{64})"
+_SHA256 = r"sha256:[0-9a-f]{64}"
 
 
 def _pins(path: Path, name: str, value: Any, _root: str) -> tuple[tuple[str, str], ...]:
@@ -327,9 +328,9 @@ def _pins(path: Path, name: str, value: Any, _root: str) -> tuple[tuple[str, str
     pairs = []
     for image, pin in value.items():
         key = f"{name}.{image}"
-        if not _IMAGE_NAME.fullmatch(image.lower()) or ":" in image.rpartition("/")[2]:
+        if not re.fullmatch(_IMAGE_NAME, image.lower()) or ":" in image.rpartition("/")[2]:
             raise ConfigError(path, key, f"not an image name without a tag: {image!r}")
-        if not isinstance(pin, str) or not _PIN.fullmatch(pin) or pin == "latest":
+        if not isinstance(pin, str) or not re.fullmatch(_PIN, pin) or pin == "latest":
             raise ConfigError(
                 path,
                 key,
@@ -348,7 +349,7 @@ def _checksums(path: Path, name: str, value: Any, _root: str) -> tuple[tuple[str
         key = f"{name}.{url}"
         if not url.startswith(("https://", "http://")):
             raise ConfigError(path, key, f"expected an http(s) URL, got {url!r}")
-        if not isinstance(checksum, str) or not _SHA256.fullmatch(checksum.lower()):
+        if not isinstance(checksum, str) or not re.fullmatch(_SHA256, checksum.lower()):
             raise ConfigError(path, key, f"expected 'sha256:<64 hex digits>', got {checksum!r}")
         pairs.append((url, checksum.lower()))
     return tuple(pairs)

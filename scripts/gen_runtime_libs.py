@@ -42,6 +42,10 @@ The output merges with the existing file: releases not regenerated in this run k
 data, and ``sources`` says for each distribution/release where its data came from or why
 it is missing (``--missing debian/buster="archive host does not resolve"``).  ``--check``
 regenerates into memory and exits 1 when the file on disk differs in its package data.
+
+Beside the JSON file it writes ``build_package_names.txt``: each release's build package
+names alone, so that dockfix can tell a build package without loading the whole graph
+(start-up time).  ``--names-only`` rewrites just that file from the JSON on disk.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "dockfix" / "images" / "data" / "runtime_libs.json"
+#: The names-only index written beside the output (``runtime_data.BUILD_NAMES_FILE``).
+NAMES_FILE = "build_package_names.txt"
 SCHEMA = 1
 
 #: Debian and Ubuntu codenames the generator knows (others are accepted as given).
@@ -654,6 +660,21 @@ def write(data: dict[str, object], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=0, sort_keys=False, ensure_ascii=True)
     path.write_text(text + "\n", encoding="utf-8")
+    write_names(data, path)
+
+
+def names_text(data: dict[str, object]) -> str:
+    """``build_package_names.txt`` for ``data``: the format is dockfix's, so ask dockfix."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from dockfix.images.runtime_data import build_names_text
+
+    return build_names_text(data)
+
+
+def write_names(data: dict[str, object], path: Path) -> None:
+    """Write the names-only index beside the JSON file at ``path``."""
+    (path.parent / NAMES_FILE).write_text(names_text(data), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -699,7 +720,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    parser.add_argument(
+        "--names-only",
+        action="store_true",
+        help=f"only rewrite {NAMES_FILE} from the JSON file on disk (no index is read)",
+    )
     args = parser.parse_args(argv)
+    if args.names_only:
+        write_names(json.loads(args.output.read_text(encoding="utf-8")), args.output)
+        print(f"wrote {args.output.parent / NAMES_FILE}")
+        return 0
 
     texts: dict[tuple[str, str], list[str]] = {}
     origins: dict[tuple[str, str], list[str]] = {}
@@ -777,6 +807,10 @@ def main(argv: list[str] | None = None) -> int:
             for key in data
             if key not in ("generated", "sources") and data[key] != previous.get(key)
         ]
+        names = args.output.parent / NAMES_FILE
+        current = names.read_text(encoding="utf-8") if names.exists() else ""
+        if current != names_text(previous):
+            stale.append(NAMES_FILE)
         if stale:
             print(f"{args.output}: stale ({', '.join(map(str, stale))})", file=sys.stderr)
             return 1

@@ -142,6 +142,9 @@ def added_unknown_users(before: str, after: str) -> list[str]:
     same or an earlier stage creates, which the base image does not ship, and which is
     not a numeric uid."""
     old = Counter(i.text.strip() for i in parse(before).instructions if i.cmd == "USER")
+    # A copy of the original's own ``USER root`` (DF202's builder repeats the stage's
+    # steps on the same base) names a user the original already relied on.
+    root_used = any(text.split()[1:2] == ["root"] for text in old)
     bad = []
     created: set[str] = set()
     image_user: str | None = None
@@ -156,7 +159,9 @@ def added_unknown_users(before: str, after: str) -> list[str]:
                 old[text] -= 1
                 continue
             user = instruction.value[0].split(":")[0]
-            if not (user.isdigit() or user in created or user == image_user):
+            if not (user.isdigit() or user in created or user == image_user) and not (
+                user == "root" and root_used
+            ):
                 bad.append(f"line {instruction.line}: USER {user}")
     return bad
 

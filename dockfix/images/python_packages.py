@@ -45,3 +45,20 @@ def requirement_name(text: str) -> tuple[str, str] | None:
     if match is None:
         return None
     return normalize(match.group(1)), (match.group(2) or "").lower()
+
+
+#: A requirement whose version only is a variable (``tensorflow-gpu==${TF_VERSION}``,
+#: quoted or not): the name is known, the shell supplies the version.
+_VARIABLE_VERSION = re.compile(
+    r'"?([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9._,-]*\])?'
+    r'(?:===|==|~=|!=|<=|>=)[A-Za-z0-9.*+!_-]*\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[A-Za-z0-9.*+!_-]*"?'
+)
+
+
+def variable_version_name(text: str) -> tuple[str, str] | None:
+    """``(name, extras)`` of a requirement written with a variable version, as the shell
+    word's source text; None for anything else (a variable name, a path, a URL)."""
+    match = _VARIABLE_VERSION.fullmatch(text)
+    if match is None or text.startswith('"') != text.endswith('"'):
+        return None
+    return normalize(match.group(1)), (match.group(2) or "").lower()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dockfix.images.python import BUILDING_ACTIONS, file_origin
-from dockfix.images.python_packages import requirement_name
+from dockfix.images.python_packages import requirement_name, variable_version_name
 from dockfix.images.runtime_data import PipSystemLibs, pip_package
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.runs import RunShell, run_shell
@@ -79,7 +79,9 @@ def requirements_of(package: PackageCommand, read: Reader) -> Requirements:
     """The packages a pip/uv install names on its command line and in its ``-r`` files."""
     found = Requirements()
     for word in package.packages:
-        parsed = requirement_name(word.value) if word.is_literal else None
+        parsed = (
+            requirement_name(word.value) if word.is_literal else variable_version_name(word.text)
+        )
         if parsed is None:
             found.unread.append(word.text)
         else:

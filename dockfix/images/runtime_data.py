@@ -12,6 +12,9 @@ list of ``-dev`` -> runtime names cannot keep up with four Debian releases, so:
   the release (``libc6``, ``libstdc++6``, ``zlib1g`` ...) are left out of the answers;
   ``base_packages`` lists them.  Releases whose index the generator could not read are
   absent, and ``sources()`` says why: lookups for them answer ``None``.
+* ``data/build_package_names.txt``, written beside it by the same generator, lists each
+  release's build package names alone: ``build_package_names`` answers "is this a build
+  package" from it in about a millisecond, where the full file takes ~50 ms to load.
 * ``data/pip_system_libs.json`` is a hand-kept table, each row citing the project's
   docs, of pip packages whose compiled (or ctypes/cffi-loaded) code needs a system
   library at run time, and whether the project's Linux wheels bundle it.
@@ -22,18 +25,18 @@ reads after the first call.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
     "C_LIBRARY_HEADERS",
     "PipSystemLibs",
     "base_packages",
+    "build_package_names",
     "build_packages",
     "data_info",
     "no_library_builds",
@@ -46,15 +49,28 @@ __all__ = [
 
 RUNTIME_LIBS_FILE = "runtime_libs.json"
 PIP_SYSTEM_LIBS_FILE = "pip_system_libs.json"
+BUILD_NAMES_FILE = "build_package_names.txt"
 #: The data file layout this module reads.
 SCHEMA = 1
 
 _RESERVED = frozenset({"schema", "generated", "generator", "format", "sources"})
 
 
+def _read(name: str) -> str:
+    """A data file's text: straight from the package folder when it is one (every
+    ordinary install), through ``importlib.resources`` otherwise (a zip)."""
+    folder = Path(__file__).parent / "data"
+    if folder.is_dir():
+        return (folder / name).read_text(encoding="utf-8")
+    from importlib import resources
+
+    return resources.files("dockfix.images").joinpath("data").joinpath(name).read_text("utf-8")
+
+
 def _load(name: str) -> dict[str, Any]:
-    folder = resources.files("dockfix.images").joinpath("data")
-    data = json.loads(folder.joinpath(name).read_text(encoding="utf-8"))
+    import json  # only the runs that need the full data parse JSON
+
+    data = json.loads(_read(name))
     if not isinstance(data, dict):
         raise ValueError(f"{name}: not a JSON object")
     if data.get("schema") != SCHEMA:
@@ -177,6 +193,30 @@ def build_packages(distro: str, release: str) -> frozenset[str]:
     """Every build package with at least one library in ``release`` (empty if unknown)."""
     graph = _graph(distro, release)
     return frozenset(graph or ())
+
+
+def build_names_text(data: dict[str, Any]) -> str:
+    """The text of ``build_package_names.txt`` for a ``runtime_libs.json`` document: one
+    line per release, ``distro/release`` then its build package names, sorted."""
+    lines = [f"# build package names of {RUNTIME_LIBS_FILE}, schema {SCHEMA}: do not edit"]
+    for distro, value in data.items():
+        if distro in _RESERVED or not isinstance(value, dict):
+            continue
+        for release, found in value.items():
+            names = {*found["build"], *found.get("no_libraries", "").split()}
+            lines.append(" ".join([f"{distro}/{release}", *sorted(names)]))
+    return "\n".join(lines) + "\n"
+
+
+@cache
+def build_package_names(distro: str, release: str) -> frozenset[str]:
+    """Every build package of ``release``: ``build_packages`` and ``no_library_builds``
+    together, read from the small names file (empty if the release has no data)."""
+    key = f"{distro}/{release} "
+    for line in _read(BUILD_NAMES_FILE).splitlines():
+        if line.startswith(key):
+            return frozenset(line.split()[1:])
+    return frozenset()
 
 
 @cache

@@ -20,12 +20,7 @@ from __future__ import annotations
 
 import re
 
-from dockfix.images.runtime_data import (
-    C_LIBRARY_HEADERS,
-    build_packages,
-    no_library_builds,
-    runtime_libraries,
-)
+from dockfix.images.runtime_data import C_LIBRARY_HEADERS, build_package_names, runtime_libraries
 
 #: Every Debian codename a python image tag may name (``3.12-slim-bookworm``).
 CODENAMES: tuple[str, ...] = ("stretch", "buster", "bullseye", "bookworm", "trixie", "forky")
@@ -37,7 +32,8 @@ BUILD_ONLY: frozenset[str] = frozenset(
         *("autoconf", "automake", "bison", "build-base", "build-essential", "cargo"),
         *("clang", "cmake", "cpp", "cython3", "dpkg-dev", "flex", "g++", "gcc", "gcc-c++"),
         *("gcc-gfortran", "gfortran", "git", "libc-dev", "libc6-dev", "libpython3-dev"),
-        *("libtool", "linux-libc-dev", "make", "meson", "musl-dev", "ninja-build"),
+        *("libtool", "linux-headers", "linux-libc-dev", "make", "meson", "musl-dev"),
+        *("ninja-build",),
         *("pkg-config", "pkgconf", "python-dev", "python3-all-dev", "python3-dev"),
         *("rustc", "swig"),
     }
@@ -75,8 +71,7 @@ def is_build_package(word: str) -> bool:
         name in BUILD_ONLY
         or name.endswith(("-dev", "-devel"))
         or bool(_VERSIONED_BUILD_ONLY.fullmatch(name))
-        or name in build_packages("debian", "bookworm")
-        or name in no_library_builds("debian", "bookworm")
+        or name in build_package_names("debian", "bookworm")
     )
 
 

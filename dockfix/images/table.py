@@ -142,6 +142,43 @@ TABLE: tuple[ImageRow, ...] = (
     # Amazon Linux container images have no shadow-utils (no useradd); 2023 uses dnf.
     ImageRow(r"amazonlinux", r"2023.*", replace(_RHEL, useradd=False)),
     ImageRow(r"amazonlinux", r".*", replace(_RHEL, useradd=False, package_manager="yum")),
+    # -- CUDA (gitlab.com/nvidia/container-images/cuda) -----------------------------------
+    # The tag's suffix names the distribution (``-ubuntu22.04``, ``-ubi9``, ``-centos7``,
+    # ``-rockylinux9``, ``-amzn2023``); old tags without one (``9.0-devel``) are Ubuntu.
+    # No Python.  ``-devel`` has nvcc and the CUDA headers (the RHEL rows do not tell the
+    # variants apart: compilers are assumed there).  CUDA 12 images start
+    # through ``/opt/nvidia/nvidia_entrypoint.sh``, older ones set none: not known.
+    ImageRow(
+        r"(nvcr\.io/)?nvidia/cuda",
+        r".*amzn.*",
+        replace(_RHEL, useradd=False, curl=False, entrypoint=None, toolchain=True),
+    ),
+    ImageRow(
+        r"(nvcr\.io/)?nvidia/cuda",
+        r".*centos.*",
+        replace(_RHEL, package_manager="yum", curl=False, entrypoint=None, toolchain=True),
+    ),
+    ImageRow(
+        r"(nvcr\.io/)?nvidia/cuda",
+        r".*(ubi|rockylinux|oraclelinux).*",
+        replace(_RHEL, curl=False, entrypoint=None, toolchain=True),
+    ),
+    ImageRow(
+        r"(nvcr\.io/)?nvidia/cuda",
+        r".*devel.*",
+        replace(_DEBIAN_SLIM, entrypoint=None, toolchain=True),
+    ),
+    ImageRow(r"(nvcr\.io/)?nvidia/cuda", r".*", replace(_DEBIAN_SLIM, entrypoint=None)),
+    # -- conda (github.com/ContinuumIO/docker-images): Debian, conda's Python 3 on PATH
+    # (``/opt/conda/bin``), root.  The Python 2 images (miniconda, anaconda) are left out:
+    # rules read ``python`` as a Python 3.
+    ImageRow(
+        r"continuumio/(miniconda3|anaconda3)",
+        r".*",
+        replace(_DEBIAN_SLIM, python=True, wget=True, entrypoint=None),
+    ),
+    # -- bitnami/minideb (github.com/bitnami/minideb): a minimal Debian, root, no tools.
+    ImageRow(r"bitnami/minideb", r".*", _DEBIAN_SLIM),
     # -- Language images on Debian ------------------------------------------------------
     ImageRow(r"golang", r".*alpine.*", replace(_ALPINE, toolchain=True)),
     ImageRow(r"golang|rust|gcc|openjdk|eclipse-temurin|maven|gradle", r".*alpine.*", _ALPINE),

@@ -14,7 +14,6 @@ exactly what patch needs to reproduce the file.
 
 from __future__ import annotations
 
-import difflib
 import re
 
 __all__ = ["NO_NEWLINE_MARKER", "colorize", "unified_diff"]
@@ -27,7 +26,8 @@ _RED = "\x1b[31m"
 _GREEN = "\x1b[32m"
 _RESET = "\x1b[0m"
 
-_HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+#: Compiled by ``colorize`` (through ``re``'s cache): most runs print no colour.
+_HUNK = r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@"
 
 
 def unified_diff(old: str, new: str, path: str, *, created: bool = False) -> str:
@@ -38,6 +38,8 @@ def unified_diff(old: str, new: str, path: str, *, created: bool = False) -> str
     """
     if old == new:
         return ""
+    import difflib  # only a changed file needs it (start-up time)
+
     lines: list[str] = []
     header = path.lstrip("/")  # `a//abs/path` would not apply with patch -p1
     fromfile = "/dev/null" if created else f"a/{header}"
@@ -58,6 +60,7 @@ def colorize(diff: str) -> str:
     is not mistaken for a file header. Colour codes go around the text of each line but not
     its line ending, so a ``\\r`` never separates a colour from its reset.
     """
+    hunk = re.compile(_HUNK)
     out: list[str] = []
     old_left = new_left = 0
     for line in split_lines(diff):
@@ -70,7 +73,7 @@ def colorize(diff: str) -> str:
                 color, new_left = _GREEN, new_left - 1
             elif body.startswith(" ") or body == "":
                 old_left, new_left = old_left - 1, new_left - 1
-        elif match := _HUNK.match(body):
+        elif match := hunk.match(body):
             color = _CYAN
             old_left, new_left = (int(n) if n is not None else 1 for n in match.groups())
         elif body.startswith(("--- ", "+++ ")):

@@ -6,7 +6,6 @@ non-UTF-8 bytes come out exactly as they are on disk, never as a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +17,13 @@ from dockfix.output.locations import RepoPaths
 from dockfix.output.mode import Mode
 from dockfix.rules.base import Settings
 from dockfix.runner import FileReport
+
+
+def _json(document: object) -> str:
+    """A json or sarif document as printed (json is imported only by runs that print one)."""
+    import json
+
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _write(stream: object, text: str) -> None:
@@ -71,7 +77,7 @@ class Printer:
             from dockfix.output.sarif import sarif_document
 
             document = sarif_document(reports, self.mode, self.settings, self.paths)
-            _write(self._out, json.dumps(document, indent=2) + "\n")
+            _write(self._out, _json(document))
         elif self.output_format == "text" and self.mode is not Mode.CHECK:
             _write(sys.stderr, self._summary(reports))
         return self.status(reports)
@@ -148,4 +154,4 @@ class Printer:
         from dockfix.output.json_format import json_document
 
         document = json_document(reports, self.mode, self.settings)
-        _write(self._out, json.dumps(document, indent=2) + "\n")
+        _write(self._out, _json(document))

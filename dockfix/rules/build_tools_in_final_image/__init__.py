@@ -37,6 +37,41 @@ What it does
     ``apk add`` resolves (Alpine's package index was not read, so no names are
     generated), and ``build-base``/``*-dev`` simply leave.
 
+    Debian-family bases whose Python does not come from apt (an image the table does
+    not know, a ``${base}`` ARG, an earlier stage, conda installed by the stage) are
+    split too (see ``unknown_base.py``): the builder repeats the stage's steps on the
+    same base, so it runs the stage's own pip; it first installs the ``wheel`` package
+    with that pip (older pips need it for ``pip wheel``), and the scan runs the first
+    Python found (next to a pip given by path, ``python3``, ``python``).  A variable
+    base is split when the stage's own ``apt-get`` makes it Debian or Ubuntu for any
+    value that builds.  conda's installer in batch mode (``miniconda.sh -b -p ...``)
+    unpacks binaries and does not need the build tools.
+
+    Alpine's own Python (``apk add python3 py3-pip``) and RHEL-family images (CentOS,
+    Fedora, Amazon Linux, Rocky, Alma, UBI) whose stage installs Python with
+    ``yum``/``dnf``/``microdnf`` are split when the stage upgrades its pip before using
+    it (``pip install -U pip``, or ``pip==N`` with N >= 9): the builder installs
+    ``wheel`` with that pip, the scan runs ``python3`` (``python2`` for Python 2) and
+    lists ``so:`` names (Alpine) or ``rpm -qf`` owners (RHEL), and the final stage
+    installs them with the file's own manager (``yum clean all`` after it, as the files
+    do; see ``base.py`` and ``runtime_scan.py``).  These splits are not built in this
+    project's CI: Alpine's and Fedora's package mirrors are not reachable from its
+    machines (only PyPI, Debian and npm are).
+
+    ``uv sync`` (a project's environment in ``<WORKDIR>/.venv``, from ``uv.lock``) is
+    split in the ``venv`` shape whatever the strategy (see ``managers.py``): the builder
+    runs the stage up to the last ``uv sync``, and the final stage gets ``COPY
+    --from=builder <WORKDIR>/.venv <WORKDIR>/.venv`` in its place (after the runtime
+    libraries' install); an earlier ``uv sync --no-install-project`` leaves the final
+    stage, and so does ``pip install uv``, which only served the builder (uv copied from
+    its image stays).  The project's files are read from the build context: the Python
+    uv picks must be the base image's (``requires-python`` and ``.python-version``
+    accept its version; the environment links to ``/usr/local/bin``, which ``-slim`` of
+    the same version has), and the project's editable install (a ``.pth`` naming its
+    source folder, which the final stage copies from the context as the original did)
+    must come from a pure-Python backend with no build hook (hatchling, uv_build,
+    flit-core, poetry-core), unless ``--no-editable``/``--no-install-project``.
+
     An ``apt-get install`` left with no package is removed with the ``apt-get update``
     and list clean-up that served it; a RUN left empty is removed, its comment lines go
     with its copy in the builder.
@@ -49,7 +84,19 @@ What it does
     ``COPY --link`` or heredocs; neither is used.  The builder keeps dependencies
     (no ``--no-deps``, unlike the article) so that ``--no-index`` finds every wheel, and
     the final install keeps the original arguments, so extras, markers and constraints
-    mean what they meant.
+    mean what they meant (a version given by a variable, ``psycopg2==${VERSION}``, too:
+    the builder repeats the stage's ``ARG``/``ENV`` lines, so its ``pip wheel`` sees the
+    same value).
+
+    Editable installs (``pip install -e .``, ``python setup.py develop``) become installs
+    of the project's built wheel, as ``pip install .`` does (``project.py`` says why not
+    ``-e`` in the final stage: it would build the project there, with the backend and
+    compilers the split removes); the reason says what changes.  On the full image,
+    requirement files that could not be read only because the build context is not on
+    disk, and local projects copied in (whose setup.py/pyproject.toml are not read), are a
+    caveat of the reason: the builder's scan finds every library compiled code links,
+    but not one loaded with ctypes/dlopen or a program of the full image that a package
+    runs.
 
 Why is this bad?
     Compilers, headers and their dependencies are hundreds of megabytes that the
@@ -72,29 +119,65 @@ Fix safety
     those the pip table names: one loaded only with ``dlopen``/``ctypes`` by a package
     the table does not know is not.  Report only (with the reason) when:
 
-    * the base image is a variable (beyond a python version), unknown and not revealed
-      as Debian by the stage, RHEL-based (yum/dnf: the wheel package an old system pip
-      needs is not known by name), Alpine's own Python (likewise), a non-python image
-      whose stage installs no Python with apt, or one whose Python is older than 2.7;
-      the ``venv`` strategy on a system Python (``python3-venv`` is not there);
+    * the base image is a variable or unknown and not revealed as Debian by the stage
+      (its ``apt-get``, no other package manager), Alpine's own Python or
+      RHEL-family whose pip is not known to be 9 or newer (not upgraded by the stage:
+      older pips need the ``wheel`` package for ``pip wheel``, and ``pip install
+      wheel`` picks one for Python 2 only from pip 9), in a virtualenv the stage makes,
+      or with ``setup.py install``; CentOS 5/6; ``microdnf install`` without ``-y``;
+      known to have no Python while the stage shows no source of its pip
+      (apt, ``get-pip.py``, ``ensurepip``, a pip given by path or a ``PATH`` it sets),
+      or one whose Python is older than 2.7; the ``venv`` strategy on any Python but
+      the official image's (``python3-venv`` may not be there); a pip install after
+      ``||`` or followed by ``||`` on a base whose pip is not known (the builder's
+      install of ``wheel`` cannot go before it);
     * a Python install is not a ``pip install`` of requirement files, named packages or
-      sources to build: editable installs, local wheel files, ``--no-binary``,
-      hash-checking mode, uv/poetry/pipenv; a local project or URL with extras
-      (``.[server]``) or in a RUN that is not a plain ``&&`` chain; ``setup.py`` run
-      other than as ``python setup.py install`` in a plain ``&&`` chain, or by a Python
-      whose pip is not known to be there.  A local project (``pip install .``, a
-      directory, an sdist, ``python setup.py install``) or a URL (``git+https://...``,
-      an archive) is split: the builder builds its wheel alone into ``/wheels/project``
-      (``-2``, ``-3`` ... for later installs; ``pip wheel --no-deps``) and the wheels of
-      what it needs into ``/wheels``; the final stage installs ``/wheels/project/*.whl``
-      (see ``project.py``);
+      sources to build (a local wheel file is installed as the original does, with
+      what it needs from ``/wheels``): ``--no-binary``, hash-checking mode,
+      ``uv pip install`` (uv builds no wheels of requirements: no ``uv pip wheel``),
+      ``pipenv install`` and ``poetry install`` (their lock files are not read, and
+      exporting them needs ``pipenv requirements``, pipenv 2022.4.8+, or Poetry's export
+      plugin), ``uv add``, a package name given by a variable (``$PKG``); a local project
+      or URL with extras (``.[server]``) or in a RUN that is not a plain ``&&`` chain;
+      an editable install of a VCS URL (``-e git+https://...``: pip keeps its checkout),
+      of a variable, of a folder no COPY of the stage brings (a clone, a mount, the base
+      image, a ``cd`` to a path not known) or that a later COPY writes into (``COPY
+      setup.py .``, ``pip install -e .``, ``COPY . .``: the editable install sees the
+      later files, a wheel built before them would not), or with the ``venv`` strategy;
+      ``setup.py``
+      run other than as ``python setup.py install``/``develop`` with no options
+      (``build``, ``build_ext --inplace``, ``sdist``, ``install --force``: each named;
+      ``setup.py build && setup.py install`` is one install, whose build the final
+      stage drops), more than once, outside a plain ``&&`` chain, or by a Python whose
+      pip is not known to be there (the official image's, one another pip install of
+      the stage runs, one that ran ``get-pip.py`` before, a system Python whose pip the
+      stage installs).  A local project (``pip install .``, a directory, an sdist,
+      ``python setup.py install``) or a URL (``git+https://...``, an archive) is split:
+      the builder builds its wheel alone into ``/wheels/project`` (``-2``, ``-3`` ...
+      for later installs; ``pip wheel --no-deps``) and the wheels of what it needs into
+      ``/wheels``; the final stage installs ``/wheels/project/*.whl`` (see
+      ``project.py``);
+    * ``uv sync`` whose environment or Python is not known: the project files cannot be
+      read (no build context), ``UV_PROJECT_ENVIRONMENT``/``UV_PYTHON``/... are set (or
+      ``UV_LINK_MODE=symlink``, uv settings in ``[tool.uv]`` or a ``uv.toml``), an
+      option not known to keep ``.venv`` (``--python``, ``--active``, ``--directory``),
+      a ``cd`` in its RUN, ``uv python install``/``uv venv`` in the stage, a Python
+      version the project does not accept, a local ``.venv`` copied in, an editable
+      build by another backend or with a hook, a RUN between two ``uv sync``, uv run
+      again later (``CMD ["uv", "run", ...]`` syncs at start-up), other pip installs
+      besides ``pip install uv``; on the full image, a ``uv.lock`` that cannot be read;
     * requirement files (read from the build context through the COPY that put them in
       the image) install local paths, URLs or use hashes (built wheels would not match
       them);
-    * another RUN uses the build tools (``make``, ``gcc``, ``git``, a script; not one
-      that runs before they are installed on a base known to have none), a RUN
-      cannot be read, pip runs as a non-root ``USER`` or a ``USER`` switch comes before
-      it (the builder would repeat it), the stage purges build packages itself,
+    * another RUN uses the build tools (``make``, ``gcc``, ``git``, a script, named by
+      its path or piped into ``bash``; not one that runs before they are installed on
+      a base known to have none; a Python program run by path, ``./manage.py
+      collectstatic``, is read as ``python manage.py`` is, unless its arguments build),
+      a RUN between two pip installs may use the packages installed before it (with
+      wheels the builder installs none: ``python -m spacy download``), a RUN
+      cannot be read, pip runs as a non-root ``USER`` or a ``USER`` switch other than
+      to ``root`` comes before it (the builder would repeat it), the stage purges build
+      packages itself,
       commands must be removed from a RUN that is not a plain ``&&`` chain, or the first
       install's RUN runs ``apt-get install`` on lists an earlier RUN fetched (the runtime
       libraries' install, just above it, removes them);
@@ -103,10 +186,12 @@ Fix safety
       tag has no version, the image is a variable or an earlier stage): the split alone
       would keep every compiler of the base.  A tool used from the first install on
       (a ``HEALTHCHECK`` with ``curl``) is installed in the final stage instead;
-    * the base is the full image and the requirements cannot be read from the build
-      context (stdin, a file the COPY does not bring): a package in them may load a
-      library of the full image itself, which -slim lacks; or a package that loads its
-      library itself has no known package name for the release;
+    * the base is the full image and the requirements could not be read even with the
+      build context: a file no COPY brings (a clone, a download, the base image),
+      one from another stage or an archive, one missing from the context on disk, a
+      URL pip fetches, a project folder no COPY brings: a package in them may load a
+      library or run a program of the full image, which -slim lacks; or a package that
+      loads its library itself has no known package name for the release;
     * every requirement is known to need no compiler (pure Python, or wheels for every
       current CPython, e.g. ``flask``, ``requests``, ``numpy``): a builder stage would
       build nothing; the build packages may simply go.
@@ -123,6 +208,7 @@ from dataclasses import replace
 from dockfix.images.python import is_full_python, python_builds
 from dockfix.images.python_requirements import image_reader
 from dockfix.images.runtime_libs import is_build_package, package_name
+from dockfix.model import BuildContext, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
@@ -132,19 +218,35 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     BuildInstall,
     Purge,
     Site,
+    check_between_sites,
     check_other_runs,
     check_slimmable,
     check_users,
     keep_git,
     split_site,
 )
+from dockfix.rules.build_tools_in_final_image.managers import (
+    ManagerPlan,
+    check_between_syncs,
+    managed_reason,
+    plan_managers,
+)
 from dockfix.rules.build_tools_in_final_image.needs import (
     check_needs_compiling,
+    check_no_later_copy,
     linked_libraries,
+    project_origin,
     requirements_named,
     runtime_words,
+    unread_on_full_base,
 )
-from dockfix.rules.build_tools_in_final_image.project import check_setup_python, pip_pythons
+from dockfix.rules.build_tools_in_final_image.project import (
+    check_editable_source,
+    check_setup_python,
+    editable_change,
+    get_pip_pythons,
+    pip_pythons,
+)
 from dockfix.rules.build_tools_in_final_image.split import Split
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import PackageCommand
@@ -301,17 +403,25 @@ def _plan(
     facts = context.model.facts_of(stage)
     build_context = context.model.context
     strategy = context.settings.split_strategy
+    managed = plan_managers(facts, builds, build_context)
+    if managed is not None:
+        return _plan_managed(context, stage, installs, from_base, purges, managed)
     base = check_base(document, facts, strategy)
-    sites = [
-        split_site(instruction, package, strategy, image_reader(facts, instruction, build_context))
-        for instruction, package in builds
-    ]
+    sites = _distinct(
+        [
+            split_site(
+                instruction, package, strategy, image_reader(facts, instruction, build_context)
+            )
+            for instruction, package in builds
+        ]
+    )
     pythons = pip_pythons([site.package for site in sites])
     for site in sites:
         if site.setup is not None:
             line = site.shell.instruction.line
             wheel = base.builder_packages
-            check_setup_python(site.setup, line, base.python_image, wheel, pythons)
+            installed = pythons | _get_pip_pythons(stage, site)
+            check_setup_python(site.setup, line, base.python_image, wheel, installed)
     sites = _project_dirs(sites)
     check_users(facts, sites, installs)
     moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
@@ -323,7 +433,10 @@ def _plan(
     # has none: commands there cannot need them.
     bare = facts.traits is not None and not facts.traits.toolchain and not from_base
     check_other_runs(stage, moved, git_kept, _first(stage, installs) if bare else None)
-    runtime, unknown = runtime_words(installs, base.release, base.python_image, base.alpine)
+    check_between_sites(stage, sites, strategy)
+    runtime, unknown = runtime_words(
+        installs, base.release, base.python_image, base.alpine, base.rhel
+    )
     slim, tools = (
         check_slimmable(facts, frozenset(moved), build_context, sites[0].shell.instruction)
         if from_base
@@ -331,19 +444,119 @@ def _plan(
     )
     requirements = requirements_named(facts, sites, build_context)
     check_needs_compiling(requirements)
-    distro = "alpine" if base.alpine else "debian"
-    linked, caveats = linked_libraries(base.release, requirements, runtime, from_base, distro)
+    linked, caveats = linked_libraries(base.release, requirements, runtime, from_base, base.family)
+    if from_base:
+        caveats += unread_on_full_base(facts, sites, build_context)
     linked = (*tools, *(name for name in linked if name not in tools))
     split = Split(document, stage, installs, sites, runtime, strategy, linked, base, slim)
     split.purges = purges
-    setups = [site.shell.instruction.line for site in sites if site.setup is not None]
+    setups = [site for site in sites if site.setup is not None]
     if setups and strategy == "wheels":
+        action = "develop" if setups[0].develop else "install"
         caveats.append(
-            f"`setup.py install` on line {setups[0]} becomes a pip build of the project's "
-            "wheel: build isolation (setup.py does not see the packages installed before "
-            "it) and dependencies resolved by pip, not easy_install"
+            f"`setup.py {action}` on line {setups[0].shell.instruction.line} becomes a pip "
+            "build of the project's wheel: build isolation (setup.py does not see the "
+            "packages installed before it) and dependencies resolved by pip, not easy_install"
         )
-    return split.edits(), "; ".join([REASON, *unknown, *caveats])
+    caveats += _editable_changes(facts, sites, build_context)
+    caveats += [
+        f"`setup.py {command.words[2].value}` on line {site.shell.instruction.line} is not "
+        "run in the final stage: the folder it builds into (`build/`) is not there"
+        for site in sites
+        for command in site.dropped
+    ]
+    return split.edits(), "; ".join([REASON, *base.caveats, *unknown, *caveats])
+
+
+def _plan_managed(
+    context: RuleContext,
+    stage: Stage,
+    installs: list[BuildInstall],
+    from_base: bool,
+    purges: list[Purge],
+    plan: ManagerPlan,
+) -> tuple[list[Edit], str]:
+    """The ``uv sync`` split (see ``managers.py``): the ``venv`` shape, whatever the
+    configured strategy, with the project's own environment."""
+    document = context.document
+    facts = context.model.facts_of(stage)
+    build_context = context.model.context
+    base = check_base(document, facts, "venv")
+    sites = plan.sites
+    check_users(facts, sites, installs)
+    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
+    installs, git_kept = keep_git(stage, installs, moved)
+    if not installs and not from_base:
+        raise FixRefused("git is the only build package, and the stage uses it")
+    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
+    bare = facts.traits is not None and not facts.traits.toolchain and not from_base
+    check_other_runs(stage, moved, git_kept, _first(stage, installs) if bare else None)
+    check_between_syncs(stage, sites)
+    runtime, unknown = runtime_words(
+        installs, base.release, base.python_image, base.alpine, base.rhel
+    )
+    slim, tools = (
+        check_slimmable(facts, frozenset(moved), build_context, sites[0].shell.instruction)
+        if from_base
+        else (None, ())
+    )
+    check_needs_compiling(plan.requirements)
+    if from_base and plan.requirements.unread:
+        raise FixRefused(
+            "uv.lock could not be read: a package uv resolves may load a library or run a "
+            "program of the full image that -slim lacks"
+        )
+    linked, caveats = linked_libraries(
+        base.release, plan.requirements, runtime, from_base, base.family
+    )
+    linked = (*tools, *(name for name in linked if name not in tools))
+    split = Split(document, stage, installs, sites, runtime, "venv", linked, base, slim)
+    split.purges = purges
+    split.venv = plan.venv
+    split.make_venv = False
+    reasons = [REASON, managed_reason(plan), *base.caveats, *unknown, *caveats, *plan.caveats]
+    return split.edits(), "; ".join(reasons)
+
+
+def _distinct(sites: list[Site]) -> list[Site]:
+    """One site per install: ``setup.py build && setup.py install`` is seen twice (once
+    per ``setup.py`` command), as the same install."""
+    seen: set[int] = set()
+    found = []
+    for site in sites:
+        if id(site.command) not in seen:
+            seen.add(id(site.command))
+            found.append(site)
+    return found
+
+
+def _get_pip_pythons(stage: Stage, site: Site) -> set[str]:
+    """The Pythons the stage gave pip with ``get-pip.py`` before ``site``."""
+    index = stage.instructions.index(site.shell.instruction)
+    earlier = [run_shell(i) for i in stage.instructions[:index]]
+    shells = [shell for shell in earlier if isinstance(shell, RunShell)]
+    return get_pip_pythons(site.shell, site.command, shells)
+
+
+def _editable_changes(facts: StageFacts, sites: list[Site], context: BuildContext) -> list[str]:
+    """Editable installs (``pip install -e``, ``setup.py develop``) become installs of the
+    project's wheel (see ``project.py``): each must be of a folder the stage copies in,
+    and the reason says what changes."""
+    changes = []
+    for site in sites:
+        instruction = site.shell.instruction
+        paths = [
+            (word.value.split("[", 1)[0], f"`pip install -e {word.text}`")  # no extras
+            for word in site.editables
+        ]
+        paths += [(".", "`setup.py develop`")] if site.develop else []
+        for path, what in paths:
+            check_editable_source(
+                instruction.line, project_origin(facts, site, path, context) is not None
+            )
+            check_no_later_copy(facts, site, path, context)
+            changes.append(editable_change(instruction.line, what))
+    return changes
 
 
 RULE = Rule(

@@ -14,6 +14,7 @@ from dockfix.images.python import (
     slim_image,
     slim_lacking_tools,
 )
+from dockfix.images.python_packages import variable_version_name
 from dockfix.images.python_requirements import (
     Reader,
     read_requirement_files,
@@ -23,10 +24,15 @@ from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.project import (
     PROJECT_WHEELS,
+    check_extras,
     check_project_site,
+    editable_words,
+    is_local_wheel,
+    is_setup_develop,
     project_words,
     setup_install,
 )
+from dockfix.rules.build_tools_in_final_image.unknown_base import is_conda_installer
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import (
     Manager,
@@ -50,6 +56,7 @@ INSTALL_ONLY = frozenset(
         "--upgrade",
         "--upgrade-strategy",
         "--force-reinstall",
+        "--force",  # optparse's abbreviation of --force-reinstall, which pip install takes
         "-I",
         "--ignore-installed",
         "--user",
@@ -70,8 +77,6 @@ INSTALL_ONLY = frozenset(
 #: Options that change what gets built or make the wheels unusable for the final install.
 _UNSUPPORTED = frozenset(
     {
-        "-e",
-        "--editable",
         "--no-binary",
         "--require-hashes",
         "--dry-run",
@@ -80,6 +85,10 @@ _UNSUPPORTED = frozenset(
         "--implementation",
         "--abi",
     }
+)
+_VENV_EDITABLE = (
+    "the editable install on line {line} would point the copied virtualenv at the "
+    "builder's source folder"
 )
 _VENV_INCOMPATIBLE = frozenset({"--user", "-t", "--target", "--prefix", "--root"})
 _VERSION = r"(?:===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+"
@@ -95,6 +104,7 @@ _BUILD_COMMANDS = frozenset(
         *("make", "cmake", "ninja", "meson", "configure", "autoreconf", "autoconf"),
         *("automake", "libtool", "pkg-config", "cargo", "rustc", "go", "git"),
         *("cython", "cythonize", "f2py", "node-gyp", "npm", "yarn", "pnpm", "gem", "bundle"),
+        *("R", "Rscript"),  # install.packages() builds CRAN's sources
     }
 )
 #: Tools of the full image that are the compilers themselves: never installed again.
@@ -144,6 +154,12 @@ class Site:
     setup: SimpleCommand | None = None
     #: Where the builder puts the wheels of ``projects`` or ``setup`` (one per site).
     project_dir: str = PROJECT_WHEELS
+    #: Editable installs among ``projects`` (``-e .``), or ``setup`` is ``develop``.
+    editables: tuple[Word, ...] = ()
+    develop: bool = False
+    #: Commands of the RUN that only prepared the install (``setup.py build``): the
+    #: builder runs them, the final stage drops them.
+    dropped: tuple[SimpleCommand, ...] = ()
 
     @property
     def command(self) -> SimpleCommand:
@@ -164,7 +180,12 @@ def split_site(
     shell = run_shell(instruction)
     assert isinstance(shell, RunShell)
     if package is None:
-        return Site(shell, None, setup=setup_install(shell))
+        setup, prebuild = setup_install(shell)
+        develop = is_setup_develop(setup)
+        if develop and strategy == "venv":
+            raise FixRefused(_VENV_EDITABLE.format(line=line))
+        dropped = (prebuild,) if prebuild is not None else ()
+        return Site(shell, None, setup=setup, develop=develop, dropped=dropped)
     if package.manager is not Manager.PIP or package.action != "install":
         raise FixRefused(
             f"`{package.manager.value} {package.action}` on line {line}: "
@@ -173,14 +194,23 @@ def split_site(
     if not any(item is package.command for item in shell.script.body.items):
         raise FixRefused(f"the pip install on line {line} is inside a pipeline, group or condition")
     _check_options(package, line, strategy)
-    projects = project_words(package, line)
+    editables = editable_words(package, line)
+    if editables and strategy == "venv":
+        raise FixRefused(_VENV_EDITABLE.format(line=line))
+    projects = project_words(package, line) + editables
+    check_extras(projects, line)
     if projects:
         check_project_site(shell, package, strategy)
     for word in package.packages:
         if any(word is project for project in projects):
             continue
-        if not word.is_literal:
-            raise FixRefused(f"`{word.text}` on line {line} is not a literal package name")
+        if not word.is_literal and variable_version_name(word.text) is None:
+            raise FixRefused(
+                f"`{word.text}` on line {line} is not a literal package name (only a "
+                "version may be a variable: the builder's pip wheel sees the same value)"
+            )
+        if not word.is_literal or is_local_wheel(word.value):
+            continue
         if not _REQUIREMENT.fullmatch(word.value):
             raise FixRefused(
                 f"`{word.text}` on line {line} is a path, URL or file, not a package name: "
@@ -192,7 +222,7 @@ def split_site(
         if not word.is_literal:
             raise FixRefused(f"the requirement file `{word.text}` on line {line} is a variable")
     _check_requirement_files(package.requirement_files, read)
-    return Site(shell, package, projects)
+    return Site(shell, package, projects, editables=editables)
 
 
 def _check_options(package: PackageCommand, line: int, strategy: str) -> None:
@@ -242,6 +272,7 @@ def check_users(facts: StageFacts, sites: list[Site], installs: list[BuildInstal
         step = facts.at(instruction)
         index = facts.stage.instructions.index(instruction)
         revealed = first_install is not None and first_install <= index
+        revealed = revealed and not _runs_sudo(facts.stage)  # ``sudo apt-get``: not root
         if step.is_root is None and revealed and not _user_before(facts, instruction):
             continue
         if step.is_root is not True:
@@ -249,13 +280,33 @@ def check_users(facts: StageFacts, sites: list[Site], installs: list[BuildInstal
             raise FixRefused(f"pip runs as USER {user} on line {instruction.line}")
     last = max(facts.stage.instructions.index(site.shell.instruction) for site in sites)
     for earlier in facts.stage.instructions[:last]:
-        if earlier.cmd == "USER":
+        if earlier.cmd == "USER" and not _is_root_user(earlier):
             # The builder would repeat the switch: a USER line the final image does not
-            # need, naming a user whose creation the builder may not repeat.
+            # need, naming a user whose creation the builder may not repeat.  ``USER
+            # root`` names a user every image has, and pip runs as it (checked above).
             raise FixRefused(
                 f"the stage switches USER on line {earlier.line}, before the last pip "
                 "install; split it by hand"
             )
+
+
+def _runs_sudo(stage: Stage) -> bool:
+    """The stage runs ``sudo``: its user is not root (``anibali/pytorch`` runs as
+    ``user``), so its ``apt-get install`` does not show that pip runs as root."""
+    for instruction in stage.instructions:
+        shell = run_shell(instruction)
+        if isinstance(shell, RunShell) and any(
+            command.words and command.words[0].value == "sudo"
+            for command in iter_simple_commands(shell.script)
+        ):
+            return True
+    return False
+
+
+def _is_root_user(instruction: Instruction) -> bool:
+    """``USER root`` (``0``, ``root:root``, ``0:0``): the user every image has."""
+    value = instruction.value[0] if instruction.value else ""
+    return value.split(":", 1)[0] in ("root", "0") and value.split(":")[-1] in ("root", "0")
 
 
 def _user_before(facts: StageFacts, instruction: Instruction) -> bool:
@@ -339,6 +390,8 @@ def _before(
 
 
 def _needs_build_tools(command: SimpleCommand, artifacts: set[str]) -> str:
+    """Why ``command`` may use the build tools ("runs `make`", "runs a script (`x.sh`)"),
+    or "" when it does not.  A script's contents are not known: it may compile."""
     package = classify(command)
     if package is not None and package.manager in SYSTEM_MANAGERS:
         return ""
@@ -346,16 +399,100 @@ def _needs_build_tools(command: SimpleCommand, artifacts: set[str]) -> str:
         return ""
     name = command_name(command) or ""
     words = command_words(command)
+    if is_conda_installer([word.value for word in words]):
+        return ""
+    if name in _NODE_MANAGERS and _node_action(words) in _NODE_NO_BUILD:
+        return ""
     if name in _BUILD_COMMANDS:
         return f"runs `{name}`"
-    if name in _SHELLS or name.endswith(".sh") or (words and words[0].value.startswith("./")):
-        text = " ".join(word.value for word in words[1:])
-        inline = name in _SHELLS and any(word.value == "-c" for word in words)
-        match = _BUILD_WORD.search(text) if inline or name == "eval" else None
-        if match:
-            return f"runs `{match.group(1)}`"
-        if not inline and name != "eval":
-            return f"runs a script (`{words[-1].value if words else name}`)"
+    if name in _SHELLS:
+        return _shell_needs(name, [word.value for word in words[1:]])
+    if name == "su":  # ``su - -c 'make'``: the command text it runs
+        return _su_needs([word.value for word in words[1:]])
+    program = words[0].value if words else name
+    if name.endswith(".py") and "/" in program:
+        return _python_program_needs(program, [word.value for word in words[1:]])
+    if name.endswith(".sh") or program.startswith("./"):
+        return f"runs a script (`{program}`)"
+    return ""
+
+
+_NODE_MANAGERS = frozenset({"npm", "yarn", "pnpm"})
+#: npm/yarn actions that install nothing, so build no native addon (``node-gyp``).
+_NODE_NO_BUILD = frozenset(
+    {"cache", "config", "set", "get", "view", "info", "ls", "list", "whoami", "version"}
+)
+
+
+def _node_action(words: Sequence[Word]) -> str:
+    """The first operand of an npm/yarn command (``npm cache clean`` -> ``cache``)."""
+    operands = [word.value for word in words[1:] if not word.value.startswith("-")]
+    return operands[0] if operands else ""
+
+
+def _su_needs(args: list[str]) -> str:
+    """The build commands named in ``su``'s ``-c``/``--command`` text."""
+    texts = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("-c", "--command")]
+    texts += [arg.split("=", 1)[1] for arg in args if arg.startswith("--command=")]
+    match = _BUILD_WORD.search(" ".join(texts))
+    return f"runs `{match.group(1)}`" if match else ""
+
+
+def _shell_needs(name: str, args: list[str]) -> str:
+    """``sh -c '...'`` and ``eval``: the build commands named in the text.  ``bash
+    script.sh ARGS``: the script (the first operand, after the shell's options).  ``curl
+    ... | bash``, ``bash -s --``, ``bash -``: a script read from standard input."""
+    options: list[str] = []
+    operand = None
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            operand = args[index + 1] if index + 1 < len(args) else None
+            break
+        if arg in ("-o", "+o"):
+            index += 2
+            continue
+        if arg.startswith(("-", "+")) and arg != "-":
+            options.append(arg)
+            index += 1
+            continue
+        operand = arg
+        break
+    inline = name == "eval" or any(
+        not option.startswith("--") and "c" in option[1:] for option in options
+    )
+    if inline:
+        match = _BUILD_WORD.search(" ".join(args))
+        return f"runs `{match.group(1)}`" if match else ""
+    if (
+        operand is None
+        or operand == "-"
+        or any(not option.startswith("--") and "s" in option[1:] for option in options)
+    ):
+        return f"runs a script piped into `{name}`"
+    return f"runs a script (`{operand}`)"
+
+
+#: Arguments of a Python program run by path that build (``./setup.py install``).
+_PYTHON_BUILD_ACTIONS = frozenset(
+    {"build", "build_ext", "install", "develop", "bdist_wheel", "bdist_egg", "sdist"}
+)
+
+
+def _python_program_needs(program: str, args: list[str]) -> str:
+    """A Python program run by its path (``./manage.py collectstatic``) is read as
+    ``python manage.py collectstatic`` is: the application's own code, which the final
+    image also runs without compilers (the unsafe reason says what then breaks).  One
+    whose arguments build (``./setup.py install``, ``build``, a build tool's name) needs
+    the build tools."""
+    words = " ".join(args)
+    match = _BUILD_WORD.search(words)
+    if match is not None:
+        return f"runs `{program}` with `{match.group(1)}`"
+    if _PYTHON_BUILD_ACTIONS.intersection(args):
+        action = next(arg for arg in args if arg in _PYTHON_BUILD_ACTIONS)
+        return f"runs `{program} {action}`"
     return ""
 
 
@@ -394,3 +531,50 @@ def check_slimmable(
             "image keeps its compilers"
         )
     return slim, tuple(packages)
+
+
+#: Commands known not to use Python packages: the builder may run them between its
+#: ``pip wheel`` steps, which install nothing.
+_PACKAGE_FREE = frozenset(
+    {
+        *("cd", "mkdir", "cp", "mv", "rm", "ln", "chmod", "chown", "touch", "echo"),
+        *("printf", "export", "true", "test", "[", "sed", "tar", "unzip", "gzip"),
+        *("curl", "wget", "useradd", "groupadd", "adduser", "addgroup", "ls", "cat"),
+        *("apt-get", "apt", "apk", "dpkg", "ldconfig", "locale-gen", "update-ca-certificates"),
+        *("git", "set", "umask", "find", "xargs", "rmdir", "install", "tee"),
+        *("chpasswd", "usermod", "passwd", "a2enmod", "add-apt-repository", "ssh-keygen"),
+        *("localedef", "update-locale", "update-alternatives", "ssh-keyscan", "gpg"),
+        *("ulimit", "source", ".", "env", "which", "sleep", "date", "id", "whoami"),
+    }
+)
+
+
+def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> None:
+    """With wheels, the builder installs nothing: a RUN between its first and last pip
+    build that may use the packages installed before it (``python -m spacy download``,
+    ``django-admin``) would fail there.  Only commands known not to use them may run
+    between (or a package manager, pip included)."""
+    if strategy != "wheels":
+        return
+    instructions = stage.instructions
+    at = sorted(instructions.index(site.shell.instruction) for site in sites)
+    for instruction in instructions[at[0] + 1 : at[-1]]:
+        shell = run_shell(instruction) if instruction.cmd == "RUN" else None
+        if not isinstance(shell, RunShell) or any(s.shell is shell for s in sites):
+            continue
+        for command in iter_simple_commands(shell.script):
+            name = command_name(command)
+            package = classify(command)
+            if name is None or name in _PACKAGE_FREE or package is not None:
+                continue
+            if name.startswith("python") and "get-pip.py" in _argument_names(command):
+                continue  # pip's installer uses no package
+            raise FixRefused(
+                f"the RUN on line {instruction.line} runs `{name}` between pip installs: it "
+                "may use the packages installed before it, which the builder only builds"
+            )
+
+
+def _argument_names(command: SimpleCommand) -> set[str]:
+    """The base names of a command's arguments (``/tmp/get-pip.py`` -> ``get-pip.py``)."""
+    return {word.value.rsplit("/", 1)[-1] for word in command_words(command)[1:]}

@@ -13,9 +13,19 @@ question and no hadolint DL4006), written without ``"``, ``$``, backticks or
 backslashes so that it means the same inside ``/bin/sh`` double quotes and under any
 Dockerfile escape character.  Files whose owner ``dpkg`` does not know (the image's own
 Python under ``/usr/local``, libraries a wheel bundles) are left out.
+
+Alpine: the musl loader lists what each file links, and the list is of ``so:`` names
+(``so:libpq.so.5``), which ``apk add`` resolves to the package providing them.  The RHEL
+family (CentOS, Fedora, Amazon Linux, Rocky, Alma, UBI): ``ldd``, then ``rpm -qf`` names
+the owning packages (``--queryformat`` gives the bare name, no version or arch); the
+final stage installs them with the file's own ``yum``/``dnf``/``microdnf``.  Those
+splits are not built in this project's CI: only PyPI, Debian and npm are reachable
+from its machines, not Alpine's or Fedora's mirrors.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from dockfix.syntax.document import Style
 
@@ -53,6 +63,15 @@ _DEBIAN = (
     "k={n.strip().split(':')[0] for x in r.splitlines()"
     " if ': /' in x and not x.startswith('diversion') for n in x.split(': /')[0].split(',')}",
 )
+#: The RHEL family: the packages owning the files the builds link, by ``rpm -qf``.  The
+#: query format marks each name (``@glibc``): a file no package owns prints a sentence
+#: instead, whose words never start with ``@``; no ``\\n`` is needed (no backslash).
+_RPM = (
+    "q={y for x in l.splitlines() if ' => /' in x"
+    " for y in (x.split()[2],os.path.realpath(x.split()[2]))}",
+    "r=" + _RUN % "['rpm','-qf','--queryformat','@%{NAME} ']+sorted(q)" + " if q else ''",
+    "k={w[1:] for w in r.split() if w.startswith('@') and len(w)>1}",
+)
 #: Alpine: ``so:`` names of the libraries the builds link outside the image's own
 #: Python (``/usr/local``) and the wheels; ``apk add so:libpq.so.5`` finds the package.
 _ALPINE = (
@@ -60,31 +79,74 @@ _ALPINE = (
     " and not x.split()[2].startswith(('/usr/local/',t,d))}",
 )
 _WRITE = ("open(o,'w').write(''.join(n+chr(10) for n in sorted(k)))",)
+#: How the libraries are found, by the scan's ``family``.
+_FOUND = {
+    "debian": (_LDD, *_DEBIAN),
+    "alpine": (*_MUSL_LDD, *_ALPINE),
+    "rhel": (_LDD, *_RPM),
+}
+
+
+@dataclass(frozen=True)
+class Installer:
+    """How the final stage installs the scanned list with one package manager: the one
+    place that knows each manager's commands."""
+
+    #: Commands before the install (``apt-get update``).
+    before: tuple[str, ...]
+    #: The install command, to which ``xargs`` adds the names.
+    install: str
+    #: Commands after it, dropping the manager's lists or caches as the files do.
+    after: tuple[str, ...]
+    #: The install fails when given no name (``apk add``, ``yum install``): ``xargs -r``
+    #: skips it for an empty list.
+    needs_names: bool
+
+
+INSTALLERS: dict[str, Installer] = {
+    "apt-get": Installer(
+        ("apt-get update",),
+        "apt-get install -y --no-install-recommends",
+        ("rm -rf /var/lib/apt/lists/*",),
+        needs_names=False,
+    ),
+    "apk": Installer((), "apk add --no-cache", (), needs_names=True),
+    "yum": Installer((), "yum install -y", ("yum clean all",), needs_names=True),
+    "dnf": Installer((), "dnf install -y", ("dnf clean all",), needs_names=True),
+    "microdnf": Installer((), "microdnf install -y", ("microdnf clean all",), needs_names=True),
+}
 
 
 def scan_command(
-    directory: str, style: Style, python: str = "python", *, alpine: bool = False
+    directory: str,
+    style: Style,
+    python: str = "python",
+    *,
+    alpine: bool = False,
+    family: str | None = None,
 ) -> str:
     """The shell command that writes the list of packages the files in ``directory``
-    (and the wheels there) link, one statement per continuation line."""
+    (and the wheels there) link, one statement per continuation line.  ``family``:
+    ``debian`` (the default), ``alpine`` (also ``alpine=True``) or ``rhel``."""
     joint = f";{style.escape}{style.eol}{style.indent}"
-    found = (*_MUSL_LDD, *_ALPINE) if alpine else (_LDD, *_DEBIAN)
+    found = _FOUND[family or ("alpine" if alpine else "debian")]
     statements = (*_SCAN, *found, *_WRITE)
     return f'{python} -c "{joint.join(statements)}" {directory} {LIST_IN_BUILDER}'
 
 
-def install_commands(linked: tuple[str, ...], *, alpine: bool = False) -> list[str]:
+def install_commands(
+    linked: tuple[str, ...], *, alpine: bool = False, manager: str | None = None
+) -> list[str]:
     """The final stage's commands: install the scanned list (and ``linked``, packages a
-    pip package is known to load itself), then drop the apt lists.  ``xargs`` without
-    ``-r`` runs the install once even for an empty list (apt-get installs nothing)."""
+    pip package is known to load itself) with ``manager`` (``apt-get`` by default,
+    ``apk`` with ``alpine``), then drop its lists as the files do.  ``xargs`` without
+    ``-r`` runs the install once even for an empty list (apt-get installs nothing);
+    where the install fails without a name, ``-r`` skips it for an empty list."""
+    installer = INSTALLERS[manager or ("apk" if alpine else "apt-get")]
     named = "".join(f" {name}" for name in linked)
-    if alpine:  # ``apk add`` with no name fails: -r skips it for an empty list
-        return [f"xargs {'' if linked else '-r '}apk add --no-cache{named} < {LIST_MOUNTED}"]
-    return [
-        "apt-get update",
-        f"xargs apt-get install -y --no-install-recommends{named} < {LIST_MOUNTED}",
-        "rm -rf /var/lib/apt/lists/*",
-    ]
+    skip = "-r " if installer.needs_names and not linked else ""
+    install = f"xargs {skip}{installer.install}{named} < {LIST_MOUNTED}"
+    return [*installer.before, install, *installer.after]
 
 
 def mount_flag(alias: str) -> str:

@@ -26,6 +26,12 @@ from dockfix.rules.build_tools_in_final_image.runtime_scan import (
     mount_flag,
     scan_command,
 )
+from dockfix.rules.build_tools_in_final_image.unknown_base import (
+    check_wheel_position,
+    pip_head,
+    prepend_span,
+    wheel_install,
+)
 from dockfix.shell import Manager, SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 from dockfix.syntax.nodes import BlankLine, Comment, Node
@@ -64,8 +70,15 @@ class Split:
         #: The command that runs the builder's library scan.
         self.python = base.python if base is not None else "python"
         self.alpine = base.alpine if base is not None else False
+        #: ``debian``, ``alpine`` or ``rhel``: the scan; and the manager that installs
+        #: its list in the final stage.
+        self.family = base.family if base is not None else "debian"
+        self.manager = base.manager if base is not None else "apt-get"
         #: Packages the builder's first build install adds (``python3-wheel``).
         self.builder_packages = base.builder_packages if base is not None else ()
+        #: The builder installs ``wheel`` with each pip before that pip's first build.
+        self.pip_wheel = base.pip_wheel if base is not None else False
+        self.pips_with_wheel: set[str] = set()
         #: The -slim image the final stage moves to (a full python base), if any.
         self.slim = slim
         self.style = document.style
@@ -75,6 +88,11 @@ class Split:
         self.moved_comments: dict[int, list[Comment]] = {}
         #: Removals of build packages: the final stage never installs them.
         self.purges: list[Purge] = []
+        #: The ``venv`` strategy's environment; ``make_venv`` False: the installs make
+        #: it themselves (``uv sync``'s project ``.venv``, see ``managers.py``) and the
+        #: Dockerfile sets its own PATH.
+        self.venv = VENV
+        self.make_venv = True
 
     def keyword(self, name: str) -> str:
         return self.style.keyword(name)
@@ -83,6 +101,12 @@ class Split:
         return self.document.make_instruction(text, self.style.eol)
 
     def edits(self) -> list[Edit]:
+        system = self.family != "debian" and self.pip_wheel  # Alpine's or RHEL's Python
+        if system and any(site.package is None for site in self.sites):
+            raise FixRefused(
+                "`setup.py install` on a system Python of Alpine or the RHEL family is "
+                "not split (the pip it would run is not known to be 9 or newer)"
+            )
         self.final_stage()
         builder = self.builder_stage()
         if self.strategy == "wheels" and not _has_syntax(self.document):
@@ -125,9 +149,10 @@ class Split:
             replacement: list[Node] = [new] if new is not None else []
             if self.strategy == "venv" and instruction is first_site:
                 replacement[:0] = [
-                    self.line(f"{self.keyword('COPY')} --from={self.alias} {VENV} {VENV}"),
-                    self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"),
+                    self.line(f"{self.keyword('COPY')} --from={self.alias} {self.venv} {self.venv}")
                 ]
+                if self.make_venv:
+                    replacement.insert(1, self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"))
             if instruction is first_site:
                 _check_lists_kept(self.sites[0].shell, rewrite)
                 replacement[:0] = [self.runtime_run()]
@@ -137,14 +162,15 @@ class Split:
                 self.result.replace(instruction, *replacement)
 
     def runtime_run(self) -> Instruction:
-        """``apt-get install`` of the packages the builder found its builds link (and of
+        """The install (``apt-get``, ``apk``, ``yum``...) of the packages the builder found
+        its builds link (and of
         the libraries packages built on the full image are known to load): the final
         stage keeps them without the build packages (see ``runtime_scan``)."""
         style = self.style
         joint = f" && {style.escape}{style.eol}{style.indent}"
         head = f"{self.keyword('RUN')} {mount_flag(self.alias)} {style.escape}{style.eol}"
         return self.line(
-            f"{head}{style.indent}{joint.join(install_commands(self.linked, alpine=self.alpine))}"
+            f"{head}{style.indent}{joint.join(install_commands(self.linked, manager=self.manager))}"
         )
 
     def has_site(self, instruction: Instruction) -> bool:
@@ -163,6 +189,7 @@ class Split:
             self.trim_install(rewrite_of(install.shell), install)
         for site in self.sites:
             rewrite = rewrite_of(site.shell)
+            rewrite.removed += site.dropped  # ``setup.py build`` before the install
             if self.strategy == "venv":
                 rewrite.removed.append(site.command)
             elif site.package is None:
@@ -239,7 +266,7 @@ class Split:
         for index, instruction in enumerate(instructions[: last + 1]):
             if instruction.cmd in _RUNTIME_ONLY:
                 continue
-            if self.strategy == "venv" and index == first_pip:
+            if self.strategy == "venv" and self.make_venv and index == first_pip:
                 nodes.append(self.line(f"{self.keyword('RUN')} python -m venv {VENV}"))
                 nodes.append(self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"))
             for comment in self.moved_comments.get(id(instruction), []):
@@ -265,6 +292,8 @@ class Split:
         if self.strategy == "wheels":
             for site in sites:
                 _to_pip_wheel(rewrite, site)
+            if self.pip_wheel:
+                rewrite.spans = self.wheel_first(shell, sites, rewrite.spans)
         new = apply_rewrite(self.document, rewrite)
         assert new is not None
         instructions = self.stage.instructions
@@ -272,6 +301,22 @@ class Split:
         if instruction is instructions[last]:
             new = self.with_scan(new)
         return self.copy_of(new)
+
+    def wheel_first(
+        self, shell: RunShell, sites: list[Site], spans: list[tuple[int, int, str]]
+    ) -> list[tuple[int, int, str]]:
+        """``<pip> install wheel &&`` before the first build of each pip (see
+        ``unknown_base``): older pips need the ``wheel`` package for ``pip wheel``."""
+        text = shell.script.text
+        for site in sorted(sites, key=lambda site: site.command.start):
+            head = pip_head(text, site.package, site.command)
+            if head in self.pips_with_wheel:
+                continue
+            check_wheel_position(shell, site.command)
+            self.pips_with_wheel.add(head)
+            install = wheel_install(text, site.package, site.command)
+            spans = prepend_span(spans, site.command.start, install)
+        return spans
 
     def wheel_package_spans(self, instruction: Instruction) -> list[tuple[int, int, str]]:
         """The builder's first build install also installs ``builder_packages``."""
@@ -286,9 +331,9 @@ class Split:
     def with_scan(self, instruction: Instruction) -> Instruction:
         """The builder's last install, followed by the scan of what its builds link."""
         style = self.style
-        directory = WHEELS if self.strategy == "wheels" else VENV
+        directory = WHEELS if self.strategy == "wheels" else self.venv
         text = instruction.text.rstrip("\r\n")
-        scan = scan_command(directory, style, self.python, alpine=self.alpine)
+        scan = scan_command(directory, style, self.python, family=self.family)
         return self.line(f"{text} && {style.escape}{style.eol}{style.indent}{scan}")
 
     def copy_of(self, instruction: Instruction) -> Instruction:
