@@ -145,16 +145,24 @@ def added_unknown_users(before: str, after: str) -> list[str]:
     # A copy of the original's own ``USER root`` (DF202's builder repeats the stage's
     # steps on the same base) names a user the original already relied on.
     root_used = any(text.split()[1:2] == ["root"] for text in old)
+    # Any USER line of the original, repeated in a stage from the same base image: DF202's
+    # builder repeats the stage's steps in order, so the user exists there as it did
+    # (``nobody`` of the base, ``_graphite`` made by a package's install).
+    same_base = _users_by_base(before)
     bad = []
     created: set[str] = set()
     image_user: str | None = None
+    image = ""
     for instruction in parse(after).instructions:
         if instruction.cmd == "FROM":
-            image_user = _known_nonroot(instruction.value[0]) if instruction.value else None
+            image = instruction.value[0] if instruction.value else ""
+            image_user = _known_nonroot(image) if image else None
         elif instruction.cmd == "RUN":
             created |= _created_in(instruction.text)
         elif instruction.cmd == "USER" and instruction.value:
             text = instruction.text.strip()
+            if (image, text) in same_base:
+                continue
             if old[text]:
                 old[text] -= 1
                 continue
@@ -164,6 +172,18 @@ def added_unknown_users(before: str, after: str) -> list[str]:
             ):
                 bad.append(f"line {instruction.line}: USER {user}")
     return bad
+
+
+def _users_by_base(text: str) -> set[tuple[str, str]]:
+    """(base image as written, USER line) for each USER line of a file."""
+    found = set()
+    image = ""
+    for instruction in parse(text).instructions:
+        if instruction.cmd == "FROM":
+            image = instruction.value[0] if instruction.value else ""
+        elif instruction.cmd == "USER":
+            found.add((image, instruction.text.strip()))
+    return found
 
 
 def _commands(text: str) -> list[Instruction]:

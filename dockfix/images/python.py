@@ -34,6 +34,7 @@ SLIM_LACKS: dict[str, str] = {
     "scp": "openssh-client",
     "ssh-keyscan": "openssh-client",
     "gpg": "gnupg",
+    "apt-key": "gnupg",  # apt-key runs gpg, not in Debian images since stretch
     "ps": "procps",
     "pgrep": "procps",
     "pkill": "procps",

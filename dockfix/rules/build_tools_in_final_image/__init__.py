@@ -72,6 +72,16 @@ What it does
     must come from a pure-Python backend with no build hook (hatchling, uv_build,
     flit-core, poetry-core), unless ``--no-editable``/``--no-install-project``.
 
+    pip run as a user (``USER app`` + ``pip install --user``, a virtualenv or conda the
+    user owns): the builder repeats the stage in order, ``USER`` lines and the user's
+    creation included, so ``pip wheel`` runs as that user with its environment and
+    ``apt-get`` as root.  Right before the last switch from root to that user, the
+    builder makes ``/wheels`` and the scan's list writable by every user (a user cannot
+    create them at ``/``; root's wheels already there included, which the user's ``pip
+    wheel`` may rewrite), and the final stage installs the runtime libraries there
+    (``apt-get`` needs root); its installs run as the user, as before, reading the wheels
+    through the bind mount.
+
     An ``apt-get install`` left with no package is removed with the ``apt-get update``
     and list clean-up that served it; a RUN left empty is removed, its comment lines go
     with its copy in the builder.
@@ -175,17 +185,30 @@ Fix safety
       collectstatic``, is read as ``python manage.py`` is, unless its arguments build),
       a RUN between two pip installs may use the packages installed before it (with
       wheels the builder installs none: ``python -m spacy download``), a RUN
-      cannot be read, pip runs as a non-root ``USER`` or a ``USER`` switch other than
-      to ``root`` comes before it (the builder would repeat it), the stage purges build
+      cannot be read, pip runs as a user that the stage does not switch to from root
+      (the base image's user when it is not known to be root: the runtime libraries'
+      install needs root), as two users, as root between two installs of the user or
+      with the ``venv`` strategy (the copied environment would belong to root), a RUN
+      after the switch to that user changes system packages (``sudo apt-get``: the
+      runtime libraries' install goes above the switch), the stage purges build
       packages itself,
       commands must be removed from a RUN that is not a plain ``&&`` chain, or the first
       install's RUN runs ``apt-get install`` on lists an earlier RUN fetched (the runtime
       libraries' install, just above it, removes them);
     * the base is the full image and the final stage could not switch to ``-slim``
-      (it uses curl, wget, git... before the first install or in a script it runs, the
-      tag has no version, the image is a variable or an earlier stage): the split alone
-      would keep every compiler of the base.  A tool used from the first install on
-      (a ``HEALTHCHECK`` with ``curl``) is installed in the final stage instead;
+      (a script it runs uses a tool -slim lacks; a compiler or ``make`` is used; a tool
+      whose package is not known for every release, ``convert`` or ``file``, is used
+      before the first install; a ``.deb`` is installed with ``dpkg -i``, whose
+      dependencies the full image may have; an https apt source on a tag that may be
+      stretch or older, where only the full image has ``apt-transport-https``; the tag
+      has no version, the image is a variable or an earlier stage): the split alone
+      would keep every compiler of the base.  A tool used from the first install on (a
+      ``HEALTHCHECK`` with ``curl``) is installed in the final stage with the runtime
+      libraries.  One used before it (``wget``, ``curl``, ``git``, ``ssh`` ->
+      ``openssh-client``, ``gpg``/``apt-key`` -> ``gnupg dirmngr``, ``unzip``, ``xz``,
+      ``bzip2``, ``ps``) is installed right after FROM, with the later ones, and the
+      reason says so; unless a line before the first install sets apt's sources or a
+      proxy, which that install would not use;
     * the base is the full image and the requirements could not be read even with the
       build context: a file no COPY brings (a clone, a download, the base image),
       one from another stage or an archive, one missing from the context on disk, a
@@ -423,7 +446,7 @@ def _plan(
             installed = pythons | _get_pip_pythons(stage, site)
             check_setup_python(site.setup, line, base.python_image, wheel, installed)
     sites = _project_dirs(sites)
-    check_users(facts, sites, installs)
+    switch = check_users(facts, sites, installs, strategy)
     moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
     installs, git_kept = keep_git(stage, installs, moved)
     if not installs and not from_base:
@@ -450,6 +473,7 @@ def _plan(
     linked = (*tools, *(name for name in linked if name not in tools))
     split = Split(document, stage, installs, sites, runtime, strategy, linked, base, slim)
     split.purges = purges
+    split.user_switch = switch
     setups = [site for site in sites if site.setup is not None]
     if setups and strategy == "wheels":
         action = "develop" if setups[0].develop else "install"
@@ -465,7 +489,8 @@ def _plan(
         for site in sites
         for command in site.dropped
     ]
-    return split.edits(), "; ".join([REASON, *base.caveats, *unknown, *caveats])
+    moving = slim.caveats if slim is not None else ()
+    return split.edits(), "; ".join([REASON, *moving, *base.caveats, *unknown, *caveats])
 
 
 def _plan_managed(
@@ -483,7 +508,7 @@ def _plan_managed(
     build_context = context.model.context
     base = check_base(document, facts, "venv")
     sites = plan.sites
-    check_users(facts, sites, installs)
+    check_users(facts, sites, installs, "venv")
     moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
     installs, git_kept = keep_git(stage, installs, moved)
     if not installs and not from_base:
@@ -514,18 +539,22 @@ def _plan_managed(
     split.purges = purges
     split.venv = plan.venv
     split.make_venv = False
-    reasons = [REASON, managed_reason(plan), *base.caveats, *unknown, *caveats, *plan.caveats]
+    moving = slim.caveats if slim is not None else ()
+    reasons = [REASON, managed_reason(plan), *moving, *base.caveats, *unknown, *caveats]
+    reasons += plan.caveats
     return split.edits(), "; ".join(reasons)
 
 
 def _distinct(sites: list[Site]) -> list[Site]:
     """One site per install: ``setup.py build && setup.py install`` is seen twice (once
-    per ``setup.py`` command), as the same install."""
-    seen: set[int] = set()
+    per ``setup.py`` command), as the same install.  Keyed by the RUN too: two RUNs of the
+    same text share their parsed commands (the parse is cached), and are two installs."""
+    seen: set[tuple[int, int]] = set()
     found = []
     for site in sites:
-        if id(site.command) not in seen:
-            seen.add(id(site.command))
+        key = (id(site.shell.instruction), id(site.command))
+        if key not in seen:
+            seen.add(key)
             found.append(site)
     return found
 

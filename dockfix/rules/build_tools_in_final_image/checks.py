@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockfix.images.python import (
     SLIM_LACKS,
+    ToolUse,
     artifact_dirs,
+    debian_release,
     is_binary_only,
     script_tool_uses,
     slim_image,
@@ -19,7 +22,7 @@ from dockfix.images.python_requirements import (
     Reader,
     read_requirement_files,
 )
-from dockfix.images.runtime_libs import package_name
+from dockfix.images.runtime_libs import is_build_package, package_name
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.project import (
@@ -259,35 +262,124 @@ def _check_requirement_files(files: Sequence[str], read: Reader) -> None:
                 raise FixRefused(f"{name} uses {what} (`{excerpt}`): built wheels cannot serve it")
 
 
-def check_users(facts: StageFacts, sites: list[Site], installs: list[BuildInstall]) -> None:
-    """pip must run as root: the user each install runs as, as the model knows it.  Where
-    the model does not know the image's user (a base it does not know, a python image
-    whose version is an ARG), a stage with no ``USER`` before the install that ran
-    ``apt-get install`` before it ran as root: apt-get needs root."""
-    first_install = min(
-        (facts.stage.instructions.index(i.shell.instruction) for i in installs), default=None
+def check_users(
+    facts: StageFacts, sites: list[Site], installs: list[BuildInstall], strategy: str = "wheels"
+) -> Instruction | None:
+    """Who runs pip: root, or one user the stage switches to from root.
+
+    The builder repeats the stage in order, ``USER`` lines and the user's creation
+    included, so each ``pip wheel`` runs as its ``pip install`` did and each ``apt-get``
+    as root.  Where pip runs as a user, the returned ``USER`` line is where the stage last
+    runs as root before it: the builder opens ``/wheels`` and the scan's list to every
+    user there (a user cannot create them at ``/``), and the final stage installs the
+    runtime libraries there (``apt-get`` needs root).  Where the model does not know the
+    image's user, a stage with no ``USER`` before an ``apt-get install`` runs as root
+    there: apt-get needs root."""
+    users = [(site, _pip_user(facts, site, installs)) for site in sites]
+    others = [(site, user) for site, user in users if user is not None]
+    if not others:
+        return None
+    site, user = others[0]
+    line = site.shell.instruction.line
+    if strategy != "wheels":
+        raise FixRefused(
+            f"pip runs as USER {user} on line {line}: the environment copied from the "
+            "builder would belong to root; split it by hand"
+        )
+    _check_one_user(users)
+    instructions = facts.stage.instructions
+    index = instructions.index(site.shell.instruction)
+    switch = next(
+        (
+            instruction
+            for instruction in reversed(instructions[:index])
+            if instruction.cmd == "USER" and _root_at(facts, instruction, installs)
+        ),
+        None,
     )
-    for site in sites:
-        instruction = site.shell.instruction
-        step = facts.at(instruction)
-        index = facts.stage.instructions.index(instruction)
-        revealed = first_install is not None and first_install <= index
-        revealed = revealed and not _runs_sudo(facts.stage)  # ``sudo apt-get``: not root
-        if step.is_root is None and revealed and not _user_before(facts, instruction):
-            continue
-        if step.is_root is not True:
-            user = step.user if step.user is not None else "(not known)"
-            raise FixRefused(f"pip runs as USER {user} on line {instruction.line}")
-    last = max(facts.stage.instructions.index(site.shell.instruction) for site in sites)
-    for earlier in facts.stage.instructions[:last]:
-        if earlier.cmd == "USER" and not _is_root_user(earlier):
-            # The builder would repeat the switch: a USER line the final image does not
-            # need, naming a user whose creation the builder may not repeat.  ``USER
-            # root`` names a user every image has, and pip runs as it (checked above).
+    if switch is None:
+        raise FixRefused(
+            f"pip runs as USER {user} on line {line}, and no step before it is known to run "
+            "as root: the runtime libraries' install needs root"
+        )
+    _check_user_steps(instructions[instructions.index(switch) + 1 : index], user)
+    return switch
+
+
+def _pip_user(facts: StageFacts, site: Site, installs: list[BuildInstall]) -> str | None:
+    """The user a pip install runs as, None for root.  Where the model does not know it:
+    ``(not known)``, with the ``USER`` line that named it (``$NAME (not known, named on
+    line 6)``), so that installs under two such lines count as two users."""
+    instruction = site.shell.instruction
+    if _root_at(facts, instruction, installs):
+        return None
+    step = facts.at(instruction)
+    if step.user is not None:
+        return step.user
+    index = facts.stage.instructions.index(instruction)
+    switch = next((i for i in reversed(facts.stage.instructions[:index]) if i.cmd == "USER"), None)
+    if switch is None or not switch.value:
+        return "(not known)"
+    return f"{switch.value[0]} (not known, named on line {switch.line})"
+
+
+def _root_at(facts: StageFacts, instruction: Instruction, installs: list[BuildInstall]) -> bool:
+    """Whether the stage runs as root when ``instruction`` starts: the model says so, or
+    the user is the base's, not known, and an earlier ``apt-get install`` (no ``sudo``)
+    ran as it."""
+    step = facts.at(instruction)
+    if step.is_root is not None:
+        return step.is_root
+    index = facts.stage.instructions.index(instruction)
+    revealed = any(facts.stage.instructions.index(i.shell.instruction) <= index for i in installs)
+    revealed = revealed and not _runs_sudo(facts.stage)  # ``sudo apt-get``: not root
+    return revealed and not _user_before(facts, instruction)
+
+
+def _check_one_user(users: list[tuple[Site, str | None]]) -> None:
+    """The builder's ``/wheels`` serves one user: pip of another user (or of root between
+    two of the user's installs, whose wheels the user could not replace) cannot rewrite
+    a wheel of the same name there."""
+    first_site, first = next((site, user) for site, user in users if user is not None)
+    seen_root_after = None
+    for site, user in users:
+        line = site.shell.instruction.line
+        if user is not None and user != first:
             raise FixRefused(
-                f"the stage switches USER on line {earlier.line}, before the last pip "
-                "install; split it by hand"
+                f"pip runs as USER {first} on line {first_site.shell.instruction.line} and "
+                f"as USER {user} on line {line}: the builder's /wheels serves one user (a "
+                "wheel another user left there cannot be replaced); split it by hand"
             )
+        if user is not None and seen_root_after is not None:
+            raise FixRefused(
+                f"pip runs as root on line {seen_root_after}, between installs as USER "
+                f"{first}: the user could not replace root's wheels in the builder's "
+                "/wheels; split it by hand"
+            )
+        if user is None and site.shell.instruction.line > first_site.shell.instruction.line:
+            seen_root_after = line
+
+
+def _check_user_steps(steps: Sequence[Instruction], user: str) -> None:
+    """The runtime libraries' install moves above the switch to ``user``: no step after it
+    may change the system's packages or sources (``sudo``, a package manager)."""
+    for instruction in steps:
+        shell = run_shell(instruction)
+        if not isinstance(shell, RunShell):
+            continue
+        sudo = any(
+            command.words and command.words[0].value in _ROOT_TOOLS
+            for command in iter_simple_commands(shell.script)
+        )
+        if sudo or any(p.manager in SYSTEM_MANAGERS for p in shell.packages()):
+            raise FixRefused(
+                f"the RUN on line {instruction.line} runs as USER {user} and changes system "
+                "packages: the runtime libraries' install, above the switch to that user, "
+                "would come before it; split it by hand"
+            )
+
+
+_ROOT_TOOLS = frozenset({"sudo", "su", "doas", "gosu", "su-exec"})
 
 
 def _runs_sudo(stage: Stage) -> bool:
@@ -301,12 +393,6 @@ def _runs_sudo(stage: Stage) -> bool:
         ):
             return True
     return False
-
-
-def _is_root_user(instruction: Instruction) -> bool:
-    """``USER root`` (``0``, ``root:root``, ``0:0``): the user every image has."""
-    value = instruction.value[0] if instruction.value else ""
-    return value.split(":", 1)[0] in ("root", "0") and value.split(":")[-1] in ("root", "0")
 
 
 def _user_before(facts: StageFacts, instruction: Instruction) -> bool:
@@ -496,14 +582,65 @@ def _python_program_needs(program: str, args: list[str]) -> str:
     return ""
 
 
+#: Tools of the full image (buildpack-deps, jessie to trixie: ``curl``, ``wget`` and
+#: ``gnupg`` in its curl layer, ``git``, ``openssh-client`` and ``procps`` in its scm
+#: layer, ``unzip``, ``xz-utils``, ``bzip2`` on top) that the final stage on -slim
+#: installs at its start when a line before the first pip install uses them: packages
+#: of these names exist in each of those releases.  ``apt-key`` runs ``gpg`` (not in
+#: Debian images since stretch); ``dirmngr`` fetches keys (``apt-key adv
+#: --recv-keys``), which buildpack-deps installs with gnupg on stretch, where gnupg
+#: only recommends it.  Compilers and ``make`` are not here: a build keeps refusing.
+_EARLY_TOOL_PACKAGES: dict[str, tuple[str, ...]] = {
+    "curl": ("curl",),
+    "wget": ("wget",),
+    "git": ("git",),
+    "ssh": ("openssh-client",),
+    "scp": ("openssh-client",),
+    "ssh-keyscan": ("openssh-client",),
+    "gpg": ("gnupg", "dirmngr"),
+    "apt-key": ("gnupg", "dirmngr"),
+    "unzip": ("unzip",),
+    "xz": ("xz-utils",),
+    "bzip2": ("bzip2",),
+    "ps": ("procps",),
+    "pgrep": ("procps",),
+    "pkill": ("procps",),
+}
+#: Where apt's sources and proxy are set: an install at the stage's start would not
+#: see what a later line writes there (``/etc/apt/sources.list.d/x.list`` only adds a
+#: source, which the original could not have needed before writing it).
+_APT_SETTINGS = re.compile(
+    r"/etc/apt/(?:sources\.list(?![\w.-])|sources\.list\.d/debian\.sources|apt\.conf)"
+    r"|(?<![\w-])(?:https?|all)_proxy(?!\w)",
+    re.IGNORECASE,
+)
+#: An apt source fetched over https: apt needs ``apt-transport-https`` for it on stretch
+#: and older, which the full image has (buildpack-deps:stretch-curl) and -slim does not.
+_HTTPS_SOURCE = re.compile(r"\bdeb(?:-src)?\s+(?:\[[^\]]*\]\s+)?https://")
+
+
+@dataclass(frozen=True)
+class SlimMove:
+    """The -slim image the final stage moves to, and what it must install first."""
+
+    image: str
+    #: Packages of the tools the stage uses before its first pip install (and later
+    #: ones, merged): the final stage installs them right after FROM.
+    early: tuple[str, ...] = ()
+    #: What the unsafe reason must say about it.
+    caveats: tuple[str, ...] = ()
+
+
 def check_slimmable(
     facts: StageFacts, moved: frozenset[int], context: BuildContext, first_site: Instruction
-) -> tuple[str, tuple[str, ...]]:
+) -> tuple[SlimMove, tuple[str, ...]]:
     """A full base keeps its compilers unless the final stage can move to ``-slim``: the
-    slim image, and the packages of the tools the stage uses that -slim lacks (``curl``
-    for a HEALTHCHECK), which the final stage installs with the runtime libraries, or
-    FixRefused.  A tool used before that install (the first pip install) or in a script,
-    and a compiler, keep the refusal."""
+    move, and the packages of the tools used from the first pip install on that -slim
+    lacks (``curl`` for a HEALTHCHECK), which the final stage installs with the runtime
+    libraries; or FixRefused.  A tool used before the first pip install (``wget`` for a
+    key) is installed right after FROM instead, with the later ones, when its package is
+    known (``_EARLY_TOOL_PACKAGES``); a compiler, another tool, or a tool in a script
+    keeps the refusal."""
     if facts.stage.image.has_variables:
         raise FixRefused("the full base image is given by a variable, so -slim cannot be named")
     if facts.parent is not None:
@@ -513,24 +650,153 @@ def check_slimmable(
     slim, why = slim_image(facts.stage.image)
     if slim is None:
         raise FixRefused(f"{why}, and the full base image keeps its compilers")
-    instructions = facts.stage.instructions
-    start = instructions.index(first_site)
-    packages: list[str] = []
-    uses = []
-    for use in slim_lacking_tools(facts, moved):
-        late = instructions.index(use.instruction) >= start
-        if late and use.tool not in _BUILD_COMMANDS and use.tool not in _COMPILERS:
-            package = SLIM_LACKS[use.tool]
-            packages += [package] if package not in packages else []
-        else:
-            uses.append(use.describe())
-    uses += script_tool_uses(facts, context)
-    if uses:
+    early, late, blocked = _sort_tool_uses(facts, moved, first_site)
+    blocked += script_tool_uses(facts, context)
+    blocked += _full_image_reliances(facts)
+    if blocked:
         raise FixRefused(
-            f"{uses[0]}, so the final stage cannot use {slim} and the full base "
+            f"{blocked[0]}, so the final stage cannot use {slim} and the full base "
             "image keeps its compilers"
         )
-    return slim, tuple(packages)
+    late_packages = _unique_packages(late)
+    if not early:
+        return SlimMove(slim), late_packages
+    packages = _unique_packages([*early, *late])
+    _check_apt_settings(facts.stage, first_site, packages, early[0], slim)
+    return SlimMove(slim, packages, (_early_caveat(packages, [*early, *late]),)), ()
+
+
+def _sort_tool_uses(
+    facts: StageFacts, moved: frozenset[int], first_site: Instruction
+) -> tuple[list[ToolUse], list[ToolUse], list[str]]:
+    """The stage's uses of tools -slim lacks: those before the first pip install that
+    can be installed at the start, those from it on that can be installed with the
+    runtime libraries, and the descriptions of those that block the move.  A use is
+    covered by the stage's own install (not of a build package, which leaves) only when
+    that install comes before it or in its RUN (whose ``apt-get install curl`` names the
+    tool too), or, from the first pip install on, anywhere."""
+    instructions = facts.stage.instructions
+    start = instructions.index(first_site)
+    everywhere = {name for name in facts.installed if not is_build_package(name)}
+    early: list[ToolUse] = []
+    late: list[ToolUse] = []
+    blocked: list[str] = []
+    for use in slim_lacking_tools(_ignoring_installs(facts), moved):
+        position = instructions.index(use.instruction)
+        if position >= start:
+            if SLIM_LACKS[use.tool] in everywhere:
+                continue
+            if use.tool in _BUILD_COMMANDS or use.tool in _COMPILERS:
+                blocked.append(use.describe())
+            else:
+                late.append(use)
+            continue
+        if SLIM_LACKS[use.tool] in _installed_up_to(facts.stage, position):
+            continue
+        if use.tool in _EARLY_TOOL_PACKAGES:
+            early.append(use)
+        else:
+            blocked.append(use.describe())
+    return early, late, blocked
+
+
+def _ignoring_installs(facts: StageFacts) -> StageFacts:
+    """The stage's facts as if it installed no package: ``slim_lacking_tools`` then
+    lists every use, and ``_sort_tool_uses`` decides which an install covers (one
+    after the use does not)."""
+    bare = copy.copy(facts)
+    bare.installed = frozenset()
+    return bare
+
+
+def _installed_up_to(stage: Stage, position: int) -> set[str]:
+    """Packages (not build packages) the stage's RUNs up to ``position`` install."""
+    names: set[str] = set()
+    for instruction in stage.instructions[: position + 1]:
+        shell = run_shell(instruction)
+        if not isinstance(shell, RunShell):
+            continue
+        for package in shell.packages():
+            if package.manager in APT and package.action == "install":
+                names.update(package_name(word.value) for word in package.packages)
+    return {name for name in names if not is_build_package(name)}
+
+
+def _tool_packages(tool: str) -> tuple[str, ...]:
+    return _EARLY_TOOL_PACKAGES.get(tool, (SLIM_LACKS[tool],))
+
+
+def _unique_packages(uses: Sequence[ToolUse]) -> tuple[str, ...]:
+    packages: list[str] = []
+    for use in uses:
+        packages += [name for name in _tool_packages(use.tool) if name not in packages]
+    return tuple(packages)
+
+
+def _full_image_reliances(facts: StageFacts) -> list[str]:
+    """What the stage's RUNs may take from the full image besides its tools: a ``.deb``
+    installed with ``dpkg -i`` (its dependencies may be there, and not on -slim), an
+    https apt source on a tag that may be stretch or older (apt-transport-https)."""
+    old = debian_release(facts.stage.image.tag) == "before bookworm"
+    found = []
+    for instruction in facts.stage.instructions:
+        shell = run_shell(instruction) if instruction.cmd == "RUN" else None
+        if not isinstance(shell, RunShell):
+            continue
+        where = f"the RUN on line {instruction.line}"
+        if any(_installs_deb_file(command) for command in iter_simple_commands(shell.script)):
+            found.append(
+                f"{where} installs a .deb with dpkg, whose dependencies the full image may "
+                "have and -slim not"
+            )
+        if old and _HTTPS_SOURCE.search(shell.script.text):
+            found.append(
+                f"{where} adds an https apt source, which needs apt-transport-https (the "
+                "full image has it on stretch, which the tag may be; -slim does not)"
+            )
+    return found
+
+
+def _installs_deb_file(command: SimpleCommand) -> bool:
+    """``dpkg -i x.deb`` (``--install``, ``-i`` in a cluster) or ``gdebi``."""
+    name = command_name(command)
+    words = [word.value for word in command_words(command)[1:]]
+    if name == "gdebi":
+        return True
+    short = [w for w in words if w.startswith("-") and not w.startswith("--")]
+    return name == "dpkg" and ("--install" in words or any("i" in w[1:] for w in short))
+
+
+def _check_apt_settings(
+    stage: Stage, first_site: Instruction, packages: tuple[str, ...], use: ToolUse, slim: str
+) -> None:
+    """The install at the start runs with the image's apt sources and no proxy: a line
+    before the first pip install that sets them (an archive mirror for an old release,
+    a proxy) shows the image's own may not be reachable."""
+    for instruction in stage.instructions[: stage.instructions.index(first_site)]:
+        match = _APT_SETTINGS.search(instruction.text)
+        if match is not None:
+            raise FixRefused(
+                f"the {instruction.cmd} on line {instruction.line} sets apt's sources or "
+                f"proxy (`{match.group(0)}`), which the final stage's install of "
+                f"{' '.join(packages)} at its start (for `{use.tool}` on line "
+                f"{use.instruction.line}) would not use, so the final stage cannot use "
+                f"{slim} and the full base image keeps its compilers"
+            )
+
+
+def _early_caveat(packages: tuple[str, ...], uses: Sequence[ToolUse]) -> str:
+    """The unsafe reason's words for the install at the start."""
+    by_line: dict[int, list[str]] = {}
+    for use in uses:
+        tools = by_line.setdefault(use.instruction.line, [])
+        tools += [f"`{use.tool}`"] if f"`{use.tool}`" not in tools else []
+    said = ", ".join(f"line {line} uses {' and '.join(tools)}" for line, tools in by_line.items())
+    return (
+        f"the final stage installs {' '.join(packages)} right after FROM because {said} "
+        "(the full image has them, -slim does not); a program those lines download may "
+        "need a library of the full image that -slim lacks"
+    )
 
 
 #: Commands known not to use Python packages: the builder may run them between its

@@ -13,6 +13,7 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     BuildInstall,
     Purge,
     Site,
+    SlimMove,
 )
 from dockfix.rules.build_tools_in_final_image.project import project_spans, setup_spans
 from dockfix.rules.build_tools_in_final_image.rewrite import (
@@ -22,6 +23,8 @@ from dockfix.rules.build_tools_in_final_image.rewrite import (
     drop_apt_housekeeping,
 )
 from dockfix.rules.build_tools_in_final_image.runtime_scan import (
+    INSTALLERS,
+    LIST_IN_BUILDER,
     install_commands,
     mount_flag,
     scan_command,
@@ -57,7 +60,7 @@ class Split:
         strategy: str,
         linked: tuple[str, ...] = (),
         base: Base | None = None,
-        slim: str | None = None,
+        slim: SlimMove | None = None,
     ) -> None:
         self.document = document
         self.stage = stage
@@ -79,7 +82,8 @@ class Split:
         #: The builder installs ``wheel`` with each pip before that pip's first build.
         self.pip_wheel = base.pip_wheel if base is not None else False
         self.pips_with_wheel: set[str] = set()
-        #: The -slim image the final stage moves to (a full python base), if any.
+        #: The -slim image the final stage moves to (a full python base), if any, and
+        #: the tools it installs at its start.
         self.slim = slim
         self.style = document.style
         self.alias = _builder_name(document)
@@ -93,6 +97,9 @@ class Split:
         #: Dockerfile sets its own PATH.
         self.venv = VENV
         self.make_venv = True
+        #: pip runs as a user: the ``USER`` line where the stage last runs as root before
+        #: it (see ``checks.check_users``); None when pip runs as root.
+        self.user_switch: Instruction | None = None
 
     def keyword(self, name: str) -> str:
         return self.style.keyword(name)
@@ -130,7 +137,23 @@ class Split:
         if piece is None:
             raise FixRefused("the base image is not written as one word")
         assert self.slim is not None
-        self.result.replace(instruction, self.document.replace_piece(instruction, piece, self.slim))
+        slim = self.document.replace_piece(instruction, piece, self.slim.image)
+        early = [self.tools_run(self.slim.early)] if self.slim.early else []
+        self.result.replace(instruction, slim, *early)
+
+    def tools_run(self, packages: tuple[str, ...]) -> Instruction:
+        """The install, right after FROM, of the full image's tools that lines before
+        the first pip install use (``wget``): with apt-get's commands of ``INSTALLERS``,
+        which leave no lists behind, as the image had none."""
+        installer = INSTALLERS["apt-get"]
+        install = f"{installer.install} {' '.join(packages)}"
+        commands = [*installer.before, install, *installer.after]
+        return self.line(f"{self.keyword('RUN')} {self.chained(commands)}")
+
+    def chained(self, commands: list[str]) -> str:
+        """Commands joined by ``&&``, one a continuation line."""
+        style = self.style
+        return f" && {style.escape}{style.eol}{style.indent}".join(commands)
 
     # -- the final stage: the original, edited in place ---------------------------------
 
@@ -153,13 +176,26 @@ class Split:
                 ]
                 if self.make_venv:
                     replacement.insert(1, self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"))
-            if instruction is first_site:
+            if instruction is first_site and not self.runtime_above_switch():
                 _check_lists_kept(self.sites[0].shell, rewrite)
                 replacement[:0] = [self.runtime_run()]
             if not replacement:
                 self.drop(instruction)
             else:
                 self.result.replace(instruction, *replacement)
+        if self.user_switch is not None and self.runtime_above_switch():
+            comments = _leading_comments(self.document, self.user_switch)
+            above: Node = comments[0] if comments else self.user_switch
+            self.result.insert_before(above, self.runtime_run())
+
+    def runtime_above_switch(self) -> bool:
+        """pip first runs as a user: the runtime libraries' install (apt-get needs root)
+        goes above the switch to that user, where the stage last runs as root."""
+        if self.user_switch is None:
+            return False
+        instructions = self.stage.instructions
+        first = instructions.index(self.sites[0].shell.instruction)
+        return first > instructions.index(self.user_switch)
 
     def runtime_run(self) -> Instruction:
         """The install (``apt-get``, ``apk``, ``yum``...) of the packages the builder found
@@ -167,11 +203,9 @@ class Split:
         the libraries packages built on the full image are known to load): the final
         stage keeps them without the build packages (see ``runtime_scan``)."""
         style = self.style
-        joint = f" && {style.escape}{style.eol}{style.indent}"
         head = f"{self.keyword('RUN')} {mount_flag(self.alias)} {style.escape}{style.eol}"
-        return self.line(
-            f"{head}{style.indent}{joint.join(install_commands(self.linked, manager=self.manager))}"
-        )
+        commands = install_commands(self.linked, manager=self.manager)
+        return self.line(f"{head}{style.indent}{self.chained(commands)}")
 
     def has_site(self, instruction: Instruction) -> bool:
         return any(site.shell.instruction is instruction for site in self.sites)
@@ -271,8 +305,22 @@ class Split:
                 nodes.append(self.line(f"{self.keyword('ENV')} PATH={VENV}/bin:$PATH"))
             for comment in self.moved_comments.get(id(instruction), []):
                 nodes.append(Comment(comment.text, comment.eol or self.style.eol, 0))
+            if instruction is self.user_switch:
+                nodes.append(self.open_to_user())
             nodes.append(self.builder_copy(instruction))
         return nodes
+
+    def open_to_user(self) -> Instruction:
+        """Before the switch to the user who runs pip: ``/wheels`` and the scan's list,
+        which a user cannot create at ``/``, made by root and writable by every user
+        (root's wheels there too, which the user's ``pip wheel`` may replace)."""
+        commands = (
+            f"mkdir -p {WHEELS}",
+            f"chmod -R a+rwX {WHEELS}",
+            f"touch {LIST_IN_BUILDER}",
+            f"chmod a+rw {LIST_IN_BUILDER}",
+        )
+        return self.line(f"{self.keyword('RUN')} {' && '.join(commands)}")
 
     def builder_from(self) -> Instruction:
         instruction = self.stage.from_instruction
