@@ -29,7 +29,12 @@ from dockfix.problems import Problem
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.suppressions import moved_pragma, suppress
 from dockfix.syntax import Dockerfile, ParseError, parse
-from dockfix.syntax.document import directive_block_size, ends_in_continuation, layout_problem
+from dockfix.syntax.document import (
+    directive_block_size,
+    ends_in_continuation,
+    layout_problem,
+    parse_fragment,
+)
 from dockfix.syntax.nodes import BlankLine, Comment, Directive, Heredoc, Instruction, Node, Piece
 
 MAX_ROUNDS = 10
@@ -217,7 +222,7 @@ def verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
             return None
         nodes: Sequence[Node] = ()
         if new_start == 0:
-            fragment = parse(after.bom + text)
+            fragment = parse_fragment(after.bom + text)
             if fragment.bom != after.bom or fragment.escape != escape:
                 return None
             nodes = fragment.nodes
@@ -226,7 +231,7 @@ def verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
                 first_line = old[old_start].line + moved
             else:
                 first_line = old[-1].line + old[-1].to_string().count("\n") + moved
-            fragment = parse(prefix + text)
+            fragment = parse_fragment(prefix + text)
             read = fragment.nodes[prefix_nodes:]
             nodes = _shifted(read, first_line - 1 - prefix_nodes) or ()
         if "".join(node.to_string() for node in nodes) != text:
@@ -288,24 +293,31 @@ def _shifted(nodes: Sequence[Node], lines: int) -> tuple[Node, ...] | None:
         return None
     out: list[Node] = []
     for node in nodes:
+        # The constructors, not ``dataclasses.replace`` (which reads the fields each call).
         if type(node) is Instruction:
             out.append(
-                dataclasses.replace(
-                    node,
-                    pieces=tuple(
+                Instruction(
+                    tuple(
                         Piece(piece.kind, piece.text, piece.line + lines, piece.column)
                         for piece in node.pieces
                     ),
-                    heredocs=tuple(
-                        dataclasses.replace(heredoc, line=heredoc.line + lines)
-                        for heredoc in node.heredocs
+                    tuple(
+                        Heredoc(h.name, h.lines, h.terminator, h.eol, h.line + lines)
+                        for h in node.heredocs
                     ),
-                    start_line=node.start_line + lines,
-                    end_line=node.end_line + lines,
+                    node.reading,
+                    node.logical,
+                    node.start_line + lines,
+                    node.end_line + lines,
+                    node.segments,
                 )
             )
-        elif type(node) is Comment or type(node) is BlankLine or type(node) is Directive:
-            out.append(dataclasses.replace(node, line=node.line + lines))
+        elif type(node) is Comment:
+            out.append(Comment(node.text, node.eol, node.line + lines, node.column))
+        elif type(node) is BlankLine:
+            out.append(BlankLine(node.text, node.eol, node.line + lines, node.column))
+        elif type(node) is Directive:
+            out.append(Directive(node.text, node.eol, node.line + lines, node.column))
         else:  # pragma: no cover - every node class is above
             return None
     return tuple(out)

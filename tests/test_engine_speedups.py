@@ -259,3 +259,43 @@ def test_incremental_verify_several_runs(edits: list[tuple[int, tuple[str, ...]]
     whole, why = verify_whole(before, after)
     assert quick is not None and whole is not None, why
     _same_tree(quick, whole)
+
+
+def test_parse_fragment_hands_out_fresh_equal_nodes() -> None:
+    """A remembered parse gives equal trees whose nodes, pieces and heredocs are new
+    objects each time (edits find them by identity) with nothing cached on them."""
+    from dockfix.syntax.document import parse_fragment
+
+    text = "# a comment\n\nRUN --mount=type=cache,target=/x echo hi\nCOPY <<EOF /a\nbody\nEOF\n"
+    first, second = parse_fragment(text), parse_fragment(text)
+    _same_tree(first, parse(text))
+    _same_tree(second, parse(text))
+    for a, b in zip(first.nodes, second.nodes, strict=True):
+        assert a is not b
+    first.instructions[0].flags  # noqa: B018 - caches a property on the first copy only
+    for a, b in zip(first.instructions, second.instructions, strict=True):
+        assert "flags" not in b.__dict__
+        assert not {id(p) for p in a.pieces} & {id(p) for p in b.pieces}
+        assert not {id(h) for h in a.heredocs} & {id(h) for h in b.heredocs}
+    with pytest.raises(ParseError):
+        parse_fragment("RUN <<EOF\nnever ends\n")
+
+
+def test_fresh_node_copies_every_field() -> None:
+    """``fresh_node`` lists each node class's fields by hand: a new field must be added there."""
+    import dataclasses
+
+    from dockfix.syntax.nodes import BlankLine, Comment, Directive, Heredoc, Piece
+
+    line_fields = ("text", "eol", "line", "column")
+    instruction_fields = ("pieces", "heredocs", "reading", "logical", "start_line", "end_line")
+    known = {
+        Piece: ("kind", "text", "line", "column"),
+        Heredoc: ("name", "lines", "terminator", "eol", "line"),
+        Instruction: (*instruction_fields, "segments"),
+        Comment: line_fields,
+        BlankLine: line_fields,
+        Directive: line_fields,
+    }
+    for cls, names in known.items():
+        assert tuple(field.name for field in dataclasses.fields(cls)) == names

@@ -249,3 +249,53 @@ def test_preconditions() -> None:
     assert evaluate(Precondition.RUN_MOUNTS, bare, None, None).holds is True
     assert evaluate(Precondition.RUN_MOUNTS, bare, None, None, may_add_syntax=False).holds is None
     assert evaluate(Precondition.BUILD_CONTEXT, bare, None, None).holds is False
+
+
+def test_build_context_walk_is_shared_while_its_folders_are_unchanged(tmp_path: Path) -> None:
+    """Every Dockerfile of a folder of many walks the same context: the listing is reused
+    while no folder it read has changed, and only for folders that changed long enough
+    before the walk (a change in the same clock tick would not move the time)."""
+    import os
+
+    from dockfix.model import context as context_module
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "sub" / "b.txt").write_text("b")
+    fresh = BuildContext(tmp_path).files_under(".")
+    assert fresh == ("a.txt", "sub/b.txt")
+    assert BuildContext(tmp_path).files_under(".") is not fresh  # just changed: walked again
+    for folder in (tmp_path, tmp_path / "sub"):
+        os.utime(folder, ns=(1_000_000_000, 1_000_000_000))
+    settled = BuildContext(tmp_path).files_under(".")
+    assert BuildContext(tmp_path).files_under(".") is settled
+    (tmp_path / "sub" / "c.txt").write_text("c")  # moves sub's time: walked again
+    assert BuildContext(tmp_path).files_under(".") == ("a.txt", "sub/b.txt", "sub/c.txt")
+    os.utime(tmp_path / "sub", ns=(1_000_000_000, 1_000_000_000))
+    (tmp_path / "link").symlink_to(tmp_path / "a.txt")
+    os.utime(tmp_path, ns=(1_000_000_000, 1_000_000_000))
+    linked = BuildContext(tmp_path).files_under(".")
+    assert linked == ("a.txt", "link", "sub/b.txt", "sub/c.txt")
+    assert BuildContext(tmp_path).files_under(".") is not linked  # a link: never reused
+    assert BuildContext(tmp_path).files_under(".", limit=2) is None
+    assert len(context_module._WALKS) <= context_module._KEPT_WALKS
+
+
+def test_build_context_walk_lists_what_os_walk_lists(tmp_path: Path) -> None:
+    """The walk reads folders as ``os.walk`` does: links to folders are listed among the
+    folders and not entered, ``.git`` and ``node_modules`` are skipped."""
+    import os
+
+    for folder in ("src/pkg", ".git/objects", "node_modules/x", "deep/a/b"):
+        (tmp_path / folder).mkdir(parents=True)
+    for name in ("src/pkg/m.py", ".git/HEAD", "node_modules/x/i.js", "deep/a/b/c", "top"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "linked").symlink_to(tmp_path / "src", target_is_directory=True)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    expected = []
+    for folder, dirs, files in os.walk(tmp_path):
+        dirs[:] = [d for d in dirs if d not in (".git", "node_modules")]
+        inside = os.path.relpath(folder, tmp_path)
+        expected += [name if inside == os.curdir else os.path.join(inside, name) for name in files]
+    assert BuildContext(tmp_path).files_under(".") == tuple(sorted(expected))
+    assert BuildContext(tmp_path).files_under("deep") == ("deep/a/b/c",)

@@ -174,12 +174,12 @@ class _StageWalker:
         for instruction in facts.stage.instructions:
             facts.steps[id(instruction)] = step
             cmd = instruction.cmd
-            variables = {**args, **env}
             if cmd == "ENV":
                 values = instruction.value
                 for key, value in zip(values[0::2], values[1::2], strict=False):
                     env[key] = expand(value, {**args, **env})
             elif cmd == "ARG":
+                variables = {**args, **env}  # as the instruction starts
                 for word in instruction.value:
                     name, equals, default = word.partition("=")
                     if equals:
@@ -187,11 +187,11 @@ class _StageWalker:
                     else:
                         args[name] = self.globals.get(name)
             elif cmd == "USER" and instruction.value:
-                user = expand(instruction.value[0], variables)
+                user = expand(instruction.value[0], {**args, **env})
             elif cmd == "SHELL":
                 shell = tuple(instruction.value)
             elif cmd == "WORKDIR" and instruction.value:
-                workdir = _join_workdir(workdir, expand(instruction.value[0], variables))
+                workdir = _join_workdir(workdir, expand(instruction.value[0], {**args, **env}))
             else:
                 continue
             step = Step(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import glob
 import os
 import posixpath
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 #: Magic numbers of the formats ``ADD`` unpacks (BuildKit's archive detection).
@@ -131,16 +133,128 @@ class BuildContext:
         path = self._resolve(relative)
         if path is None or not path.is_dir() or self.root is None:
             return None
-        found: list[str] = []
-        for folder, dirs, files in os.walk(path):
-            dirs[:] = [d for d in dirs if d not in (".git", "node_modules")]
-            # One relpath a folder, not a file: it resolves both paths each call.
-            inside = os.path.relpath(folder, self.root)
-            for name in files:
-                found.append(name if inside == os.curdir else os.path.join(inside, name))
-                if len(found) >= limit:
-                    return None
-        return tuple(sorted(found))
+        return shared_walk(str(self.root), str(path), limit)
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """A finished walk, and what proves it still holds: the change time of every folder it
+    read, taken before the folder was listed (any entry added, removed or renamed in a
+    folder moves its modification time)."""
+
+    files: tuple[str, ...] | None
+    folders: tuple[tuple[str, int], ...]
+
+
+#: Walks of this process by ``(root, folder, limit)``, the latest last: every Dockerfile of a
+#: folder of many has that folder as its build context, and listing it for each one costs
+#: per file what the folder holds.
+_WALKS: dict[tuple[str, str, int], _Walk] = {}
+#: How many walks ``_WALKS`` keeps (files come folder by folder).
+_KEPT_WALKS = 8
+#: How long before a walk a folder must have last changed for the walk to be reused: a
+#: change in the same tick of the file system's clock as the listing (or a clock that is
+#: coarse, as FAT's two seconds) would leave the time as it was.
+_SETTLED_NS = 5_000_000_000
+
+
+def shared_walk(root: str, folder: str, limit: int) -> tuple[str, ...] | None:
+    """``_walk_folder``'s answer, reused while every folder it read is unchanged."""
+    key = (root, folder, limit)
+    known = _WALKS.get(key)
+    if known is not None and _still_holds(known):
+        return known.files
+    _WALKS.pop(key, None)
+    walk = _walk_folder(root, folder, limit)
+    if walk.folders:
+        while len(_WALKS) >= _KEPT_WALKS:
+            del _WALKS[next(iter(_WALKS))]
+        _WALKS[key] = walk
+    return walk.files
+
+
+def _still_holds(walk: _Walk) -> bool:
+    """Whether no folder the walk read has changed since (or shortly before) it ran."""
+    for folder, stamp in walk.folders:
+        try:
+            if os.stat(folder).st_mtime_ns != stamp:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _walk_folder(root: str, top: str, limit: int) -> _Walk:
+    """Files below ``top`` relative to ``root`` (sorted; None past ``limit``), as
+    ``os.walk`` lists them (symlinked folders are listed, not entered; ``.git`` and
+    ``node_modules`` are skipped), with the folders' times when the walk may be reused:
+    none when a folder changed lately, could not be read, or holds a symbolic link
+    (whose target may change without its folder)."""
+    started = time.time_ns()
+    found: list[str] = []
+    folders: list[tuple[str, int]] | None = []
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        stamp = _settled_time(folder, started)
+        if stamp is None:
+            folders = None
+        elif folders is not None:
+            folders.append((folder, stamp))
+        entries, linked = _list_folder(folder)
+        if linked:
+            folders = None
+        # One relpath a folder, not a file: it resolves both paths each call.
+        inside = os.path.relpath(folder, root)
+        for name, is_dir, is_link in entries:
+            if is_dir:
+                if not is_link and name not in (".git", "node_modules"):
+                    pending.append(os.path.join(folder, name))
+                continue
+            found.append(name if inside == os.curdir else os.path.join(inside, name))
+            if len(found) >= limit:
+                return _Walk(None, tuple(folders or ()))
+    return _Walk(tuple(sorted(found)), tuple(folders or ()))
+
+
+def _settled_time(folder: str, now: int) -> int | None:
+    """The folder's modification time, or None if unreadable or too recent to trust."""
+    try:
+        stamp = os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+    return stamp if now - stamp > _SETTLED_NS else None
+
+
+def _list_folder(folder: str) -> tuple[list[tuple[str, bool, bool]], bool]:
+    """``(name, is a folder, is a link)`` of each entry as ``os.walk`` reads them (a link to
+    a folder counts as a folder; a folder that fails to list gives nothing), and whether
+    the listing may differ next time (it failed, or holds a link)."""
+    entries: list[tuple[str, bool, bool]] = []
+    unsure = False
+    try:
+        scan = os.scandir(folder)
+    except OSError:
+        return entries, True
+    with scan:
+        while True:
+            try:
+                entry = next(scan)
+            except StopIteration:
+                break
+            except OSError:
+                return [], True  # os.walk then lists nothing of the folder
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir, unsure = False, True
+            try:
+                is_link = entry.is_symlink()
+            except OSError:  # pragma: no cover - d_type or lstat failing after scandir
+                is_link, unsure = True, True
+            unsure = unsure or is_link
+            entries.append((entry.name, is_dir, is_link))
+    return entries, unsure
 
 
 #: The view for "no context on disk" (stdin, or a caller that has none).

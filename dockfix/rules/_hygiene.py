@@ -95,10 +95,20 @@ def apt_uses(shell: RunShell) -> list[AptUse]:
 
     ``eatmydata apt-get install``, ``timeout 600 apt-get update``, ``aptitude install``
     and ``apt-cache policy`` count too: a rule that must know whether the package lists
-    are read cannot afford to miss them.
+    are read cannot afford to miss them.  Found once per script (DF105 asks again for
+    every later RUN of the stage, every round; a parsed script never changes and is
+    shared by every RUN of its text).
     """
+    cache = shell.script.__dict__
+    found = cache.get("_apt_uses")
+    if found is None:
+        found = cache["_apt_uses"] = tuple(_apt_uses(shell.script))
+    return list(found)
+
+
+def _apt_uses(script: ShellScript) -> list[AptUse]:
     found = []
-    for command in iter_simple_commands(shell.script):
+    for command in iter_simple_commands(script):
         package = classify(command)
         if package is not None:
             if package.manager in APT:
@@ -106,6 +116,8 @@ def apt_uses(shell: RunShell) -> list[AptUse]:
             continue
         words = command_words(command)
         for index, word in enumerate(words):
+            if "apt" not in word.value:
+                continue  # every one of _APT_PROGRAMS has it: no basename needed
             name = posixpath.basename(word.value)
             if name not in _APT_PROGRAMS:
                 continue

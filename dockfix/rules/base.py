@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
+from dockfix.cached import cached_property
 from dockfix.edits import Applicability, Edit, Fix, FixAvailability
 from dockfix.model.preconditions import Precondition
 from dockfix.strategies import CacheStrategy, SplitStrategy

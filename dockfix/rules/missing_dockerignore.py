@@ -65,9 +65,11 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from dockfix.edits import CompanionEdit, FixAvailability
 from dockfix.files import dominant_newline
@@ -104,42 +106,79 @@ def _top_level(view: BuildContext) -> list[str]:
     return sorted({name for name in names if "/" not in name and name not in (".", "..")})
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """What ``candidates`` reads from the context's listing (None: the walk was cut short,
+    each name is then looked up on disk)."""
+
+    #: Top-level ``.coverage.*`` names, sorted.
+    coverage: tuple[str, ...]
+    #: Top-level ``.env`` and ``.env.<name>`` names but templates, sorted.
+    envs: tuple[str, ...]
+    #: Top-level folders holding ``pyvenv.cfg`` (not in ``_TOP_LEVEL``).
+    venvs: tuple[str, ...] | None
+    #: ``__pycache__`` folders, in listing order.
+    caches: tuple[str, ...] = ()
+    #: ``.pyc`` files outside ``__pycache__``.
+    stray: tuple[str, ...] = ()
+
+
+def _of_names(names: Sequence[str], listed: tuple[str, ...] | None) -> _Listing:
+    """The facts of the sorted top-level ``names`` and the walk's ``listed`` files."""
+    coverage = tuple(n for n in names if n.startswith(".coverage."))
+    envs = tuple(
+        n for n in names if (n == ".env" or n.startswith(".env.")) and n not in _ENV_TEMPLATES
+    )
+    if listed is None:
+        return _Listing(coverage, envs, None)
+    known = set(listed)
+    venvs = tuple(n for n in names if n not in _TOP_LEVEL and f"{n}/pyvenv.cfg" in known)
+    caches: dict[str, None] = {}
+    for file in listed:
+        parts = file.split("/")
+        if "__pycache__" in parts[:-1]:
+            caches["/".join(parts[: parts.index("__pycache__") + 1])] = None
+    stray = tuple(
+        f for f in listed if f.endswith(".pyc") and "__pycache__" not in f.split("/")[:-1]
+    )
+    return _Listing(coverage, envs, venvs, tuple(caches), stray)
+
+
+@functools.lru_cache(maxsize=4)
+def _listing(listed: tuple[str, ...]) -> _Listing:
+    """The listing's facts, once per listing: every Dockerfile of a folder of many shares
+    its context's (the same tuple, see ``BuildContext.files_under``)."""
+    return _of_names(sorted({f.split("/", 1)[0] for f in listed}), listed)
+
+
 def candidates(view: BuildContext) -> list[tuple[str, tuple[str, ...]]]:
     """``(pattern, paths on disk it excludes)`` for every junk entry present."""
     listed = view.files_under(".")
     # Top-level names from the walk's listing (one pass); a glob only when it was cut short.
-    names = sorted({f.split("/", 1)[0] for f in listed}) if listed is not None else _top_level(view)
+    names = _top_level(view) if listed is None else []
+    facts = _of_names(names, None) if listed is None else _listing(listed)
     found: list[tuple[str, tuple[str, ...]]] = []
     for name in _TOP_LEVEL:
         if view.exists(name):
             found.append((name, (name,)))
-    for name in names:
-        if name.startswith(".coverage.") and view.is_file(name):
-            found.append((".coverage.*", tuple(n for n in names if n.startswith(".coverage."))))
+    for name in facts.coverage:
+        if view.is_file(name):
+            found.append((".coverage.*", facts.coverage))
             break
-    for name in names:
-        is_env = name == ".env" or name.startswith(".env.")
-        if is_env and name not in _ENV_TEMPLATES and view.is_file(name):
+    for name in facts.envs:
+        if view.is_file(name):
             found.append((name, (name,)))
-    known = set(listed) if listed is not None else None
-    for name in names:
-        if name in _TOP_LEVEL:
-            continue
-        marker = f"{name}/pyvenv.cfg"
+    if facts.venvs is not None:
         # The walk already listed every file; stat each name only when it was cut short.
-        if (marker in known) if known is not None else view.is_file(marker):
-            found.append((name, (name,)))
-    files = listed or ()
-    caches: dict[str, None] = {}
-    for file in files:
-        parts = file.split("/")
-        if "__pycache__" in parts[:-1]:
-            caches["/".join(parts[: parts.index("__pycache__") + 1])] = None
-    if caches:
-        found.append(("**/__pycache__", tuple(caches)))
-    stray = tuple(f for f in files if f.endswith(".pyc") and "__pycache__" not in f.split("/")[:-1])
-    if stray:
-        found.append(("**/*.pyc", stray))
+        found.extend((name, (name,)) for name in facts.venvs)
+    else:
+        for name in names:
+            if name not in _TOP_LEVEL and view.is_file(f"{name}/pyvenv.cfg"):
+                found.append((name, (name,)))
+    if facts.caches:
+        found.append(("**/__pycache__", facts.caches))
+    if facts.stray:
+        found.append(("**/*.pyc", facts.stray))
     return found
 
 

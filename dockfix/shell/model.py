@@ -14,6 +14,8 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockfix.cached import cached_property
+
 
 @dataclass(frozen=True)
 class Word:
@@ -28,7 +30,7 @@ class Word:
     start: int
     end: int
 
-    @functools.cached_property
+    @cached_property
     def value(self) -> str:
         """The word after quote removal, or ``text`` unchanged if that is ambiguous.
 

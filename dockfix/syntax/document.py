@@ -8,18 +8,19 @@ original bytes.  New text follows the file's own style (see ``Style``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
+from dockfix.cached import cached_property
 from dockfix.syntax.build import build_nodes
 from dockfix.syntax.images import ImageRef, parse_image_ref
 from dockfix.syntax.lexer import ParseError
 from dockfix.syntax.loader import parse_tree
-from dockfix.syntax.nodes import Comment, Directive, Instruction, Node, Piece
+from dockfix.syntax.nodes import Comment, Directive, Instruction, Node, Piece, fresh_node
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class Dockerfile:
         prefix = ""
         if self.escape != "\\":
             prefix = f"# escape={self.escape}\n"
-        fragment = parse(prefix + text)
+        fragment = parse_fragment(prefix + text)
         nodes = fragment.nodes[1:] if prefix else fragment.nodes
         instructions = tuple(node for node in nodes if isinstance(node, Instruction))
         if fragment.bom or not instructions or len(instructions) != len(nodes):
@@ -407,3 +408,17 @@ def parse(text: str) -> Dockerfile:
         last_line = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         raise ParseError("file with no instructions", max(last_line, 1))
     return document
+
+
+def parse_fragment(text: str) -> Dockerfile:
+    """``parse(text)`` for the short texts edits and the verifier parse, remembered: each
+    round of fixes builds most of the same instructions again, and the verifier re-reads
+    what the rules built.  Every call gets nodes of its own (see ``fresh_node``)."""
+    template = _parsed_fragment(text)
+    return Dockerfile(template.bom, tuple(map(fresh_node, template.nodes)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_fragment(text: str) -> Dockerfile:
+    """The parse of ``text``, never handed out itself (failures are not remembered)."""
+    return parse(text)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
+from dockfix.cached import cached_property
 from dockfix.syntax.reading import Reading
 
 #: Piece kinds that are trivia: they carry no meaning of their own.
@@ -296,6 +296,28 @@ class Instruction:
 
 
 Node = Directive | Comment | BlankLine | Instruction
+
+
+def fresh_node(node: Node) -> Node:
+    """An equal node made of new objects (its pieces and heredocs too), with nothing
+    cached on it: edits and the engine find nodes and pieces by identity, so a tree
+    remembered for its text is handed out as copies.  The ``Reading`` is shared, as
+    the lexer already shares it between equal lines."""
+    if isinstance(node, Instruction):
+        return Instruction(
+            tuple(Piece(p.kind, p.text, p.line, p.column) for p in node.pieces),
+            tuple(Heredoc(h.name, h.lines, h.terminator, h.eol, h.line) for h in node.heredocs),
+            node.reading,
+            node.logical,
+            node.start_line,
+            node.end_line,
+            node.segments,
+        )
+    if isinstance(node, Comment):
+        return Comment(node.text, node.eol, node.line, node.column)
+    if isinstance(node, Directive):
+        return Directive(node.text, node.eol, node.line, node.column)
+    return BlankLine(node.text, node.eol, node.line, node.column)
 
 
 def json_string(text: str) -> str:

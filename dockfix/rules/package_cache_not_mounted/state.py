@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -133,10 +134,17 @@ def user_of(facts: StageFacts, instruction: Instruction) -> str | None:
         if known is not None:
             return known.name
         name = name.lower().removeprefix("docker.io/").removeprefix("library/")
-        users = {row.traits.default_user for row in TABLE if re.fullmatch(row.repository, name)}
+        users = _table_users(name)
         if len(users) == 1:
-            return users.pop()
+            return next(iter(users))
     return "root" if _ran_as_root(facts, instruction) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _table_users(name: str) -> frozenset[str | None]:
+    """The users the table's rows for repository ``name`` run as (once per name: the
+    table is fixed, and every RUN of every round asks)."""
+    return frozenset(row.traits.default_user for row in TABLE if re.fullmatch(row.repository, name))
 
 
 def _ran_as_root(facts: StageFacts, instruction: Instruction) -> bool:

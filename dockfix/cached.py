@@ -1,0 +1,40 @@
+"""``cached_property`` without a lock, for the many small immutable values of the trees.
+
+``functools.cached_property`` takes a lock on every first read before Python 3.12, and
+a run reads hundreds of thousands of cached values once each (every node's ``cmd``,
+``text``, ``flags``...): the lock costs more than most of the values.  The values are
+pure functions of immutable objects, so two threads computing one twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):
+    """Computes the value on first read and stores it in the instance's ``__dict__``,
+    where later reads find it without calling the descriptor."""
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.attrname = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attrname = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> T | cached_property[T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.attrname] = value
+        return value
