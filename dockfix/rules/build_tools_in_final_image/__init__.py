@@ -235,12 +235,13 @@ from dockfix.model import BuildContext, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.rules.build_tools_in_final_image.base import check_base
+from dockfix.rules.build_tools_in_final_image.base import Base, check_base
 from dockfix.rules.build_tools_in_final_image.checks import (
     SYSTEM_MANAGERS,
     BuildInstall,
     Purge,
     Site,
+    SlimMove,
     check_between_sites,
     check_other_runs,
     check_slimmable,
@@ -447,23 +448,10 @@ def _plan(
             check_setup_python(site.setup, line, base.python_image, wheel, installed)
     sites = _project_dirs(sites)
     switch = check_users(facts, sites, installs, strategy)
-    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
-    installs, git_kept = keep_git(stage, installs, moved)
-    if not installs and not from_base:
-        raise FixRefused("git is the only build package, and the stage uses it")
-    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
-    # Before the first install of build packages, a base known to have no compilers
-    # has none: commands there cannot need them.
-    bare = facts.traits is not None and not facts.traits.toolchain and not from_base
-    check_other_runs(stage, moved, git_kept, _first(stage, installs) if bare else None)
+    installs, moved = _moved_installs(facts, installs, sites, from_base)
     check_between_sites(stage, sites, strategy)
-    runtime, unknown = runtime_words(
-        installs, base.release, base.python_image, base.alpine, base.rhel
-    )
-    slim, tools = (
-        check_slimmable(facts, frozenset(moved), build_context, sites[0].shell.instruction)
-        if from_base
-        else (None, ())
+    runtime, unknown, slim, tools = _runtime_and_slim(
+        facts, installs, sites, moved, base, from_base, build_context
     )
     requirements = requirements_named(facts, sites, build_context)
     check_needs_compiling(requirements)
@@ -509,21 +497,10 @@ def _plan_managed(
     base = check_base(document, facts, "venv")
     sites = plan.sites
     check_users(facts, sites, installs, "venv")
-    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
-    installs, git_kept = keep_git(stage, installs, moved)
-    if not installs and not from_base:
-        raise FixRefused("git is the only build package, and the stage uses it")
-    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
-    bare = facts.traits is not None and not facts.traits.toolchain and not from_base
-    check_other_runs(stage, moved, git_kept, _first(stage, installs) if bare else None)
+    installs, moved = _moved_installs(facts, installs, sites, from_base)
     check_between_syncs(stage, sites)
-    runtime, unknown = runtime_words(
-        installs, base.release, base.python_image, base.alpine, base.rhel
-    )
-    slim, tools = (
-        check_slimmable(facts, frozenset(moved), build_context, sites[0].shell.instruction)
-        if from_base
-        else (None, ())
+    runtime, unknown, slim, tools = _runtime_and_slim(
+        facts, installs, sites, moved, base, from_base, build_context
     )
     check_needs_compiling(plan.requirements)
     if from_base and plan.requirements.unread:
@@ -543,6 +520,46 @@ def _plan_managed(
     reasons = [REASON, managed_reason(plan), *moving, *base.caveats, *unknown, *caveats]
     reasons += plan.caveats
     return split.edits(), "; ".join(reasons)
+
+
+def _moved_installs(
+    facts: StageFacts, installs: list[BuildInstall], sites: list[Site], from_base: bool
+) -> tuple[list[BuildInstall], set[int]]:
+    """The build installs the split moves (``git`` stays where the stage uses it) and the
+    ids of every command that leaves the final stage; refuses when another RUN needs the
+    build tools.  Shared by the pip and the ``uv sync`` plans."""
+    stage = facts.stage
+    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
+    installs, git_kept = keep_git(stage, installs, moved)
+    if not installs and not from_base:
+        raise FixRefused("git is the only build package, and the stage uses it")
+    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
+    # Before the first install of build packages, a base known to have no compilers
+    # has none: commands there cannot need them.
+    bare = facts.traits is not None and not facts.traits.toolchain and not from_base
+    check_other_runs(stage, moved, git_kept, _first(stage, installs) if bare else None)
+    return installs, moved
+
+
+def _runtime_and_slim(
+    facts: StageFacts,
+    installs: list[BuildInstall],
+    sites: list[Site],
+    moved: set[int],
+    base: Base,
+    from_base: bool,
+    build_context: BuildContext,
+) -> tuple[dict[int, tuple[str, ...]], list[str], SlimMove | None, tuple[str, ...]]:
+    """The runtime libraries the removed build packages brought (and what is not known
+    of them), and, on the full image, the move to ``-slim`` with the tools it installs."""
+    runtime, unknown = runtime_words(
+        installs, base.release, base.python_image, base.alpine, base.rhel
+    )
+    if not from_base:
+        return runtime, unknown, None, ()
+    at = sites[0].shell.instruction
+    slim, tools = check_slimmable(facts, frozenset(moved), build_context, at)
+    return runtime, unknown, slim, tools
 
 
 def _distinct(sites: list[Site]) -> list[Site]:
