@@ -590,22 +590,12 @@ def _python_program_needs(program: str, args: list[str]) -> str:
 #: Debian images since stretch); ``dirmngr`` fetches keys (``apt-key adv
 #: --recv-keys``), which buildpack-deps installs with gnupg on stretch, where gnupg
 #: only recommends it.  Compilers and ``make`` are not here: a build keeps refusing.
-_EARLY_TOOL_PACKAGES: dict[str, tuple[str, ...]] = {
-    "curl": ("curl",),
-    "wget": ("wget",),
-    "git": ("git",),
-    "ssh": ("openssh-client",),
-    "scp": ("openssh-client",),
-    "ssh-keyscan": ("openssh-client",),
-    "gpg": ("gnupg", "dirmngr"),
-    "apt-key": ("gnupg", "dirmngr"),
-    "unzip": ("unzip",),
-    "xz": ("xz-utils",),
-    "bzip2": ("bzip2",),
-    "ps": ("procps",),
-    "pgrep": ("procps",),
-    "pkill": ("procps",),
-}
+_EARLY_TOOLS = frozenset(
+    {"curl", "wget", "git", "ssh", "scp", "ssh-keyscan", "gpg", "apt-key", "unzip", "xz"}
+    | {"bzip2", "ps", "pgrep", "pkill"}
+)
+#: Packages an early install adds to the tool's own (``SLIM_LACKS``).
+_EARLY_EXTRAS: dict[str, tuple[str, ...]] = {"gnupg": ("dirmngr",)}
 #: Where apt's sources and proxy are set: an install at the stage's start would not
 #: see what a later line writes there (``/etc/apt/sources.list.d/x.list`` only adds a
 #: source, which the original could not have needed before writing it).
@@ -639,7 +629,7 @@ def check_slimmable(
     lacks (``curl`` for a HEALTHCHECK), which the final stage installs with the runtime
     libraries; or FixRefused.  A tool used before the first pip install (``wget`` for a
     key) is installed right after FROM instead, with the later ones, when its package is
-    known (``_EARLY_TOOL_PACKAGES``); a compiler, another tool, or a tool in a script
+    known (``_EARLY_TOOLS``); a compiler, another tool, or a tool in a script
     keeps the refusal."""
     if facts.stage.image.has_variables:
         raise FixRefused("the full base image is given by a variable, so -slim cannot be named")
@@ -693,7 +683,7 @@ def _sort_tool_uses(
             continue
         if SLIM_LACKS[use.tool] in _installed_up_to(facts.stage, position):
             continue
-        if use.tool in _EARLY_TOOL_PACKAGES:
+        if use.tool in _EARLY_TOOLS:
             early.append(use)
         else:
             blocked.append(use.describe())
@@ -723,7 +713,12 @@ def _installed_up_to(stage: Stage, position: int) -> set[str]:
 
 
 def _tool_packages(tool: str) -> tuple[str, ...]:
-    return _EARLY_TOOL_PACKAGES.get(tool, (SLIM_LACKS[tool],))
+    """The Debian packages that bring ``tool`` to -slim (``SLIM_LACKS``), with what an
+    install at the stage's start also needs (``dirmngr`` beside ``gnupg``)."""
+    package = SLIM_LACKS[tool]
+    if tool not in _EARLY_TOOLS:
+        return (package,)
+    return (package, *_EARLY_EXTRAS.get(package, ()))
 
 
 def _unique_packages(uses: Sequence[ToolUse]) -> tuple[str, ...]:
