@@ -459,7 +459,7 @@ def _plan(
     requirements = requirements_named(facts, sites, build_context)
     if nothing_compiles(requirements, sites):
         installs, _ = _moved_installs(facts, installs, sites, from_base)
-        return plan_drop(document, facts, installs, purges, requirements, from_base)
+        return plan_drop(document, facts, installs, purges, sites, requirements, from_base)
     pythons = pip_pythons([site.package for site in sites])
     for site in sites:
         if site.setup is not None:

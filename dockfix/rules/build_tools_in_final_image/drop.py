@@ -20,6 +20,7 @@ releases pip would pick are not known) is refused.
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from dockfix.edits import Edit, FixBuilder
@@ -53,6 +54,8 @@ from dockfix.syntax.nodes import BlankLine
 #: 3.8/3.9, which the packages' releases of their time published wheels for.  A tag
 #: naming no minor version (``python:3``, ``latest``) is the newest release.
 _WHEELS_FOR = ((3, 8), (3, 14))
+#: The platforms ``PURE_OR_WHEELS`` vouches for (glibc amd64/arm64).
+_WHEEL_PLATFORMS = frozenset({"linux/amd64", "linux/arm64", "linux/arm64/v8"})
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
 
 
@@ -80,6 +83,7 @@ def plan_drop(
     facts: StageFacts,
     installs: list[BuildInstall],
     purges: list[Purge],
+    sites: list[Site],
     requirements: Requirements,
     from_base: bool,
 ) -> tuple[list[Edit], str]:
@@ -87,6 +91,7 @@ def plan_drop(
     the fix's reason; FixRefused when the wheels or the runtime libraries are not known."""
     wanted = listed([name for name, _ in requirements.names])
     release = _check_python(facts, wanted)
+    _check_pip_settings(facts, sites)
     removed = listed([package_name(w.value) for i in installs for w in i.build_words])
     if not installs:
         raise FixRefused(
@@ -145,6 +150,12 @@ def _check_python(facts: StageFacts, wanted: str) -> str | None:
             "takes those wheels for its Python is not known, and without the build packages "
             "it would build them from source"
         )
+    platform = facts.stage.from_instruction.flag("platform")
+    if platform is not None and platform.value not in _WHEEL_PLATFORMS:
+        raise FixRefused(
+            f"{why}, but the stage is built for `{platform.value}`, for which those wheels "
+            "are not known"
+        )
     version = _VERSION.match(image.tag or "")
     if version is not None and version[2] is not None:
         number = (int(version[1]), int(version[2]))
@@ -156,6 +167,35 @@ def _check_python(facts: StageFacts, wanted: str) -> str | None:
     elif version is not None and version[1] != "3":
         raise FixRefused(f"{why}, but `{shown}` is not a Python 3 image")
     return debian_release(image.tag)
+
+
+#: pip settings that may make it build from source what has wheels (``no-binary``).
+_PIP_SETTINGS = frozenset({"PIP_NO_BINARY", "PIP_CONFIG_FILE"})
+_PIP_CONFIG_FILES = frozenset({"pip.conf", "pip.ini"})
+
+
+def _check_pip_settings(facts: StageFacts, sites: list[Site]) -> None:
+    """FixRefused when pip may be told to build from source: ``PIP_NO_BINARY`` or a
+    configuration file of its own set for an install, or a ``pip.conf`` the stage copies
+    in (either may say ``no-binary``; pip's docs, "Configuration")."""
+    for site in sites:
+        line = site.shell.instruction.line
+        names = set(facts.at(site.shell.instruction).variables)
+        names |= {word.text.split("=", 1)[0] for word in site.command.assignments}
+        found = sorted(names & _PIP_SETTINGS)
+        if found:
+            raise FixRefused(
+                f"`{found[0]}` is set for the pip install on line {line}: it may make pip "
+                "build from source what has wheels, with the build packages"
+            )
+    for instruction in facts.stage.instructions:
+        if instruction.cmd in ("COPY", "ADD") and any(
+            posixpath.basename(item.rstrip("/")) in _PIP_CONFIG_FILES for item in instruction.value
+        ):
+            raise FixRefused(
+                f"the {instruction.cmd} on line {instruction.line} brings a pip configuration "
+                "file, which may make pip build from source (`no-binary`)"
+            )
 
 
 def _runtime(
