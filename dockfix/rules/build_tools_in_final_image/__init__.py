@@ -219,10 +219,12 @@ Fix safety
       current CPython, e.g. ``flask``, ``requests``, ``numpy``; no local project) and
       the fix below that takes the build packages out cannot be made: the base is not
       an official Debian python image of Python 3.8 to 3.14 (a system Python, conda,
-      Alpine, an old Python: whether pip takes those wheels is not known), the tag names
-      no Debian release on -slim (the libraries the build packages brought are not known
-      by name), or the stage installs no build packages (the full image's compilers:
-      DF203 moves it to -slim).
+      Alpine, an old Python: whether pip takes those wheels is not known), the stage is
+      built for a platform other than ``linux/amd64``/``arm64``, pip may be told to build
+      from source (``PIP_NO_BINARY``, ``PIP_CONFIG_FILE``, a ``pip.conf`` copied in), the
+      tag names no Debian release on -slim (the libraries the build packages brought are
+      not known by name), or the stage installs no build packages (the full image's
+      compilers: DF203 moves it to -slim).
 
     When nothing needs compiling there is no builder: the fix (unsafe, ``drop.py``)
     takes the build packages out of the stage's installs in place, each replaced by the
