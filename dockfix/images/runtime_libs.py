@@ -52,6 +52,27 @@ PYTHON_IMAGE_SHIPS: dict[str, frozenset[str]] = {
     ),
 }
 
+#: Build packages the full ``python`` image has (it is ``buildpack-deps``; the list of
+#: docker-library/buildpack-deps ``debian/bookworm/Dockerfile`` and
+#: ``debian/trixie/Dockerfile``, the same packages in both), with every package they
+#: depend on; ``build-essential`` too, whose dependencies (``libc6-dev``, ``gcc``,
+#: ``g++``, ``make``, ``dpkg-dev``; packages.debian.org) are all there.  Installing one
+#: of them on that image adds nothing (at most a newer version of it).
+FULL_PYTHON_IMAGE_HAS: frozenset[str] = frozenset(
+    {
+        *("autoconf", "automake", "build-essential", "default-libmysqlclient-dev"),
+        *("dpkg-dev", "g++", "gcc", "libbz2-dev", "libc6-dev", "libcurl4-openssl-dev"),
+        *("libdb-dev", "libevent-dev", "libffi-dev", "libgdbm-dev", "libglib2.0-dev"),
+        *("libgmp-dev", "libjpeg-dev", "libkrb5-dev", "liblzma-dev", "libmagickcore-dev"),
+        *("libmagickwand-dev", "libmaxminddb-dev", "libncurses5-dev", "libncursesw5-dev"),
+        *("libpng-dev", "libpq-dev", "libreadline-dev", "libsqlite3-dev", "libssl-dev"),
+        *("libtool", "libwebp-dev", "libxml2-dev", "libxslt-dev", "libyaml-dev", "make"),
+        *("patch", "zlib1g-dev"),
+    }
+)
+#: The releases ``FULL_PYTHON_IMAGE_HAS`` was read for.
+FULL_PYTHON_IMAGE_RELEASES: frozenset[str] = frozenset({"bookworm", "trixie"})
+
 
 class NoRuntimeKnown(LookupError):
     """No runtime package can be named safely for a build package (the message says why)."""

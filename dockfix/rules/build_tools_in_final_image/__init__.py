@@ -216,8 +216,26 @@ Fix safety
       library or run a program of the full image, which -slim lacks; or a package that
       loads its library itself has no known package name for the release;
     * every requirement is known to need no compiler (pure Python, or wheels for every
-      current CPython, e.g. ``flask``, ``requests``, ``numpy``): a builder stage would
-      build nothing; the build packages may simply go.
+      current CPython, e.g. ``flask``, ``requests``, ``numpy``; no local project) and
+      the fix below that takes the build packages out cannot be made: the base is not
+      an official Debian python image of Python 3.8 to 3.14 (a system Python, conda,
+      Alpine, an old Python: whether pip takes those wheels is not known), the stage is
+      built for a platform other than ``linux/amd64``/``arm64``, pip may be told to build
+      from source (``PIP_NO_BINARY``, ``PIP_CONFIG_FILE``, a ``pip.conf`` copied in), the
+      tag names no Debian release on -slim (the libraries the build packages brought are
+      not known by name), or the stage installs no build packages (the full image's
+      compilers: DF203 moves it to -slim).
+
+    When nothing needs compiling there is no builder: the fix (unsafe, ``drop.py``)
+    takes the build packages out of the stage's installs in place, each replaced by the
+    library packages it brought (as in the split; on the full image of a tag naming no
+    release, a package the full image has itself leaves with nothing in its place, and
+    stays in the image until DF203's move to -slim), removes an install left empty
+    (with its ``apt-get update`` and list clean-up, and the RUN if nothing is left; its
+    comments stay) and the stage's own removals of those packages.  The reason names
+    the packages and says what may change: a requirement or dependency with no wheel
+    for the Python and platform at build time is built from source, which then fails;
+    anything that compiles or runs the build tools at run time breaks.
 
 References
     practices.md rows 1, 3 and 17; the seed article's multi-stage examples.
@@ -249,6 +267,7 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     keep_git,
     split_site,
 )
+from dockfix.rules.build_tools_in_final_image.drop import nothing_compiles, plan_drop
 from dockfix.rules.build_tools_in_final_image.managers import (
     ManagerPlan,
     check_between_syncs,
@@ -439,6 +458,10 @@ def _plan(
             for instruction, package in builds
         ]
     )
+    requirements = requirements_named(facts, sites, build_context)
+    if nothing_compiles(requirements, sites):
+        installs, _ = _moved_installs(facts, installs, sites, from_base)
+        return plan_drop(document, facts, installs, purges, sites, requirements, from_base)
     pythons = pip_pythons([site.package for site in sites])
     for site in sites:
         if site.setup is not None:
@@ -453,8 +476,6 @@ def _plan(
     runtime, unknown, slim, tools = _runtime_and_slim(
         facts, installs, sites, moved, base, from_base, build_context
     )
-    requirements = requirements_named(facts, sites, build_context)
-    check_needs_compiling(requirements)
     linked, caveats = linked_libraries(base.release, requirements, runtime, from_base, base.family)
     if from_base:
         caveats += unread_on_full_base(facts, sites, build_context)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dockfix.edits import rewrite_shell
 from dockfix.rules._hygiene import and_chain, removes_lists
 from dockfix.rules._shell import RunShell
-from dockfix.rules.build_tools_in_final_image.checks import APT
+from dockfix.rules.build_tools_in_final_image.checks import APT, BuildInstall, Purge
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import SimpleCommand, Word, classify, iter_simple_commands
 from dockfix.syntax import Dockerfile, Instruction
@@ -23,6 +23,38 @@ class Rewrite:
     shell: RunShell
     spans: list[tuple[int, int, str]]
     removed: list[SimpleCommand]
+
+
+def trim_install(
+    rewrite: Rewrite, install: BuildInstall, runtime: dict[int, tuple[str, ...]]
+) -> None:
+    """Build packages out of the install; their runtime packages (``runtime``, by the
+    word's ``id``) in their place.  An install left with no package is removed."""
+    words = install.package.command.words
+    build = {id(word) for word in install.build_words}
+    kept = [word for word in install.package.packages if id(word) not in build]
+    added = [name for word in install.build_words for name in runtime[id(word)]]
+    if not kept and not added:
+        rewrite.removed.append(install.package.command)
+        return
+    doomed = set()
+    for word in install.build_words:
+        names = runtime[id(word)]
+        if names:
+            rewrite.spans.append((word.start, word.end, " ".join(names)))
+        else:
+            doomed.add(id(word))
+    rewrite.spans += deletion_spans(install.shell, words, doomed)
+
+
+def trim_purge(rewrite: Rewrite, purge: Purge) -> None:
+    """Build packages out of a removal (the image never installs them now); a removal
+    left with none is removed."""
+    if len(purge.words) == len(purge.package.packages):
+        rewrite.removed.append(purge.package.command)
+        return
+    doomed = {id(word) for word in purge.words}
+    rewrite.spans += deletion_spans(purge.shell, purge.package.command.words, doomed)
 
 
 def deletion_spans(

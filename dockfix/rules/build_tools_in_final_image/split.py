@@ -21,6 +21,8 @@ from dockfix.rules.build_tools_in_final_image.rewrite import (
     apply_rewrite,
     deletion_spans,
     drop_apt_housekeeping,
+    trim_install,
+    trim_purge,
 )
 from dockfix.rules.build_tools_in_final_image.runtime_scan import (
     INSTALLERS,
@@ -220,7 +222,7 @@ class Split:
             return rewrites[key]
 
         for install in self.installs:
-            self.trim_install(rewrite_of(install.shell), install)
+            trim_install(rewrite_of(install.shell), install, self.runtime)
         for site in self.sites:
             rewrite = rewrite_of(site.shell)
             rewrite.removed += site.dropped  # ``setup.py build`` before the install
@@ -241,34 +243,10 @@ class Split:
                         site.shell, site.package, site.projects, site.project_dir
                     )
         for purge in self.purges:
-            rewrite = rewrite_of(purge.shell)
-            if len(purge.words) == len(purge.package.packages):
-                rewrite.removed.append(purge.package.command)
-            else:
-                doomed = {id(word) for word in purge.words}
-                words = purge.package.command.words
-                rewrite.spans += deletion_spans(purge.shell, words, doomed)
+            trim_purge(rewrite_of(purge.shell), purge)
         for rewrite in rewrites.values():
             drop_apt_housekeeping(rewrite)
         return rewrites
-
-    def trim_install(self, rewrite: Rewrite, install: BuildInstall) -> None:
-        """Build packages out of the install; their runtime packages in their place."""
-        words = install.package.command.words
-        build = {id(word) for word in install.build_words}
-        kept = [word for word in install.package.packages if id(word) not in build]
-        added = [name for word in install.build_words for name in self.runtime[id(word)]]
-        if not kept and not added:
-            rewrite.removed.append(install.package.command)
-            return
-        doomed = set()
-        for word in install.build_words:
-            names = self.runtime[id(word)]
-            if names:
-                rewrite.spans.append((word.start, word.end, " ".join(names)))
-            else:
-                doomed.add(id(word))
-        rewrite.spans += deletion_spans(install.shell, words, doomed)
 
     def drop(self, instruction: Instruction) -> None:
         """Remove an instruction from the final stage; its comments go to the builder."""
