@@ -32,7 +32,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from dockfix.images.python import is_python_image
+from dockfix.images.python import is_full_python, is_python_image
 from dockfix.images.python_requirements import Reader, image_reader
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
@@ -60,6 +60,8 @@ _QUIET_VARIABLES = frozenset(
 _NOT_RELEASED = ("git", "hg", "svn", "bzr", "path", "file", "editable", "ref", "subdirectory")
 #: Pipfile entries that are not a released version (``{git = ...}``, ``{path = "."}``).
 _PIPFILE_LOCAL = re.compile(r"\b(git|hg|svn|bzr|path|file|editable)\s*=")
+#: A tool pip installs beside pipenv, a version pinned or not.
+_TOOL = re.compile(r"(pipenv|pip|setuptools|wheel)(?:\s*[=<>~!]=?\s*[0-9.]+)?")
 #: Where the builder writes the pins the final stage installs (``-2``... for later ones).
 PIPENV_LIST = "/wheels/pipenv"
 
@@ -135,9 +137,23 @@ def pipenv_sites(
         )
     others = [(i, p) for i, p in builds if not is_pipenv(p) and not is_pipenv_tool_install(p)]
     sites: list[Site] = []
+    tool = False  # a ``pip install pipenv`` ran before: the builder has pipenv too
     for instruction, package in builds:
+        tool = tool or is_pipenv_tool_install(package)
+        if package is not None and _names_pipenv(package) and not is_pipenv_tool_install(package):
+            raise FixRefused(
+                f"the pip install on line {instruction.line} installs pipenv with other "
+                "packages, which the builder only builds: its `pipenv install` would have "
+                "no pipenv"
+            )
         if package is None or not is_pipenv(package):
             continue
+        if not tool:
+            raise FixRefused(
+                f"the pipenv of `pipenv install` on line {instruction.line} is not installed "
+                "by a `pip install pipenv` of the stage before it, so the builder's is not "
+                "known to be the same"
+            )
         shell = run_shell(instruction)
         assert isinstance(shell, RunShell)
         read = image_reader(facts, instruction, context)
@@ -146,19 +162,29 @@ def pipenv_sites(
     return others, sites
 
 
+def _names_pipenv(package: PackageCommand) -> bool:
+    """A pip install that names pipenv among its packages."""
+    if package.manager is not Manager.PIP:
+        return False
+    return any(re.match(r"pipenv(?![\w.-])", word.value) for word in package.packages)
+
+
 def is_pipenv(package: PackageCommand | None) -> bool:
     return package is not None and package.manager is Manager.PIPENV
 
 
 def is_pipenv_tool_install(package: PackageCommand | None) -> bool:
-    """``pip install pipenv`` (a version pinned or not): the tool, not a requirement."""
+    """``pip install pipenv`` (a version pinned or not; with pip, setuptools or wheel, as
+    in ``pip install --upgrade pip pipenv``): tools, not requirements.  It runs as it is
+    in both stages."""
     if package is None or package.manager is not Manager.PIP or package.action != "install":
         return False
     names = [word.value for word in package.packages]
+    tools = [_TOOL.fullmatch(name) for name in names]
     return (
-        bool(names)
-        and not package.requirement_files
-        and all(re.fullmatch(r"pipenv(?:\s*[=<>~!]=?\s*[0-9.]+)?", name) for name in names)
+        not package.requirement_files
+        and all(tools)
+        and any(match is not None and match.group(1) == "pipenv" for match in tools)
     )
 
 
@@ -214,6 +240,12 @@ def pipenv_install(
         f"check (the builder checks them when it downloads, for {named})"
     ]
     if not package.has_option("--deploy", "--ignore-pipfile"):
+        if is_full_python(facts.image or facts.stage.image):
+            raise FixRefused(
+                f"{named} (no --deploy or --ignore-pipfile) locks again when Pipfile.lock "
+                "is out of date: on the full image, a package of that lock may need a "
+                "library or program -slim lacks, and it is not read"
+            )
         caveats.append(
             f"{named} locks again when Pipfile.lock is out of date with the Pipfile: "
             "the lock it writes stays in the builder (the final image keeps the build "
