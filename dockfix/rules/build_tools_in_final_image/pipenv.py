@@ -56,10 +56,21 @@ _QUIET_VARIABLES = frozenset(
         *("PIPENV_VENV_IN_PROJECT", "PIPENV_IGNORE_VIRTUALENVS", "PIPENV_DONT_LOAD_ENV"),
     }
 )
-#: Lock entry keys that are not a released version pip can pin.
-_NOT_RELEASED = ("git", "hg", "svn", "bzr", "path", "file", "editable", "ref", "subdirectory")
-#: Pipfile entries that are not a released version (``{git = ...}``, ``{path = "."}``).
-_PIPFILE_LOCAL = re.compile(r"\b(git|hg|svn|bzr|path|file|editable)\s*=")
+#: Lock entry keys of what is not a released version pip installs as it is (a VCS
+#: checkout, a folder, a file; ``no_binary``: built from source, which pipenv 2025's
+#: install passes to pip as ``--no-binary``).
+_NOT_RELEASED = (
+    *("git", "hg", "svn", "bzr", "path", "file", "editable", "ref", "subdirectory"),
+    "no_binary",
+)
+#: Pipfile entries that are not a released version (``{git = ...}``, ``{path = "."}``),
+#: and settings that install more or from elsewhere: ``[build-system] requires`` (which
+#: newer pipenv installs first, unpinned, besides the lock), ``use_pylock`` (installs
+#: from ``pylock.toml`` instead of Pipfile.lock), ``no_binary``.
+_PIPFILE_LOCAL = re.compile(
+    r"\b(git|hg|svn|bzr|path|file|editable|no_binary|use_pylock)\s*=|^\s*\[(build-system)\]",
+    re.MULTILINE,
+)
 #: A tool pip installs beside pipenv, a version pinned or not.
 _TOOL = re.compile(r"(pipenv|pip|setuptools|wheel)(?:\s*[=<>~!]=?\s*[0-9.]+)?")
 #: Where the builder writes the pins the final stage installs (``-2``... for later ones).
@@ -230,8 +241,9 @@ def pipenv_install(
     local = _PIPFILE_LOCAL.search(pipfile)
     if local is not None:
         raise FixRefused(
-            f"the Pipfile of {named} has an entry with `{local.group(1)}`, not a "
-            "released version: a wheel the builder builds of it would not stand for it"
+            f"the Pipfile of {named} has `{local.group(1) or local.group(2)}`: it installs "
+            "something other than released versions of Pipfile.lock, which the builder's "
+            "wheels would not stand for"
         )
     dev = package.has_option("--dev", "-d")
     names = _locked_names(lock, dev, named)
@@ -242,13 +254,14 @@ def pipenv_install(
     if not package.has_option("--deploy", "--ignore-pipfile"):
         if is_full_python(facts.image or facts.stage.image):
             raise FixRefused(
-                f"{named} (no --deploy or --ignore-pipfile) locks again when Pipfile.lock "
-                "is out of date: on the full image, a package of that lock may need a "
+                f"{named} (no --deploy or --ignore-pipfile) may lock again when "
+                "Pipfile.lock is out of date: on the full image, a package of that lock may need a "
                 "library or program -slim lacks, and it is not read"
             )
         caveats.append(
-            f"{named} locks again when Pipfile.lock is out of date with the Pipfile: "
-            "the lock it writes stays in the builder (the final image keeps the build "
+            f"{named} (no --deploy or --ignore-pipfile) may lock again when Pipfile.lock "
+            "is out of date with the Pipfile (older pipenv does, even with --system): the "
+            "lock it writes stays in the builder (the final image keeps the build "
             "context's), and the final stage installs what it pinned"
         )
     pins = f"{PIPENV_LIST}.txt" if count == 1 else f"{PIPENV_LIST}-{count}.txt"
@@ -267,7 +280,7 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
         )
     step = facts.at(shell.instruction)
     for name in ("PATH", "VIRTUAL_ENV", "PIPENV_PIPFILE", "PIPENV_PYPI_MIRROR"):
-        if step.defines(name) or name in shell.instruction.text:
+        if step.defines(name) or re.search(rf"(?<![\w$]){name}=", shell.instruction.text):
             raise FixRefused(
                 f"{name} is set for `pipenv install` on line {line}: which pip it runs, "
                 "or which lock it reads, is not known"
@@ -278,6 +291,11 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
                 f"{name} is set for `pipenv install` on line {line}, which the split does "
                 "not follow"
             )
+    if re.search(r"/activate\b|\bworkon\b|\bconda activate\b", shell.instruction.text):
+        raise FixRefused(
+            f"the RUN on line {line} activates an environment before `pipenv install "
+            "--system`, whose pip is not the one the final stage runs"
+        )
     if re.search(r"\bPIPENV_\w+=", shell.instruction.text):
         raise FixRefused(f"the RUN on line {line} sets a PIPENV_ variable for `pipenv install`")
 
