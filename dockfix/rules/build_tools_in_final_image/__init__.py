@@ -72,6 +72,21 @@ What it does
     must come from a pure-Python backend with no build hook (hatchling, uv_build,
     flit-core, poetry-core), unless ``--no-editable``/``--no-install-project``.
 
+    ``pipenv install --system`` on an official python image is split with the pip
+    installs (see ``pipenv.py``): the builder runs it as it is (with the stage's ``pip
+    install pipenv``), then reads the Pipfile.lock it used and builds a wheel of every
+    pin it selected with the stage's pip (hashes checked on download); the final stage
+    keeps its ``pip install pipenv`` and installs exactly those pins from the wheels
+    (``pip install --no-deps --no-index --find-links=/wheels -r /wheels/pipenv.txt``)
+    in place of ``pipenv install``.  The Pipfile and Pipfile.lock are read from the
+    build context.
+
+    A Python program that builds nothing between two pip installs (``python -m spacy
+    download``, ``python manage.py collectstatic``) runs in the builder after it
+    installs its wheels of the installs before it (``pip wheel ... && pip install
+    --no-index --find-links=/wheels ...``), as the final stage does at the original
+    places, so it sees the packages the original had.
+
     pip run as a user (``USER app`` + ``pip install --user``, a virtualenv or conda the
     user owns): the builder repeats the stage in order, ``USER`` lines and the user's
     creation included, so ``pip wheel`` runs as that user with its environment and

@@ -1,29 +1,42 @@
 """``pipenv install --system`` in DF202's split: the builder exports what Pipfile.lock pins.
 
 pipenv installs the lock's pins with pip (``--no-deps``: the lock names every
-dependency), checking the lock's hashes; ``--deploy`` first aborts when the lock is out
-of date with the Pipfile, ``--ignore-pipfile`` installs the lock as it is, and a plain
-``pipenv install`` locks again when it is out of date (pipenv's "Basic Usage" and
-"Advanced Usage" pages, docs/commands.md).  The split keeps all of that in the builder:
-it runs the stage's own ``pipenv install`` unchanged, then reads the Pipfile.lock that
-install used and builds a wheel of every pin it selected (``default``, and ``develop``
-with ``--dev``) with the stage's pip, checking the lock's hashes on download.  The final
-stage installs exactly those pins from the wheels (``pip install --no-deps --no-index
---find-links=/wheels -r /wheels/pipenv.txt``), in place of ``pipenv install``.
+dependency; ``do_install_dependencies`` in pipenv/routines/install.py), checking the
+lock's hashes and skipping pins whose markers do not match; ``--deploy`` first aborts
+when the lock is out of date with the Pipfile, ``--ignore-pipfile`` installs the lock as
+it is, and a plain ``pipenv install`` may lock again when it is out of date (older
+pipenv does even with ``--system``; newer pipenv continues with the stale lock).  The
+split keeps all of that in the builder: it runs the stage's own ``pipenv install``
+unchanged (its ``pip install pipenv`` too), then reads the Pipfile.lock that install
+used and builds a wheel of every pin it selected (``default``, and ``develop`` with
+``--dev``) with the stage's pip, checking the lock's hashes on download.  The final
+stage keeps its ``pip install pipenv`` as it is and installs exactly those pins from
+the wheels (``pip install --no-deps --no-index --find-links=/wheels -r
+/wheels/pipenv.txt``), markers kept, in place of ``pipenv install``.  What differs, in
+the unsafe reason: the final stage's install checks no hashes (its wheels were built
+from archives the builder checked), and a lock the builder's pipenv wrote again stays
+there.
 
 Why not ``pipenv requirements``: it exists from pipenv 2022.4.8 only, writes markers
 from 2022.7.4 only, and ``pipenv lock -r`` before it locks again instead of exporting
 (pypa/pipenv#4959, CHANGELOG 2022.4.8 and 2022.7.4); the stage's ``pip install pipenv``
 is often unpinned or older.  The builder reads the lock's JSON itself (``pipfile-spec``
-6, the format since 2017), whatever pipenv the stage installs.
+6, the format since 2017) with Python 2.7 or 3, whatever pipenv the stage installs; a
+lock edited later to hold an entry it cannot pin (VCS, path, several indexes) stops the
+builder with that message rather than installing something else.
 
 What must be known, or the split is refused: pipenv installs into the system Python
 (``--system``; else into a virtualenv at a path derived from the project folder); the
-base is an official python image with no PATH or VIRTUAL_ENV set by the stage, so the
-``pip`` (older pipenv) or ``python -m pip`` (newer) pipenv runs is the one the final
-stage runs; the Pipfile and Pipfile.lock are read from the build context in the
-install's folder; every pin the install selects is a released version (no VCS, path,
-file or editable entry, whose wheel would not stand for it) from the lock's one index.
+base is an official python image with no PATH, VIRTUAL_ENV or PIPENV_ variable set by
+the stage (nor an environment activated), so the ``pip`` (older pipenv) or ``python -m
+pip`` (newer) pipenv runs is the one the final stage runs; pipenv comes from a ``pip
+install pipenv`` of the stage; the Pipfile and Pipfile.lock are read from the build
+context in the install's folder (no ``cd``); every pin the install selects is a
+released version (no VCS, path, file, editable or ``no_binary`` entry, whose wheel
+would not stand for it) from the lock's one index, and the Pipfile asks pipenv to
+install nothing else (``[build-system]``, ``use_pylock``).  Only options that select
+what the lock installs (``--system``, ``--deploy``, ``--dev``, ``--ignore-pipfile``) or
+change only output and locking (``--verbose``, ``--clear``, ``--pre``...) are taken.
 """
 
 from __future__ import annotations
@@ -148,6 +161,13 @@ def pipenv_sites(
         )
     others = [(i, p) for i, p in builds if not is_pipenv(p) and not is_pipenv_tool_install(p)]
     sites: list[Site] = []
+    for instruction, package in builds:  # what pipenv does, first: the main reason
+        if package is not None and is_pipenv(package):
+            shell = run_shell(instruction)
+            assert isinstance(shell, RunShell)
+            read = image_reader(facts, instruction, context)
+            install = pipenv_install(facts, shell, package, read, len(sites) + 1)
+            sites.append(Site(shell, package, pipenv=install))
     tool = False  # a ``pip install pipenv`` ran before: the builder has pipenv too
     for instruction, package in builds:
         tool = tool or is_pipenv_tool_install(package)
@@ -157,19 +177,12 @@ def pipenv_sites(
                 "packages, which the builder only builds: its `pipenv install` would have "
                 "no pipenv"
             )
-        if package is None or not is_pipenv(package):
-            continue
-        if not tool:
+        if is_pipenv(package) and not tool:
             raise FixRefused(
                 f"the pipenv of `pipenv install` on line {instruction.line} is not installed "
                 "by a `pip install pipenv` of the stage before it, so the builder's is not "
                 "known to be the same"
             )
-        shell = run_shell(instruction)
-        assert isinstance(shell, RunShell)
-        read = image_reader(facts, instruction, context)
-        install = pipenv_install(facts, shell, package, read, len(sites) + 1)
-        sites.append(Site(shell, package, pipenv=install))
     return others, sites
 
 
