@@ -817,25 +817,38 @@ _PACKAGE_FREE = frozenset(
 
 
 def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> set[int]:
-    """With wheels, the builder builds and installs nothing: a RUN between its first and
-    last pip build that may use the packages installed before it would fail there, or
-    do something else.  Commands known not to use them may run between (or a package
-    manager, pip included).  So may a Python program that builds nothing
-    (``python -m spacy download``, ``python manage.py collectstatic``): the final stage
-    installs the wheels at the original places, so it sees the packages the original
-    had; the builder installs its wheels of every install before it the same way (the
-    ids of those installs' commands are returned).  Anything else is refused."""
+    """With wheels, the builder builds and installs nothing: a command between its first
+    and last pip build (in a RUN between them, or in theirs) that may use the packages
+    installed before it would fail there, or do something else.  Commands known not to
+    use them may run between (or a package manager, pip included).  So may a Python
+    program that builds nothing (``python -m spacy download``, ``python manage.py
+    collectstatic``): the final stage installs the wheels at the original places, so it
+    sees the packages the original had; the builder installs its wheels of every
+    install before it the same way (the ids of those installs' commands are returned).
+    Anything else is refused."""
     if strategy != "wheels":
         return set()
     instructions = stage.instructions
-    at = sorted(instructions.index(site.shell.instruction) for site in sites)
-    last_user = None
-    for index in range(at[0] + 1, at[-1]):
+
+    def position(site: Site) -> tuple[int, int]:
+        return instructions.index(site.shell.instruction), site.command.start
+
+    first, last = min(map(position, sites)), max(map(position, sites))
+    skipped = {
+        (instructions.index(site.shell.instruction), id(command))
+        for site in sites
+        for command in (site.command, *site.dropped)
+    }
+    last_user: tuple[int, int] | None = None
+    for index in range(first[0], last[0] + 1):
         instruction = instructions[index]
         shell = run_shell(instruction) if instruction.cmd == "RUN" else None
-        if not isinstance(shell, RunShell) or any(s.shell is shell for s in sites):
+        if not isinstance(shell, RunShell):
             continue
         for command in iter_simple_commands(shell.script):
+            here = (index, command.start)
+            if not first < here < last or (index, id(command)) in skipped:
+                continue
             name = command_name(command)
             package = classify(command)
             if name is None or name in _PACKAGE_FREE or package is not None:
@@ -844,7 +857,7 @@ def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> s
                 continue  # pip's installer uses no package
             if _PYTHON.fullmatch(name):
                 _check_python_builds_nothing(instruction, command)
-                last_user = index
+                last_user = here
                 continue
             raise FixRefused(
                 f"the RUN on line {instruction.line} runs `{name}` between pip installs: it "
@@ -852,9 +865,7 @@ def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> s
             )
     if last_user is None:
         return set()
-    return {
-        id(site.command) for site in sites if instructions.index(site.shell.instruction) < last_user
-    }
+    return {id(site.command) for site in sites if position(site) < last_user}
 
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
