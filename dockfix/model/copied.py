@@ -57,11 +57,25 @@ def origin_of(
             if unpacked is not None:
                 found = unpacked
                 continue
-            folder = context.is_dir(item) is not False  # unknown: it may be a folder
-            source = context_source(item, dest, into_folder, path, folder=folder)
-            if source is not None:
-                found = _copied(instruction, source, context)
+            matches = _matches(item, context)
+            for match in matches:
+                folder = context.is_dir(match) is not False  # unknown: it may be a folder
+                into = into_folder or len(matches) > 1  # several files go into a folder
+                source = context_source(match, dest, into, path, folder=folder)
+                if source is not None:
+                    found = _copied(instruction, source, context)
     return found
+
+
+def _matches(item: str, context: BuildContext) -> list[str]:
+    """The context names a COPY source stands for: a pattern (``Pipfile*``) the files
+    it matches in the build context, when there is one; else the source as written."""
+    if not any(char in item for char in "*?[") or item.startswith("/"):
+        return [item]
+    if context.kind(".") != "dir":
+        return [item]
+    matches = context.glob(item)
+    return list(matches) if matches is not None else [item]
 
 
 def _unpacked_over(

@@ -72,6 +72,21 @@ What it does
     must come from a pure-Python backend with no build hook (hatchling, uv_build,
     flit-core, poetry-core), unless ``--no-editable``/``--no-install-project``.
 
+    ``pipenv install --system`` on an official python image is split with the pip
+    installs (see ``pipenv.py``): the builder runs it as it is (with the stage's ``pip
+    install pipenv``), then reads the Pipfile.lock it used and builds a wheel of every
+    pin it selected with the stage's pip (hashes checked on download); the final stage
+    keeps its ``pip install pipenv`` and installs exactly those pins from the wheels
+    (``pip install --no-deps --no-index --find-links=/wheels -r /wheels/pipenv.txt``)
+    in place of ``pipenv install``.  The Pipfile and Pipfile.lock are read from the
+    build context.
+
+    A Python program that builds nothing between two pip installs (``python -m spacy
+    download``, ``python manage.py collectstatic``) runs in the builder after it
+    installs its wheels of the installs before it (``pip wheel ... && pip install
+    --no-index --find-links=/wheels ...``), as the final stage does at the original
+    places, so it sees the packages the original had.
+
     pip run as a user (``USER app`` + ``pip install --user``, a virtualenv or conda the
     user owns): the builder repeats the stage in order, ``USER`` lines and the user's
     creation included, so ``pip wheel`` runs as that user with its environment and
@@ -145,9 +160,12 @@ Fix safety
       sources to build (a local wheel file is installed as the original does, with
       what it needs from ``/wheels``): ``--no-binary``, hash-checking mode,
       ``uv pip install`` (uv builds no wheels of requirements: no ``uv pip wheel``),
-      ``pipenv install`` and ``poetry install`` (their lock files are not read, and
-      exporting them needs ``pipenv requirements``, pipenv 2022.4.8+, or Poetry's export
-      plugin), ``uv add``, a package name given by a variable (``$PKG``); a local project
+      ``poetry install`` (exporting its lock needs Poetry's export plugin), ``pipenv
+      install`` other than ``--system`` with its Pipfile and Pipfile.lock read from the
+      build context on an official python image (see ``pipenv.py``: a virtualenv,
+      package arguments, options that change what is installed, a VCS, path or
+      editable entry, more than one index, PATH or PIPENV_ variables set), ``uv add``,
+      a package name given by a variable (``$PKG``); a local project
       or URL with extras (``.[server]``) or in a RUN that is not a plain ``&&`` chain;
       an editable install of a VCS URL (``-e git+https://...``: pip keeps its checkout),
       of a variable, of a folder no COPY of the stage brings (a clone, a mount, the base
@@ -183,8 +201,11 @@ Fix safety
       its path or piped into ``bash``; not one that runs before they are installed on
       a base known to have none; a Python program run by path, ``./manage.py
       collectstatic``, is read as ``python manage.py`` is, unless its arguments build),
-      a RUN between two pip installs may use the packages installed before it (with
-      wheels the builder installs none: ``python -m spacy download``), a RUN
+      a RUN between two pip installs runs a program other than Python that may use the
+      packages installed before it (with wheels the builder installs none; a Python
+      program that builds nothing, ``python -m spacy download``, runs after the builder
+      installs its wheels of the installs before it, as the final stage does; one with
+      ``setup.py``, ``install``/``build`` arguments or ``-m build`` is refused), a RUN
       cannot be read, pip runs as a user that the stage does not switch to from root
       (the base image's user when it is not known to be root: the runtime libraries'
       install needs root), as two users, as root between two installs of the user or
@@ -283,6 +304,7 @@ from dockfix.rules.build_tools_in_final_image.needs import (
     runtime_words,
     unread_on_full_base,
 )
+from dockfix.rules.build_tools_in_final_image.pipenv import pipenv_sites
 from dockfix.rules.build_tools_in_final_image.project import (
     check_editable_source,
     check_setup_python,
@@ -450,6 +472,7 @@ def _plan(
     if managed is not None:
         return _plan_managed(context, stage, installs, from_base, purges, managed)
     base = check_base(document, facts, strategy)
+    builds, pipenv = pipenv_sites(facts, builds, strategy, build_context)
     sites = _distinct(
         [
             split_site(
@@ -458,8 +481,9 @@ def _plan(
             for instruction, package in builds
         ]
     )
+    sites = sorted([*sites, *pipenv], key=lambda site: _position(stage, site))
     requirements = requirements_named(facts, sites, build_context)
-    if nothing_compiles(requirements, sites):
+    if not pipenv and nothing_compiles(requirements, sites):
         installs, _ = _moved_installs(facts, installs, sites, from_base)
         return plan_drop(document, facts, installs, purges, sites, requirements, from_base)
     pythons = pip_pythons([site.package for site in sites])
@@ -472,7 +496,7 @@ def _plan(
     sites = _project_dirs(sites)
     switch = check_users(facts, sites, installs, strategy)
     installs, moved = _moved_installs(facts, installs, sites, from_base)
-    check_between_sites(stage, sites, strategy)
+    builder_installs = check_between_sites(stage, sites, strategy)
     runtime, unknown, slim, tools = _runtime_and_slim(
         facts, installs, sites, moved, base, from_base, build_context
     )
@@ -483,6 +507,7 @@ def _plan(
     split = Split(document, stage, installs, sites, runtime, strategy, linked, base, slim)
     split.purges = purges
     split.user_switch = switch
+    split.builder_installs = builder_installs
     setups = [site for site in sites if site.setup is not None]
     if setups and strategy == "wheels":
         action = "develop" if setups[0].develop else "install"
@@ -492,6 +517,7 @@ def _plan(
             "packages installed before it) and dependencies resolved by pip, not easy_install"
         )
     caveats += _editable_changes(facts, sites, build_context)
+    caveats += [text for site in sites if site.pipenv for text in site.pipenv.caveats]
     caveats += [
         f"`setup.py {command.words[2].value}` on line {site.shell.instruction.line} is not "
         "run in the final stage: the folder it builds into (`build/`) is not there"
@@ -581,6 +607,10 @@ def _runtime_and_slim(
     at = sites[0].shell.instruction
     slim, tools = check_slimmable(facts, frozenset(moved), build_context, at)
     return runtime, unknown, slim, tools
+
+
+def _position(stage: Stage, site: Site) -> tuple[int, int]:
+    return stage.instructions.index(site.shell.instruction), site.command.start
 
 
 def _distinct(sites: list[Site]) -> list[Site]:

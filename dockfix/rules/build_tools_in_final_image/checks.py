@@ -6,6 +6,7 @@ import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dockfix.images.python import (
     SLIM_LACKS,
@@ -48,6 +49,9 @@ from dockfix.shell import (
     iter_simple_commands,
 )
 from dockfix.syntax import Instruction, Stage
+
+if TYPE_CHECKING:
+    from dockfix.rules.build_tools_in_final_image.pipenv import PipenvInstall
 
 APT = frozenset({Manager.APT_GET, Manager.APT})
 SYSTEM_MANAGERS = APT | {Manager.APK, Manager.DNF, Manager.YUM, Manager.MICRODNF}
@@ -163,6 +167,8 @@ class Site:
     #: Commands of the RUN that only prepared the install (``setup.py build``): the
     #: builder runs them, the final stage drops them.
     dropped: tuple[SimpleCommand, ...] = ()
+    #: A ``pipenv install --system`` (``package`` is pipenv's): see ``pipenv.py``.
+    pipenv: PipenvInstall | None = None
 
     @property
     def command(self) -> SimpleCommand:
@@ -810,30 +816,91 @@ _PACKAGE_FREE = frozenset(
 )
 
 
-def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> None:
-    """With wheels, the builder installs nothing: a RUN between its first and last pip
-    build that may use the packages installed before it (``python -m spacy download``,
-    ``django-admin``) would fail there.  Only commands known not to use them may run
-    between (or a package manager, pip included)."""
+def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> set[int]:
+    """With wheels, the builder builds and installs nothing: a command between its first
+    and last pip build (in a RUN between them, or in theirs) that may use the packages
+    installed before it would fail there, or do something else.  Commands known not to
+    use them may run between (or a package manager, pip included).  So may a Python
+    program that builds nothing (``python -m spacy download``, ``python manage.py
+    collectstatic``): the final stage installs the wheels at the original places, so it
+    sees the packages the original had; the builder installs its wheels of every
+    install before it the same way (the ids of those installs' commands are returned).
+    Anything else is refused."""
     if strategy != "wheels":
-        return
+        return set()
     instructions = stage.instructions
-    at = sorted(instructions.index(site.shell.instruction) for site in sites)
-    for instruction in instructions[at[0] + 1 : at[-1]]:
+
+    def position(site: Site) -> tuple[int, int]:
+        return instructions.index(site.shell.instruction), site.command.start
+
+    first, last = min(map(position, sites)), max(map(position, sites))
+    skipped = {
+        (instructions.index(site.shell.instruction), id(command))
+        for site in sites
+        for command in (site.command, *site.dropped)
+    }
+    last_user: tuple[int, int] | None = None
+    for index in range(first[0], last[0] + 1):
+        instruction = instructions[index]
         shell = run_shell(instruction) if instruction.cmd == "RUN" else None
-        if not isinstance(shell, RunShell) or any(s.shell is shell for s in sites):
+        if not isinstance(shell, RunShell):
             continue
         for command in iter_simple_commands(shell.script):
+            here = (index, command.start)
+            if not first < here < last or (index, id(command)) in skipped:
+                continue
             name = command_name(command)
             package = classify(command)
             if name is None or name in _PACKAGE_FREE or package is not None:
                 continue
             if name.startswith("python") and "get-pip.py" in _argument_names(command):
                 continue  # pip's installer uses no package
+            if _PYTHON.fullmatch(name):
+                _check_python_builds_nothing(instruction, command)
+                last_user = here
+                continue
             raise FixRefused(
                 f"the RUN on line {instruction.line} runs `{name}` between pip installs: it "
                 "may use the packages installed before it, which the builder only builds"
             )
+    if last_user is None:
+        return set()
+    return {id(site.command) for site in sites if position(site) < last_user}
+
+
+_PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
+#: Modules whose run builds, installs or makes an environment (``python -m build``).
+_BUILD_MODULES = frozenset(
+    {"build", "cython", "Cython", "numpy.f2py", "setuptools", "venv", "virtualenv", "ensurepip"}
+)
+
+
+def _check_python_builds_nothing(instruction: Instruction, command: SimpleCommand) -> None:
+    """A Python program between installs runs in the final stage without the build
+    tools: one that builds (``setup.py``, ``install``/``build`` arguments, a build
+    tool's name, ``-m build``) may need them."""
+    args = [word.value for word in command_words(command)[1:]]
+    module = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "-m"), None)
+    match = _BUILD_WORD.search(" ".join(args))
+    action = next((arg for arg in args if arg in _PYTHON_BUILD_ACTIONS), None)
+    setup = next((arg for arg in args if arg.rsplit("/", 1)[-1] == "setup.py"), None)
+    why = (
+        f"`-m {module}`"
+        if module in _BUILD_MODULES
+        else f"`{setup}`"
+        if setup
+        else f"`{action}`"
+        if action
+        else f"`{match.group(1)}`"
+        if match
+        else ""
+    )
+    if why:
+        raise FixRefused(
+            f"the RUN on line {instruction.line} runs `{command_name(command)}` with {why} "
+            "between pip installs: it may build packages, which the final stage would do "
+            "without the build tools"
+        )
 
 
 def _argument_names(command: SimpleCommand) -> set[str]:

@@ -11,12 +11,11 @@ environment working must be proven: where the environment is, which Python it us
 that the project's build writes nothing into its source folder.  ``pip install uv``
 only serves the builder and leaves the final stage.
 
-``uv pip install``, ``pipenv`` and ``poetry`` installs are refused with the reason:
-uv has no command that builds wheels of requirements (``uv pip wheel`` is not
-implemented, astral-sh/uv#1681; ``uv build`` builds only the project), and pipenv's
-and Poetry's lock files would have to be exported (``pipenv requirements`` from
-pipenv 2022.4.8; ``poetry export``, a plugin that Poetry 2.0 no longer bundles)
-without being read here.
+``uv pip install`` and ``poetry`` installs are refused with the reason: uv has no
+command that builds wheels of requirements (``uv pip wheel`` is not implemented,
+astral-sh/uv#1681; ``uv build`` builds only the project), and Poetry's lock file would
+have to be exported (``poetry export``, a plugin that Poetry 2.0 no longer bundles).
+``pipenv install --system`` is split with the pip installs (see ``pipenv.py``).
 """
 
 from __future__ import annotations
@@ -100,6 +99,11 @@ def is_manager(package: PackageCommand | None) -> bool:
     return package is not None and package.manager in MANAGERS
 
 
+def is_pipenv(package: PackageCommand | None) -> bool:
+    """``pipenv install`` is split with the pip installs (see ``pipenv.py``)."""
+    return package is not None and package.manager is Manager.PIPENV
+
+
 def plan_managers(
     facts: StageFacts,
     builds: Sequence[tuple[Instruction, PackageCommand | None]],
@@ -107,13 +111,13 @@ def plan_managers(
 ) -> ManagerPlan | None:
     """None when no build is by uv/Poetry/pipenv; else the ``uv sync`` split, or
     FixRefused with what could not be proven."""
-    managed = [(i, p) for i, p in builds if p is not None and is_manager(p)]
+    managed = [(i, p) for i, p in builds if is_manager(p) and not is_pipenv(p)]
     if not managed:
         return None
     for instruction, package in managed:
         _check_uv_sync(instruction, package)
     syncs = [(i, p) for i, p in managed if p is not None]
-    others = [(i, p) for i, p in builds if not is_manager(p)]
+    others = [(i, p) for i, p in builds if not is_manager(p) or is_pipenv(p)]
     uv_installs = [_uv_install_site(i, p) for i, p in others]
     venv = _check_sync_sites(facts, syncs)
     sync_sites = [_site(i, p) for i, p in syncs]
@@ -148,13 +152,6 @@ def _check_uv_sync(instruction: Instruction, package: PackageCommand | None) -> 
     others."""
     assert package is not None
     line, named = instruction.line, _named(package)
-    if package.manager is Manager.PIPENV:
-        raise FixRefused(
-            f"`{named}` on line {line} installs what Pipfile.lock pins, which is not read "
-            "here: the builder would have to export it (`pipenv requirements`, pipenv "
-            "2022.4.8 and newer) and build its wheels, and a VCS or editable entry would be "
-            "built again in the final stage; split it by hand"
-        )
     if package.manager is Manager.POETRY:
         raise FixRefused(
             f"`{named}` on line {line} installs what poetry.lock pins into Poetry's "

@@ -34,6 +34,9 @@ def requirements_named(facts: StageFacts, sites: list[Site], context: BuildConte
         if site.package is None:
             found.unread.append("setup.py")  # the project's own requirements
             continue
+        if site.pipenv is not None:  # the pins of Pipfile.lock, read by ``pipenv.py``
+            found.names += [(name, "") for name in site.pipenv.names]
+            continue
         read = image_reader(facts, site.shell.instruction, context)
         found.extend(requirements_of(site.package, read))
     return found

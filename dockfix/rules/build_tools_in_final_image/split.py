@@ -99,6 +99,10 @@ class Split:
         #: Dockerfile sets its own PATH.
         self.venv = VENV
         self.make_venv = True
+        #: Installs (their commands' ids) that the builder also makes, from its wheels,
+        #: as the final stage does: a Python program after them uses the packages (see
+        #: ``checks.check_between_sites``).
+        self.builder_installs: set[int] = set()
         #: pip runs as a user: the ``USER`` line where the stage last runs as root before
         #: it (see ``checks.check_users``); None when pip runs as root.
         self.user_switch: Instruction | None = None
@@ -228,20 +232,8 @@ class Split:
             rewrite.removed += site.dropped  # ``setup.py build`` before the install
             if self.strategy == "venv":
                 rewrite.removed.append(site.command)
-            elif site.package is None:
-                assert site.setup is not None
-                rewrite.spans.append(
-                    setup_spans(site.setup, builder=False, directory=site.project_dir)
-                )
             else:
-                word = site.package.subcommand_word
-                assert word is not None
-                text = f"{word.text[-1]} --no-index --find-links={WHEELS}"
-                rewrite.spans.append((word.end - 1, word.end, text))
-                if site.projects:
-                    rewrite.spans += project_spans(
-                        site.shell, site.package, site.projects, site.project_dir
-                    )
+                rewrite.spans += final_site_spans(site)
         for purge in self.purges:
             trim_purge(rewrite_of(purge.shell), purge)
         for rewrite in rewrites.values():
@@ -317,7 +309,10 @@ class Split:
         rewrite = Rewrite(shell, extra, removed)
         if self.strategy == "wheels":
             for site in sites:
-                _to_pip_wheel(rewrite, site)
+                if id(site.command) in self.builder_installs and site.pipenv is None:
+                    rewrite.spans = _build_then_install(rewrite.spans, site)
+                else:
+                    _to_pip_wheel(rewrite, site)
             if self.pip_wheel:
                 rewrite.spans = self.wheel_first(shell, sites, rewrite.spans)
         new = apply_rewrite(self.document, rewrite)
@@ -430,9 +425,54 @@ def _after_last_site(shell: RunShell, sites: list[Site]) -> list[SimpleCommand]:
     return after  # type: ignore[return-value]
 
 
+def final_site_spans(site: Site) -> list[tuple[int, int, str]]:
+    """The final stage's install for ``site``: from the builder's wheels, in place."""
+    if site.pipenv is not None:
+        return [(site.command.start, site.command.end, site.pipenv.final_text())]
+    if site.package is None:
+        assert site.setup is not None
+        return [setup_spans(site.setup, builder=False, directory=site.project_dir)]
+    word = site.package.subcommand_word
+    assert word is not None
+    text = f"{word.text[-1]} --no-index --find-links={WHEELS}"
+    spans = [(word.end - 1, word.end, text)]
+    if site.projects:
+        spans += project_spans(site.shell, site.package, site.projects, site.project_dir)
+    return spans
+
+
+def _build_then_install(
+    spans: list[tuple[int, int, str]], site: Site
+) -> list[tuple[int, int, str]]:
+    """The builder builds the wheels (``pip wheel ...``), then installs them as the final
+    stage does (``pip install --no-index --find-links=/wheels ...``), so that a Python
+    program after it sees the packages the original had there."""
+    built = Rewrite(site.shell, [], [])
+    _to_pip_wheel(built, site)
+    command = site.command
+    text = _applied(site.shell.script.text, command.start, command.end, built.spans)
+    spans = [*spans, *final_site_spans(site)]
+    return prepend_span(spans, command.start, f"{text} && ")
+
+
+def _applied(text: str, start: int, end: int, spans: Sequence[tuple[int, int, str]]) -> str:
+    """``text[start:end]`` with ``spans`` (offsets into ``text``, inside it) made."""
+    piece = text[start:end]
+    for first, last, new in sorted(spans, key=lambda span: (span[0], span[1]), reverse=True):
+        if not start <= first <= last <= end:
+            raise FixRefused("an edit of the builder's install reaches past its command")
+        piece = piece[: first - start] + new + piece[last - start :]
+    return piece
+
+
 def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
     """``pip install ARGS`` -> ``pip wheel --wheel-dir /wheels ARGS`` minus install-only
-    options (``--upgrade``, ``--user``...), which ``pip wheel`` rejects."""
+    options (``--upgrade``, ``--user``...), which ``pip wheel`` rejects; ``pipenv install
+    --system`` runs as it is, followed by the export of its pins and their build."""
+    if site.pipenv is not None:
+        end = site.command.end
+        rewrite.spans.append((end, end, f" && {site.pipenv.builder_text()}"))
+        return
     package = site.package
     if package is None:
         assert site.setup is not None
