@@ -20,7 +20,15 @@ from dockfix.model.copied import Origin, origin_of
 from dockfix.model.expand import expand
 from dockfix.model.mounts import mounts_of
 from dockfix.model.runs import RunShell, parse_text, run_shell
-from dockfix.shell import Manager, PackageCommand, command_name, command_words, iter_simple_commands
+from dockfix.shell import (
+    Manager,
+    PackageCommand,
+    SimpleCommand,
+    classify,
+    command_name,
+    command_words,
+    iter_simple_commands,
+)
 from dockfix.syntax import ImageRef, Instruction, Stage
 
 #: Tools the full image has and ``-slim`` lacks, with the Debian package that brings each.
@@ -60,12 +68,25 @@ _TOOL_WORD = re.compile(
     + "|".join(re.escape(tool) for tool in sorted(SLIM_LACKS, key=len, reverse=True))
     + r")(?![\w.+-])"
 )
-#: ``python:<version>[-<codename>]``: the full variants whose slim tag is known.
-_FULL_TAG = re.compile(
-    r"(?P<version>\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?(?:-rc)?)"
-    r"(?:-(?P<release>buster|bullseye|bookworm|trixie|forky))?"
+#: Debian releases whose full python image has a -slim variant: docker-library/python
+#: builds ``<version>/<release>/slim`` beside ``<version>/<release>`` for each (tags
+#: ``<version>-slim-<release>`` and ``slim-<release>``: ``3.6.8-slim-stretch``,
+#: ``2.7.15-slim-jessie``, ``slim-jessie`` in docker-library/repo-info's
+#: ``repos/python/remote``).  wheezy had none: ``2.7/wheezy`` only, no
+#: ``2.7-slim-wheezy`` tag.
+_SLIM_RELEASES = ("jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "forky")
+_NO_SLIM_RELEASES = frozenset({"wheezy"})
+_VERSION = r"\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?(?:-rc)?"
+#: ``python:<version>[-<release>]``: the full variants whose slim tag is known.
+_FULL_TAG = re.compile(rf"(?P<version>{_VERSION})(?:-(?P<release>{'|'.join(_SLIM_RELEASES)}))?")
+_CODENAME_TAGS = frozenset(_SLIM_RELEASES)
+#: ``python:${VERSION}`` or ``python:${VERSION}-<release>``: a tag whose version is one
+#: ARG (``$V``, ``${V}``, ``${V:-3.12}``), on the official repository.
+_VARIABLE_VERSION_TAG = re.compile(
+    r"(?P<head>(?:docker\.io/)?(?:library/)?python:"
+    r"(?P<variable>\$\w+|\$\{\w+(?::?-[^}]*)?\}))"
+    rf"(?:-(?P<release>{'|'.join(_SLIM_RELEASES)}))?"
 )
-_CODENAME_TAGS = frozenset({"buster", "bullseye", "bookworm", "trixie", "forky"})
 #: Python package commands that may build an sdist, by manager (``uv pip install`` is
 #: ``install``: the ``pip`` group word adds no prefix).
 BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
@@ -106,11 +127,40 @@ def slim_image(image: ImageRef) -> tuple[str | None, str]:
     prefix = image.text[: len(image.text) - len(tag)]
     if tag in _CODENAME_TAGS:
         return f"{prefix}slim-{tag}", ""
+    if _NO_SLIM_RELEASES.intersection(tag.split("-")):
+        return None, f"the python images of `{tag}` have no -slim variant"
     match = _FULL_TAG.fullmatch(tag)
     if match is None:
         return None, "the tag names no Python version, so the -slim tag is not known"
     slim = f"{match['version']}-slim" + (f"-{match['release']}" if match["release"] else "")
     return prefix + slim, ""
+
+
+def variable_slim_image(text: str, default: ImageRef | None) -> tuple[str | None, str]:
+    """The -slim image for a full python image whose version is an ARG
+    (``python:${PY}`` -> ``python:${PY}-slim``, ``python:${PY}-bookworm`` ->
+    ``python:${PY}-slim-bookworm``), or None and why it cannot be written.
+
+    The tag written adds ``-slim`` to the value, so it names an image only when the value
+    is a plain Python version, as the ARG's default (``default``, the resolved image)
+    must be: another value (``3.12-slim``, ``3.12-alpine``) gives a tag that does not
+    exist, and the build fails (the caller's reason says so)."""
+    match = _VARIABLE_VERSION_TAG.fullmatch(text)
+    if match is None:
+        return (
+            None,
+            f"the full base image is given by a variable (`{text}`), so -slim cannot be named",
+        )
+    if default is None or default.digest or default.tag is None:
+        return None, f"the ARG in `{text}` has no default, so -slim cannot be named"
+    version = default.tag.removesuffix(f"-{match['release']}") if match["release"] else default.tag
+    if not re.fullmatch(_VERSION, version):
+        return None, (
+            f"`{text}` is `{default.text}` by default, whose version is not a plain Python "
+            "version, so -slim cannot be named from the variable"
+        )
+    release = f"-{match['release']}" if match["release"] else ""
+    return f"{match['head']}-slim{release}", ""
 
 
 def _mount_targets_from_stages(instruction: Instruction) -> set[str]:
@@ -197,18 +247,32 @@ class ToolUse:
         return f"the {self.instruction.cmd} on line {self.instruction.line} uses `{self.tool}`"
 
 
+#: System package managers: their commands name packages (``apt-get purge git``), they
+#: do not run the tools of those names.
+_SYSTEM_MANAGERS = frozenset(
+    {Manager.APT_GET, Manager.APT, Manager.APK, Manager.YUM, Manager.DNF, Manager.MICRODNF}
+)
+
+
+def is_system_package_command(command: SimpleCommand) -> bool:
+    """``apt-get install curl``, ``apt-get purge -y git``, ``apk del .deps``..."""
+    package = classify(command)
+    return package is not None and package.manager in _SYSTEM_MANAGERS
+
+
 def _command_texts(instruction: Instruction, skip: frozenset[int]) -> list[str]:
     """The words an instruction runs, as text to search for tool names.
 
     Shell-form RUN: the words of each command (strings passed to ``sh -c`` included),
-    except the commands in ``skip`` (``id``s).  Other forms: the whole argument text.
+    except the commands in ``skip`` (``id``s) and the system package manager's (whose
+    words are package names).  Other forms: the whole argument text.
     """
     shell = run_shell(instruction)
     if isinstance(shell, RunShell):
         return [
             " ".join(word.value for word in command.words)
             for command in iter_simple_commands(shell.script)
-            if id(command) not in skip
+            if id(command) not in skip and not is_system_package_command(command)
         ]
     return [" ".join(instruction.value)]
 
@@ -245,10 +309,76 @@ def debian_release(tag: str | None) -> str | None:
     named = release_of_tag(tag)
     if named is not None:
         return named
+    if _NAMED_OLD.intersection((tag or "").lower().split("-")):
+        return "before bookworm"  # ``jessie``, ``2.7-wheezy``: older than the table's names
     version = re.match(r"(\d+)(?:\.(\d+))?", tag or "")
     if version and (int(version[1]), int(version[2] or 99)) < (3, 8):
         return "before bookworm"
     return None
+
+
+#: Releases older than the table's codenames that python tags name.
+_NAMED_OLD = frozenset({"wheezy", "jessie"})
+#: Debian releases that have left deb.debian.org and security.debian.org for
+#: archive.debian.org, where the images' apt sources do not point: ``apt-get update``
+#: fails there (404, "does not have a Release file"): wheezy and jessie, stretch in April
+#: 2023, buster in July 2025 (debian-devel-announce 2025/06 msg00001).  bullseye is not
+#: here: its archive was still on the mirrors when this was written.
+_ARCHIVED = ("wheezy", "jessie", "stretch", "buster")
+#: The newest Debian release docker-library/python built each finished Python on (its
+#: ``<version>/<release>`` folders: ``2.7/buster``, ``3.4/stretch``, ``3.5/buster``,
+#: ``3.6/bullseye``, ``3.7/bookworm``): what the moving ``X.Y`` tag runs.
+_LAST_RELEASE = {
+    (2, 7): "buster",
+    (3, 3): "jessie",
+    (3, 4): "stretch",
+    (3, 5): "buster",
+    (3, 6): "bullseye",
+    (3, 7): "bookworm",
+}
+#: The first patch release of each Python out after bullseye (2021-08-14): 3.6.15,
+#: 3.7.12, 3.8.12, 3.9.7; 3.10 came later.  An earlier patch's tag was built on buster
+#: or older (perhaps rebuilt on bullseye while it was the newest patch).
+_FIRST_AFTER_BULLSEYE = {(3, 6): 15, (3, 7): 12, (3, 8): 12, (3, 9): 7}
+
+
+def archived_release(tag: str | None) -> tuple[str, bool]:
+    """The Debian release a python tag runs when its archive has left the mirrors, as
+    words (``stretch``, ``buster or older``), and whether that is certain; ("", True)
+    when it has not (a newer release, or today's default)."""
+    parts = (tag or "").lower().split("-")
+    named = next((part for part in parts if part in _ARCHIVED), None)
+    if named is not None:
+        return named, True
+    if release_of_tag(tag) is not None:
+        return "", True  # bullseye and newer, named
+    match = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", tag or "")
+    if match is None:
+        return "", True  # ``latest``, ``slim``: today's default
+    major, minor = int(match[1]), int(match[2]) if match[2] else None
+    if minor is None:
+        return ("buster", True) if major == 2 else ("", True)
+    version = (major, minor)
+    if version >= (3, 10):
+        return "", True
+    if match[3] is None:  # ``3.6``: the newest image of that Python
+        last = _LAST_RELEASE.get(version)
+        if last is None:
+            return ("", True) if version >= (3, 8) else ("wheezy or jessie", True)
+        return (last, True) if last in _ARCHIVED else ("", True)
+    first = _FIRST_AFTER_BULLSEYE.get(version)
+    if first is None:
+        return "jessie, stretch or buster", True  # 2.7.x, 3.3.x to 3.5.x
+    return ("", True) if int(match[3]) >= first else ("buster or older", False)
+
+
+def needs_https_transport(tag: str | None) -> bool:
+    """apt fetches an https source only with ``apt-transport-https`` on stretch and older
+    (built into apt from 1.5, buster's 1.8): the tag runs or may run one of them."""
+    parts = (tag or "").lower().split("-")
+    if {"wheezy", "jessie", "stretch"}.intersection(parts):
+        return True
+    return debian_release(tag) == "before bookworm"
 
 
 # -- scripts a stage runs ------------------------------------------------------------------

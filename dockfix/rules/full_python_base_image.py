@@ -56,11 +56,13 @@ Fix safety
     built against the full image's libraries, and programs that shell out to tools
     (``git``, ``convert``) fail on ``-slim`` even though the Dockerfile never names them.
     ``python`` and ``python:latest`` become ``python:slim``, ``python:bookworm``
-    ``python:slim-bookworm`` (the same moving version, slim).  Where the stage compiles
+    ``python:slim-bookworm`` (the same moving version, slim), ``python:3.6.8-stretch``
+    ``python:3.6.8-slim-stretch`` (from jessie on).  Where the stage compiles
     packages with the full image's compilers, DF202's split moves them to a builder
     stage and switches the final stage to ``-slim`` in the same fix.  Report only: a tag
-    that names no version otherwise (``python:3-onbuild``), a digest-pinned image (the
-    slim image's digest is not known), and every stage that fails the criterion above.
+    that names no version otherwise (``python:3-onbuild``), a wheezy tag (no -slim
+    variant), a digest-pinned image (the slim image's digest is not known), and every
+    stage that fails the criterion above.
 
 References
     practices.md row 3 (and row 1: the final stage of the DF202 split qualifies).

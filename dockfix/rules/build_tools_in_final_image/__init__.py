@@ -26,10 +26,14 @@ What it does
       or, for ``venv``, ``COPY --from=builder /opt/venv /opt/venv`` and
       ``ENV PATH=/opt/venv/bin:$PATH`` take the place of the first install.
       On a full ``python`` base the final stage moves to ``-slim`` (``python`` and
-      ``python:latest`` -> ``python:slim``): DF203's fix, made with the split.
+      ``python:latest`` -> ``python:slim``, ``3.7-stretch`` -> ``3.7-slim-stretch``
+      from jessie on; ``python:${PY}`` -> ``python:${PY}-slim``): DF203's fix, made with
+      the split.
 
     Bases: official Debian ``python`` images (also with the version given by an ARG, as
-    in ``python:${PY}-slim``, whose literal rest keeps it a Debian python image),
+    in ``python:${PY}-slim``, whose literal rest keeps it a Debian python image; or, as
+    in ``python:${PY}``, by the image the ARG's default names: the split is planned for
+    that image, and the reason says what another value does),
     Debian-family images (known, or revealed by the stage's ``apt-get install``) whose
     Python comes from apt (the scan runs the system Python, 2.7 or 3, and the builder
     also installs ``python3-wheel``/``python-wheel``, which older pips need), and the
@@ -222,14 +226,22 @@ Fix safety
       before the first install; a ``.deb`` is installed with ``dpkg -i``, whose
       dependencies the full image may have; an https apt source on a tag that may be
       stretch or older, where only the full image has ``apt-transport-https``; the tag
-      has no version, the image is a variable or an earlier stage): the split alone
-      would keep every compiler of the base.  A tool used from the first install on (a
-      ``HEALTHCHECK`` with ``curl``) is installed in the final stage with the runtime
-      libraries.  One used before it (``wget``, ``curl``, ``git``, ``ssh`` ->
-      ``openssh-client``, ``gpg``/``apt-key`` -> ``gnupg dirmngr``, ``unzip``, ``xz``,
-      ``bzip2``, ``ps``) is installed right after FROM, with the later ones, and the
-      reason says so; unless a line before the first install sets apt's sources or a
-      proxy, which that install would not use;
+      has no version or runs wheezy, which had no -slim; the image is an earlier stage,
+      or a variable whose ARG has no default or one that is not a plain Python version;
+      the tag runs a Debian release whose archive has left deb.debian.org, or may
+      (wheezy to buster: named, or the last images of ``2.7``, ``3.4``, ``3.5``, a patch
+      release out before bullseye), and the stage runs no ``apt-get update`` of its
+      own, so the final stage's install would fail where the original builds): the
+      split alone would keep every compiler of the base.  A tool used from
+      the first install on (a ``HEALTHCHECK`` with ``curl``, a ``git clone`` after it)
+      is installed in the final stage with the runtime libraries, and the reason says
+      so.  One used before it (``wget``, ``curl``, ``git`` -> ``git openssh-client``
+      (git's ssh transport, which the full image has), ``ssh`` -> ``openssh-client``,
+      ``gpg``/``apt-key`` -> ``gnupg dirmngr``, ``unzip``, ``xz``, ``bzip2``, ``ps``)
+      is installed right after FROM, with the later ones, and the reason says so;
+      unless a line before the first install sets apt's sources or a proxy, which that
+      install would not use.  A package manager's command (``apt-get purge git``) is no
+      use of the tool it names;
     * the base is the full image and the requirements could not be read even with the
       build context: a file no COPY brings (a clone, a download, the base image),
       one from another stage or an archive, one missing from the context on disk, a
@@ -494,7 +506,7 @@ def _plan(
             installed = pythons | _get_pip_pythons(stage, site)
             check_setup_python(site.setup, line, base.python_image, wheel, installed)
     sites = _project_dirs(sites)
-    switch = check_users(facts, sites, installs, strategy)
+    switch = check_users(facts, sites, installs, strategy, root_base=base.root)
     installs, moved = _moved_installs(facts, installs, sites, from_base)
     builder_installs = check_between_sites(stage, sites, strategy)
     runtime, unknown, slim, tools = _runtime_and_slim(
@@ -543,7 +555,7 @@ def _plan_managed(
     build_context = context.model.context
     base = check_base(document, facts, "venv")
     sites = plan.sites
-    check_users(facts, sites, installs, "venv")
+    check_users(facts, sites, installs, "venv", root_base=base.root)
     installs, moved = _moved_installs(facts, installs, sites, from_base)
     check_between_syncs(stage, sites)
     runtime, unknown, slim, tools = _runtime_and_slim(

@@ -6,6 +6,9 @@ its family the image table's or the one the stage reveals.  These bases are
 split:
 
 * the official Debian ``python`` images: Python is there, the scan runs ``python``;
+  with the tag from an ARG, one whose literal rest keeps it a Debian python image
+  (``python:${PY}-slim``), or the image the ARG's default names (``python:${PY}``, also
+  on Alpine), which the reason says the split was planned for;
 * other Debian-family images, known to the table or revealed by the stage's own
   ``apt-get install``, whose stage installs Python with apt: the scan runs that Python
   (2.7 or 3), and the builder also installs ``python3-wheel``/``python-wheel``, which
@@ -43,6 +46,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dockfix.images import lookup
 from dockfix.images.python import debian_release, is_python_image
 from dockfix.images.runtime_libs import is_build_package
 from dockfix.images.table import Family
@@ -106,6 +110,10 @@ class Base:
     rhel: bool = False
     #: The package manager the final stage installs the scanned list with.
     manager: str = "apt-get"
+    #: The image runs as root where the model does not know its user: the official
+    #: python image with its tag from an ARG (docker-library/python's Dockerfiles, e.g.
+    #: ``3.10/bookworm/Dockerfile``, set no ``USER``; any Linux tag of it).
+    root: bool = False
 
     @property
     def family(self) -> str:
@@ -315,14 +323,51 @@ _VARIABLE_TAG = re.compile(
 )
 
 
+#: ``python:<tag with an ARG>``: the official repository, the tag from a variable.
+_VARIABLE_PYTHON = re.compile(r"(?:docker\.io/)?(?:library/)?python:[^:@]*\$[^:@]*")
+
+
 def _variable_python_base(text: str, resolved: ImageRef) -> Base:
-    """A python image whose version is an ARG: split when the literal rest of the tag
-    keeps it a Debian python image for every value (the default is not relied on)."""
+    """A python image whose tag has an ARG: split when the literal rest of the tag keeps
+    it a Debian python image for every value (the default is not relied on); otherwise
+    on the image the ARG's default names, which the reason says (``_default_base``)."""
     match = _VARIABLE_TAG.fullmatch(text)
     if match is None:
-        raise FixRefused("the base image is given by a variable")
+        return _default_base(text, resolved)
     release = match["release"] or match["slim_release"]
-    return Base(resolved, True, "python", release)
+    return Base(resolved, True, "python", release, root=True)
+
+
+def _default_base(text: str, resolved: ImageRef) -> Base:
+    """``python:${VERSION}`` (``resolved``: the image its ARG's default names), an
+    official Debian or Alpine python image by the table: the split is planned for that
+    image.  The scan runs the image's ``python`` (any tag of the repository has it); no
+    Debian release is taken from the default (the names the builder finds are
+    installed, none generated for one release), so another value of the same family
+    gets the same split.  What another value does is the reason's: on Debian the -slim
+    tag of the final stage is written from the variable (``checks.check_slimmable``)."""
+    traits = lookup("python", resolved.tag) if is_python_image(resolved) else None
+    if not _VARIABLE_PYTHON.fullmatch(text) or traits is None or resolved.digest:
+        raise FixRefused("the base image is given by a variable")
+    if traits.family not in (Family.DEBIAN, Family.ALPINE):
+        raise FixRefused(
+            f"the base image is given by a variable, `{resolved.text}` by default, which is "
+            f"{traits.family.value}-based"
+        )
+    alpine = traits.family is Family.ALPINE
+    caveat = (
+        f"the base `{text}` is `{resolved.text}` by its ARG's default, which the split was "
+        "planned for"
+    )
+    if not alpine:
+        return Base(resolved, True, "python", None, caveats=(caveat,), root=True)
+    caveat += (
+        ": a value naming another Alpine python image gets the same split, and any other "
+        "value breaks the stage's own apk, as in the original"
+    )
+    return Base(
+        resolved, True, "python", None, alpine=True, manager="apk", caveats=(caveat,), root=True
+    )
 
 
 def _stage_pip_base(facts: StageFacts, strategy: str) -> Base:

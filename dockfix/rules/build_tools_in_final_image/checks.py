@@ -11,19 +11,22 @@ from typing import TYPE_CHECKING
 from dockfix.images.python import (
     SLIM_LACKS,
     ToolUse,
+    archived_release,
     artifact_dirs,
-    debian_release,
     is_binary_only,
+    is_system_package_command,
+    needs_https_transport,
     script_tool_uses,
     slim_image,
     slim_lacking_tools,
+    variable_slim_image,
 )
 from dockfix.images.python_packages import variable_version_name
 from dockfix.images.python_requirements import (
     Reader,
     read_requirement_files,
 )
-from dockfix.images.runtime_libs import is_build_package, package_name
+from dockfix.images.runtime_libs import is_build_package, package_name, release_of_tag
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.project import (
@@ -269,7 +272,12 @@ def _check_requirement_files(files: Sequence[str], read: Reader) -> None:
 
 
 def check_users(
-    facts: StageFacts, sites: list[Site], installs: list[BuildInstall], strategy: str = "wheels"
+    facts: StageFacts,
+    sites: list[Site],
+    installs: list[BuildInstall],
+    strategy: str = "wheels",
+    *,
+    root_base: bool = False,
 ) -> Instruction | None:
     """Who runs pip: root, or one user the stage switches to from root.
 
@@ -280,8 +288,10 @@ def check_users(
     user there (a user cannot create them at ``/``), and the final stage installs the
     runtime libraries there (``apt-get`` needs root).  Where the model does not know the
     image's user, a stage with no ``USER`` before an ``apt-get install`` runs as root
-    there: apt-get needs root."""
-    users = [(site, _pip_user(facts, site, installs)) for site in sites]
+    there: apt-get needs root; so does one with no ``USER`` yet on a base the split
+    knows runs as root (``root_base``: the official python image, whose tag is an ARG)."""
+    root = _RootTest(facts, installs, root_base)
+    users = [(site, _pip_user(facts, site, root)) for site in sites]
     others = [(site, user) for site, user in users if user is not None]
     if not others:
         return None
@@ -299,7 +309,7 @@ def check_users(
         (
             instruction
             for instruction in reversed(instructions[:index])
-            if instruction.cmd == "USER" and _root_at(facts, instruction, installs)
+            if instruction.cmd == "USER" and root.at(instruction)
         ),
         None,
     )
@@ -312,12 +322,12 @@ def check_users(
     return switch
 
 
-def _pip_user(facts: StageFacts, site: Site, installs: list[BuildInstall]) -> str | None:
+def _pip_user(facts: StageFacts, site: Site, root: _RootTest) -> str | None:
     """The user a pip install runs as, None for root.  Where the model does not know it:
     ``(not known)``, with the ``USER`` line that named it (``$NAME (not known, named on
     line 6)``), so that installs under two such lines count as two users."""
     instruction = site.shell.instruction
-    if _root_at(facts, instruction, installs):
+    if root.at(instruction):
         return None
     step = facts.at(instruction)
     if step.user is not None:
@@ -329,17 +339,32 @@ def _pip_user(facts: StageFacts, site: Site, installs: list[BuildInstall]) -> st
     return f"{switch.value[0]} (not known, named on line {switch.line})"
 
 
-def _root_at(facts: StageFacts, instruction: Instruction, installs: list[BuildInstall]) -> bool:
-    """Whether the stage runs as root when ``instruction`` starts: the model says so, or
-    the user is the base's, not known, and an earlier ``apt-get install`` (no ``sudo``)
-    ran as it."""
-    step = facts.at(instruction)
-    if step.is_root is not None:
-        return step.is_root
-    index = facts.stage.instructions.index(instruction)
-    revealed = any(facts.stage.instructions.index(i.shell.instruction) <= index for i in installs)
-    revealed = revealed and not _runs_sudo(facts.stage)  # ``sudo apt-get``: not root
-    return revealed and not _user_before(facts, instruction)
+@dataclass(frozen=True)
+class _RootTest:
+    """Whether the stage runs as root at an instruction (see ``at``)."""
+
+    facts: StageFacts
+    installs: list[BuildInstall]
+    #: The base image runs as root though the model does not know its user.
+    root_base: bool = False
+
+    def at(self, instruction: Instruction) -> bool:
+        """The model says so, or the user is the base's, not known, and the base is known
+        to run as root or an earlier ``apt-get install`` (no ``sudo``) ran as it."""
+        facts = self.facts
+        step = facts.at(instruction)
+        if step.is_root is not None:
+            return step.is_root
+        if _user_before(facts, instruction):
+            return False
+        if self.root_base:
+            return True
+        index = facts.stage.instructions.index(instruction)
+        stage = facts.stage
+        revealed = any(
+            stage.instructions.index(i.shell.instruction) <= index for i in self.installs
+        )
+        return revealed and not _runs_sudo(stage)  # ``sudo apt-get``: not root
 
 
 def _check_one_user(users: list[tuple[Site, str | None]]) -> None:
@@ -418,7 +443,8 @@ def keep_git(
 ) -> tuple[list[BuildInstall], bool]:
     """``git`` is a build package (it fetches sources) but no compiler: when another
     command of the stage (a RUN, CMD, ENTRYPOINT or HEALTHCHECK) uses it, the final
-    stage keeps it installed instead of refusing the split."""
+    stage keeps it installed instead of refusing the split.  A package manager's command
+    (``apt-get purge git``) names the package, it does not use git."""
     used = False
     for instruction in stage.instructions:
         if instruction.cmd in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
@@ -426,7 +452,7 @@ def keep_git(
         shell = run_shell(instruction) if instruction.cmd == "RUN" else None
         if isinstance(shell, RunShell):
             for command in iter_simple_commands(shell.script):
-                if id(command) not in moved:
+                if id(command) not in moved and not is_system_package_command(command):
                     text = " ".join(word.value for word in command_words(command))
                     used = used or bool(_GIT.search(text))
     if not used:
@@ -595,13 +621,22 @@ def _python_program_needs(program: str, args: list[str]) -> str:
 #: of these names exist in each of those releases.  ``apt-key`` runs ``gpg`` (not in
 #: Debian images since stretch); ``dirmngr`` fetches keys (``apt-key adv
 #: --recv-keys``), which buildpack-deps installs with gnupg on stretch, where gnupg
-#: only recommends it.  Compilers and ``make`` are not here: a build keeps refusing.
+#: only recommends it.  ``git`` recommends ``ssh-client`` (Debian's and Ubuntu's
+#: package pages: rec ca-certificates, less, patch, ssh-client), which the final stage's
+#: ``--no-install-recommends`` would leave out: its ssh transport (``git@host:``,
+#: ``ssh://``, a submodule's URL) runs ``ssh``, so ``openssh-client`` goes with it, as
+#: the full image has it (-slim has ``ca-certificates``; ``less`` and ``patch`` serve
+#: people, not builds).  Compilers and ``make`` are not here: a build keeps refusing.
 _EARLY_TOOLS = frozenset(
     {"curl", "wget", "git", "ssh", "scp", "ssh-keyscan", "gpg", "apt-key", "unzip", "xz"}
     | {"bzip2", "ps", "pgrep", "pkill"}
 )
-#: Packages an early install adds to the tool's own (``SLIM_LACKS``).
-_EARLY_EXTRAS: dict[str, tuple[str, ...]] = {"gnupg": ("dirmngr",)}
+#: Packages an install of the tool adds to its own (``SLIM_LACKS``).
+_EARLY_EXTRAS: dict[str, tuple[str, ...]] = {"gnupg": ("dirmngr",), "git": ("openssh-client",)}
+#: Tools -slim lacks that no install in the final stage may bring back: compilers and
+#: build tools (a build that uses them keeps refusing).  ``git`` only fetches: the final
+#: stage installs it as it installs ``curl``.
+_NEVER_INSTALLED = (_BUILD_COMMANDS | _COMPILERS) - {"git"}
 #: Where apt's sources and proxy are set: an install at the stage's start would not
 #: see what a later line writes there (``/etc/apt/sources.list.d/x.list`` only adds a
 #: source, which the original could not have needed before writing it).
@@ -636,16 +671,14 @@ def check_slimmable(
     libraries; or FixRefused.  A tool used before the first pip install (``wget`` for a
     key) is installed right after FROM instead, with the later ones, when its package is
     known (``_EARLY_TOOLS``); a compiler, another tool, or a tool in a script
-    keeps the refusal."""
-    if facts.stage.image.has_variables:
-        raise FixRefused("the full base image is given by a variable, so -slim cannot be named")
+    keeps the refusal.  A base whose version is an ARG moves to the -slim tag of the
+    same variable (see ``variable_slim_image``), and the reason says what another value
+    does."""
     if facts.parent is not None:
         raise FixRefused(
             "the stage builds on an earlier stage of the full image, whose compilers it keeps"
         )
-    slim, why = slim_image(facts.stage.image)
-    if slim is None:
-        raise FixRefused(f"{why}, and the full base image keeps its compilers")
+    slim, caveats = _slim_of(facts)
     early, late, blocked = _sort_tool_uses(facts, moved, first_site)
     blocked += script_tool_uses(facts, context)
     blocked += _full_image_reliances(facts)
@@ -654,12 +687,73 @@ def check_slimmable(
             f"{blocked[0]}, so the final stage cannot use {slim} and the full base "
             "image keeps its compilers"
         )
+    caveats += _check_release_reachable(facts, slim)
     late_packages = _unique_packages(late)
     if not early:
-        return SlimMove(slim), late_packages
+        tools = (_tools_caveat(late_packages, late, early=False),) if late else ()
+        return SlimMove(slim, (), (*caveats, *tools)), late_packages
     packages = _unique_packages([*early, *late])
     _check_apt_settings(facts.stage, first_site, packages, early[0], slim)
-    return SlimMove(slim, packages, (_early_caveat(packages, [*early, *late]),)), ()
+    caveat = _tools_caveat(packages, [*early, *late], early=True)
+    return SlimMove(slim, packages, (*caveats, caveat)), ()
+
+
+def _check_release_reachable(facts: StageFacts, slim: str) -> tuple[str, ...]:
+    """The final stage on -slim runs ``apt-get update`` (runtime libraries, tools), which
+    fails on a release whose archive has left the mirrors its sources name; a stage that
+    runs ``apt-get update`` itself fails there as well (or sets sources that work), so
+    only one that never does is refused: the split would break a build that works.  The
+    other gets the caveat."""
+    image = facts.image or facts.stage.image  # a tag from an ARG: its default
+    archived, certain = archived_release(image.tag)
+    if not archived:
+        return ()
+    runs = "runs" if certain else "may run"
+    if _updates_apt(facts.stage):
+        return (
+            f"`{facts.stage.image.text}` {runs} Debian {archived}, whose archive has left "
+            "deb.debian.org: the final stage's apt-get update works only where the stage's "
+            "own does",
+        )
+    raise FixRefused(
+        f"`{facts.stage.image.text}` {runs} Debian {archived}, whose archive has left "
+        "deb.debian.org, and the stage runs no apt-get update of its own: the final "
+        f"stage's apt-get install on {slim} would fail, and the full base image keeps its "
+        "compilers"
+    )
+
+
+def _updates_apt(stage: Stage) -> bool:
+    """The stage runs ``apt-get update`` (or ``apt update``)."""
+    for instruction in stage.instructions:
+        shell = run_shell(instruction)
+        if isinstance(shell, RunShell) and any(
+            package.manager in APT and package.action == "update" for package in shell.packages()
+        ):
+            return True
+    return False
+
+
+def _slim_of(facts: StageFacts) -> tuple[str, tuple[str, ...]]:
+    """The -slim image the final stage moves to, with what the reason must say of a tag
+    written from an ARG; or FixRefused."""
+    image = facts.stage.image
+    if not image.has_variables:
+        slim, why = slim_image(image)
+        if slim is None:
+            raise FixRefused(f"{why}, and the full base image keeps its compilers")
+        return slim, ()
+    slim, why = variable_slim_image(image.text, facts.image)
+    if slim is None:
+        raise FixRefused(f"{why}, and the full base image keeps its compilers")
+    caveat = (
+        f"the final stage's `{slim}` adds -slim to the ARG's value: another plain Python "
+        "version gets its -slim image (one whose images run a Debian release that has left "
+        "deb.debian.org, as 2.7's do, fails at its apt-get update), and a value that is "
+        "not one (`3.12-slim`, `3.12-alpine`, `3.12-bookworm`) names no image and the "
+        "build fails"
+    )
+    return slim, (caveat,)
 
 
 def _sort_tool_uses(
@@ -682,7 +776,7 @@ def _sort_tool_uses(
         if position >= start:
             if SLIM_LACKS[use.tool] in everywhere:
                 continue
-            if use.tool in _BUILD_COMMANDS or use.tool in _COMPILERS:
+            if use.tool in _NEVER_INSTALLED:
                 blocked.append(use.describe())
             else:
                 late.append(use)
@@ -738,7 +832,10 @@ def _full_image_reliances(facts: StageFacts) -> list[str]:
     """What the stage's RUNs may take from the full image besides its tools: a ``.deb``
     installed with ``dpkg -i`` (its dependencies may be there, and not on -slim), an
     https apt source on a tag that may be stretch or older (apt-transport-https)."""
-    old = debian_release(facts.stage.image.tag) == "before bookworm"
+    tag = facts.stage.image.tag
+    # A tag written from an ARG may be any release for another value.
+    old = facts.stage.image.has_variables and release_of_tag(tag) is None
+    old = old or needs_https_transport(tag)
     found = []
     for instruction in facts.stage.instructions:
         shell = run_shell(instruction) if instruction.cmd == "RUN" else None
@@ -786,15 +883,17 @@ def _check_apt_settings(
             )
 
 
-def _early_caveat(packages: tuple[str, ...], uses: Sequence[ToolUse]) -> str:
-    """The unsafe reason's words for the install at the start."""
+def _tools_caveat(packages: tuple[str, ...], uses: Sequence[ToolUse], *, early: bool) -> str:
+    """The unsafe reason's words for the install of the full image's tools: at the start
+    (``early``) or with the runtime libraries."""
     by_line: dict[int, list[str]] = {}
     for use in uses:
         tools = by_line.setdefault(use.instruction.line, [])
         tools += [f"`{use.tool}`"] if f"`{use.tool}`" not in tools else []
     said = ", ".join(f"line {line} uses {' and '.join(tools)}" for line, tools in by_line.items())
+    where = "right after FROM" if early else "with the runtime libraries"
     return (
-        f"the final stage installs {' '.join(packages)} right after FROM because {said} "
+        f"the final stage installs {' '.join(packages)} {where} because {said} "
         "(the full image has them, -slim does not); a program those lines download may "
         "need a library of the full image that -slim lacks"
     )
