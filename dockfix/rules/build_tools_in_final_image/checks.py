@@ -36,9 +36,11 @@ from dockfix.rules.build_tools_in_final_image.project import (
     setup_install,
 )
 from dockfix.rules.build_tools_in_final_image.unknown_base import is_conda_installer
+from dockfix.rules.build_tools_in_final_image.wrappers import top_item, wrapper_reason
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import (
     Manager,
+    Node,
     PackageCommand,
     SimpleCommand,
     Word,
@@ -171,6 +173,12 @@ class Site:
         assert self.setup is not None
         return self.setup
 
+    @property
+    def item(self) -> Node:
+        """The RUN's top-level item that runs the install: the command, or a wrapper
+        that runs it as if it stood alone (``yes | pip install``, see ``wrappers``)."""
+        return top_item(self.shell.script, self.command) or self.command
+
 
 def split_site(
     instruction: Instruction,
@@ -194,8 +202,8 @@ def split_site(
             f"`{package.manager.value} {package.action}` on line {line}: "
             "only pip installs are split"
         )
-    if not any(item is package.command for item in shell.script.body.items):
-        raise FixRefused(f"the pip install on line {line} is inside a pipeline, group or condition")
+    if top_item(shell.script, package.command) is None:
+        raise FixRefused(wrapper_reason(shell.script, package.command, line))
     _check_options(package, line, strategy)
     editables = editable_words(package, line)
     if editables and strategy == "venv":

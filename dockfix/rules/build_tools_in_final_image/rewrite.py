@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockfix.edits import rewrite_shell
+from dockfix.edits import ShellSplice, splice_shell
 from dockfix.rules._hygiene import and_chain, removes_lists
 from dockfix.rules._shell import RunShell
 from dockfix.rules.build_tools_in_final_image.checks import APT
 from dockfix.rules.refusal import FixRefused
-from dockfix.shell import SimpleCommand, Word, classify, iter_simple_commands
-from dockfix.syntax import Dockerfile, Instruction
+from dockfix.shell import Node, Word, classify, iter_simple_commands
+from dockfix.syntax import Dockerfile
 
 _HOUSEKEEPING = frozenset({"update", "clean", "autoremove"})
 
@@ -22,7 +22,7 @@ class Rewrite:
 
     shell: RunShell
     spans: list[tuple[int, int, str]]
-    removed: list[SimpleCommand]
+    removed: list[Node]
 
 
 def deletion_spans(
@@ -77,8 +77,10 @@ def drop_apt_housekeeping(rewrite: Rewrite) -> None:
             rewrite.removed.append(command)
 
 
-def apply_rewrite(document: Dockerfile, rewrite: Rewrite) -> Instruction | None:
-    """The RUN with the rewrite made; None when every command was removed."""
+def apply_rewrite(document: Dockerfile, rewrite: Rewrite) -> ShellSplice | None:
+    """The RUN with the rewrite made, with the comment lines between its continued lines
+    that have no place in it any more (see ``splice_shell``); None when every command
+    was removed (the builder's copy of the RUN keeps its comment lines)."""
     shell = rewrite.shell
     instruction = shell.instruction
     spans = list(rewrite.spans)
@@ -92,11 +94,16 @@ def apply_rewrite(document: Dockerfile, rewrite: Rewrite) -> Instruction | None:
             return None
         spans = [s for s in spans if not any(_inside(s, c) for c in rewrite.removed)]
         spans += _removal_spans(chain, keep)
-    _check_comments_kept(instruction, shell.base, spans)
-    return rewrite_shell(document, shell, spans)
+    try:
+        return splice_shell(document, shell, spans)
+    except ValueError as error:
+        raise FixRefused(
+            f"the RUN on line {instruction.line} has comment lines between its continued "
+            f"lines that the edit cannot keep: {error}"
+        ) from error
 
 
-def _inside(span: tuple[int, int, str], command: SimpleCommand) -> bool:
+def _inside(span: tuple[int, int, str], command: Node) -> bool:
     return command.start <= span[0] and span[1] <= command.end
 
 
@@ -117,17 +124,3 @@ def _removal_spans(chain: Sequence[object], keep: list[bool]) -> list[tuple[int,
             spans.append((chain[index - 1].end, chain[end].end, ""))  # type: ignore[attr-defined]
         index = end + 1
     return spans
-
-
-def _check_comments_kept(
-    instruction: Instruction, base: int, spans: Sequence[tuple[int, int, str]]
-) -> None:
-    """A deleted span must not swallow a comment line inside the RUN's continuation."""
-    for start, end, _ in spans:
-        if start >= end:
-            continue
-        begin = instruction.offset_of(base + start)
-        finish = instruction.offset_of(base + end - 1) + 1
-        lines = instruction.text[begin:finish].split("\n")[1:]
-        if any(line.lstrip().startswith("#") for line in lines):
-            raise FixRefused(f"the RUN on line {instruction.line} has comment lines in the way")

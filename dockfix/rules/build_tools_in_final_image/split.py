@@ -164,12 +164,15 @@ class Split:
             rewrite = rewrites.get(id(instruction))
             if rewrite is None:
                 continue
-            new = apply_rewrite(self.document, rewrite)
+            splice = apply_rewrite(self.document, rewrite)
+            new = splice.instruction if splice is not None else None
             if new is not None and self.strategy == "wheels" and self.has_site(instruction):
                 new = self.document.add_flag(
                     new, f"--mount=type=bind,from={self.alias},source={WHEELS},target={WHEELS}"
                 )
-            replacement: list[Node] = [new] if new is not None else []
+            replacement: list[Node] = []
+            if splice is not None and new is not None:
+                replacement = [*splice.above, new]
             if self.strategy == "venv" and instruction is first_site:
                 replacement[:0] = [
                     self.line(f"{self.keyword('COPY')} --from={self.alias} {self.venv} {self.venv}")
@@ -225,7 +228,7 @@ class Split:
             rewrite = rewrite_of(site.shell)
             rewrite.removed += site.dropped  # ``setup.py build`` before the install
             if self.strategy == "venv":
-                rewrite.removed.append(site.command)
+                rewrite.removed.append(site.item)
             elif site.package is None:
                 assert site.setup is not None
                 rewrite.spans.append(
@@ -307,7 +310,7 @@ class Split:
                 nodes.append(Comment(comment.text, comment.eol or self.style.eol, 0))
             if instruction is self.user_switch:
                 nodes.append(self.open_to_user())
-            nodes.append(self.builder_copy(instruction))
+            nodes.extend(self.builder_copy(instruction))
         return nodes
 
     def open_to_user(self) -> Instruction:
@@ -329,26 +332,28 @@ class Split:
         text = f"{instruction.keyword}{flags} {self.stage.image.text} {as_word} {self.alias}"
         return self.line(text)
 
-    def builder_copy(self, instruction: Instruction) -> Instruction:
+    def builder_copy(self, instruction: Instruction) -> list[Node]:
+        """The builder's copy of a step, with the comment lines that go above it."""
         sites = [s for s in self.sites if s.shell.instruction is instruction]
         extra = self.wheel_package_spans(instruction)
         if not sites and not extra:
-            return self.copy_of(instruction)
+            return [self.copy_of(instruction)]
         shell = sites[0].shell if sites else self.installs[0].shell
         removed = _after_last_site(shell, sites) if sites else []
-        rewrite = Rewrite(shell, extra, removed)
+        rewrite = Rewrite(shell, extra, [*removed])
         if self.strategy == "wheels":
             for site in sites:
                 _to_pip_wheel(rewrite, site)
             if self.pip_wheel:
                 rewrite.spans = self.wheel_first(shell, sites, rewrite.spans)
-        new = apply_rewrite(self.document, rewrite)
-        assert new is not None
+        splice = apply_rewrite(self.document, rewrite)
+        assert splice is not None
+        new = splice.instruction
         instructions = self.stage.instructions
         last = max(instructions.index(site.shell.instruction) for site in self.sites)
         if instruction is instructions[last]:
             new = self.with_scan(new)
-        return self.copy_of(new)
+        return [*splice.above, self.copy_of(new)]
 
     def wheel_first(
         self, shell: RunShell, sites: list[Site], spans: list[tuple[int, int, str]]
@@ -363,7 +368,7 @@ class Split:
             check_wheel_position(shell, site.command)
             self.pips_with_wheel.add(head)
             install = wheel_install(text, site.package, site.command)
-            spans = prepend_span(spans, site.command.start, install)
+            spans = prepend_span(spans, site.item.start, install)
         return spans
 
     def wheel_package_spans(self, instruction: Instruction) -> list[tuple[int, int, str]]:
@@ -445,7 +450,7 @@ def _after_last_site(shell: RunShell, sites: list[Site]) -> list[SimpleCommand]:
     """Commands after the RUN's last pip install: in the builder they would run without
     the packages installed (``pip wheel`` installs nothing), so the builder drops them."""
     items = shell.script.body.items
-    last = max(i for i, item in enumerate(items) if any(item is s.command for s in sites))
+    last = max(i for i, item in enumerate(items) if any(item is s.item for s in sites))
     after = list(items[last + 1 :])
     if any(not isinstance(item, SimpleCommand) for item in after):
         raise FixRefused(f"the RUN on line {shell.instruction.line} goes on after pip install")
