@@ -19,6 +19,7 @@ from dockfix.rules.build_tools_in_final_image.project import project_spans, setu
 from dockfix.rules.build_tools_in_final_image.rewrite import (
     Rewrite,
     apply_rewrite,
+    covers,
     deletion_spans,
     drop_apt_housekeeping,
 )
@@ -339,21 +340,68 @@ class Split:
         if not sites and not extra:
             return [self.copy_of(instruction)]
         shell = sites[0].shell if sites else self.installs[0].shell
-        removed = _after_last_site(shell, sites) if sites else []
-        rewrite = Rewrite(shell, extra, [*removed])
+        instructions = self.stage.instructions
+        last = max(instructions.index(site.shell.instruction) for site in self.sites)
+        scanned = instruction is instructions[last]
+        rewrite = Rewrite(shell, extra, [])
         if self.strategy == "wheels":
             for site in sites:
                 _to_pip_wheel(rewrite, site)
             if self.pip_wheel:
                 rewrite.spans = self.wheel_first(shell, sites, rewrite.spans)
+        inline = self.builder_tail(rewrite, sites, scanned) if sites else False
         splice = apply_rewrite(self.document, rewrite)
         assert splice is not None
         new = splice.instruction
-        instructions = self.stage.instructions
-        last = max(instructions.index(site.shell.instruction) for site in self.sites)
-        if instruction is instructions[last]:
+        if scanned and not inline:
             new = self.with_scan(new)
         return [*splice.above, self.copy_of(new)]
+
+    def builder_tail(self, rewrite: Rewrite, sites: list[Site], scanned: bool) -> bool:
+        """What follows the RUN's last install leaves the builder (it would run without
+        the packages installed: ``pip wheel`` installs nothing); in the last such RUN the
+        scan takes its place.  True when the scan went in by a span, right after the
+        install: the RUN's text goes on after it (a terminator ``;``, a shell comment
+        ``# ...``, which would swallow a scan appended at the end).
+
+        After ``;`` the scan runs whatever the install's status, as what followed did
+        (``install; scan``: a failed install the original went on from does not stop
+        the builder; the final stage's install then fails and goes on the same way).
+        An earlier RUN that goes on after ``;`` is refused: dropping what follows would
+        end it with the install's status, which the original ignored."""
+        shell = rewrite.shell
+        tail = _after_last_site(shell, sites)
+        body = shell.script.body
+        index = max(i for i, item in enumerate(body.items) if any(item is s.item for s in sites))
+        item = body.items[index]
+        after = body.operators[index].text if index < len(body.operators) else None
+        sequential = bool(tail) and after in (";", "\n")
+        if sequential and not scanned:
+            raise FixRefused(
+                f"the RUN on line {shell.instruction.line} goes on after its pip install "
+                "with `;`: the builder drops what follows, so the RUN would end with the "
+                "install's status, which the original ignored"
+            )
+        end = tail[-1].end if tail else item.end
+        rewrite.spans = [s for s in rewrite.spans if not any(covers(c, s) for c in tail)]
+        rest = shell.script.text[end:]
+        if not scanned or (not rest.strip() and not sequential):
+            if tail:
+                rewrite.spans.append((item.end, end, ""))
+            return False
+        style = self.style
+        directory = WHEELS if self.strategy == "wheels" else self.venv
+        scan = scan_command(directory, style, self.python, family=self.family)
+        joiner = ";" if sequential else " &&"
+        text = f"{joiner} {style.escape}{style.eol}{style.indent}{scan}"
+        if end == item.end:  # nothing to drop: an edit ending with the install takes it
+            ending = [i for i, (a, b, _) in enumerate(rewrite.spans) if a < b == end]
+            if ending:
+                a, b, old = rewrite.spans[ending[0]]
+                rewrite.spans[ending[0]] = (a, b, old + text)
+                return True
+        rewrite.spans.append((item.end, end, text))
+        return True
 
     def wheel_first(
         self, shell: RunShell, sites: list[Site], spans: list[tuple[int, int, str]]
