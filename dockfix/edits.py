@@ -216,23 +216,21 @@ def splice_shell(
     """
     instruction = shell.instruction
     edits = _logical_edits(shell, spans)
-    text, above, crossed = splice(instruction, edits)
+    text, above, bare = splice(instruction, edits)
     new = document.parse_instructions_one(text)
-    if crossed:
-        _check_kept(instruction, edits, new, above)
+    if bare is not None:
+        _check_kept(instruction, document.parse_instructions_one(bare), new, above)
     eol = document.style.eol
     comments = tuple(Comment(line.strip(), eol, 0) for line in above)
     return ShellSplice(new, comments)
 
 
 def _check_kept(
-    old: Instruction, edits: Sequence[tuple[int, int, str]], new: Instruction, above: Sequence[str]
+    old: Instruction, bare: Instruction, new: Instruction, above: Sequence[str]
 ) -> None:
-    """The comment lines put back change nothing BuildKit reads, and none is lost."""
-    logical = old.logical
-    for start, end, text in sorted(edits, reverse=True):
-        logical = logical[:start] + text + logical[end:]
-    if new.logical != logical:
+    """The comment lines put back change nothing BuildKit reads (``new`` reads as
+    ``bare``, the edit without them), and none is lost."""
+    if new.logical != bare.logical:
         raise ValueError("the comment lines put back change the instruction")
     kept = Counter(line.strip() for line in new.comments)
     kept.update(line.strip() for line in above)

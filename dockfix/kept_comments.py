@@ -18,11 +18,12 @@ from dockfix.syntax.nodes import Instruction
 
 def splice(
     instruction: Instruction, edits: Sequence[tuple[int, int, str]]
-) -> tuple[str, tuple[str, ...], bool]:
+) -> tuple[str, tuple[str, ...], str | None]:
     """The instruction's text with ``[start, end)`` spans of its logical line replaced.
 
     Returns the new text, the comment lines (as written, with their line endings) that
-    no line of the new text can carry, and whether any comment line was crossed at all.
+    no line of the new text can carry, and, when a span crossed a comment line, the new
+    text before they were put back (None otherwise: the two must read the same).
     A crossed comment goes back at the start of the first line after its span (a
     continuation line, so the comment stays between continued lines); when the span
     ends on the last line, at the start of that line, unless it is the first line too:
@@ -37,7 +38,7 @@ def splice(
     physical.sort()
     out: list[str] = []
     length, cursor = 0, 0
-    pending: list[tuple[int, list[str]]] = []  # where a span's new text ends, its comments
+    pending: list[tuple[int, int, list[str]]] = []  # where a span's new text is, comments
     for begin, finish, new in physical:
         if begin < cursor:
             raise ValueError("overlapping edits")
@@ -46,18 +47,18 @@ def splice(
         length += len(kept)
         crossed = _comment_lines(instruction, begin, finish)
         if crossed:
-            pending.append((length, crossed))
+            pending.append((length - len(new), length, crossed))
         cursor = finish
     out.append(text[cursor:])
-    result = "".join(out)
+    result = bare = "".join(out)
     above: list[str] = []
-    for position, lines in reversed(pending):
-        home = _home(result, position)
+    for start, position, lines in reversed(pending):
+        home = _home(result, start, position)
         if home is None:
             above[:0] = lines
         else:
             result = result[:home] + "".join(lines) + result[home:]
-    return result, tuple(above), bool(pending)
+    return result, tuple(above), bare if pending else None
 
 
 def _comment_lines(instruction: Instruction, begin: int, finish: int) -> list[str]:
@@ -86,9 +87,13 @@ def _logical(instruction: Instruction, start: int, stop: int) -> bool:
     return any(offset < stop and start < offset + size for _, offset, size in instruction.segments)
 
 
-def _home(text: str, position: int) -> int | None:
-    """Where comment lines can go back near ``position``: the start of the next line, or
-    of the line holding ``position`` when that is the last but not the first line."""
+def _home(text: str, start: int, position: int) -> int | None:
+    """Where comment lines can go back near new text at ``[start, position)``: the start
+    of the next line, or of the line holding ``position`` when that is the last but not
+    the first line.  New text of several lines (a command added) goes below them: they
+    go at the start of its first line, when that is not the instruction's first."""
+    if "\n" in text[start:position] and text.rfind("\n", 0, start) != -1:
+        return text.rfind("\n", 0, start) + 1
     newline = text.find("\n", position)
     if newline != -1 and newline + 1 < len(text):
         return newline + 1
