@@ -216,8 +216,9 @@ def check_project_site(shell: RunShell, package: PackageCommand, strategy: str) 
     ``&&``: only where that runs exactly when the install did (``runs_in_sequence``)."""
     if strategy == "wheels" and not runs_in_sequence(shell, package.command):
         raise FixRefused(
-            f"the RUN on line {shell.instruction.line} installs a local project after `||` "
-            "or in the background, so its wheel cannot be built first"
+            f"the RUN on line {shell.instruction.line} installs a local project after `||`, "
+            "in the background or inside a pipeline or subshell, so its wheel cannot be "
+            "built first"
         )
 
 

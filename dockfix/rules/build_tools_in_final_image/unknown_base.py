@@ -243,6 +243,13 @@ def check_wheel_position(shell: RunShell, command: SimpleCommand) -> None:
     index = next((i for i, item in enumerate(body.items) if item is top), None)
     if index is None:
         raise FixRefused(wrapper_reason(shell.script, command, shell.instruction.line))
+    program = command.words[0].value if command.words else ""
+    if top is not command and "/" in program and not program.startswith("/"):
+        raise FixRefused(
+            f"the pip install on line {shell.instruction.line} runs `{program}` by a "
+            "relative path inside a subshell: the builder's install of `wheel`, put before "
+            "the subshell, may run another program"
+        )
     before = body.operators[index - 1].text if index > 0 else "&&"
     after = body.operators[index].text if index < len(body.operators) else ";"
     if before not in ("&&", ";", "\n") or after in ("||", "&"):
