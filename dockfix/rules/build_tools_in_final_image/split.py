@@ -375,6 +375,12 @@ class Split:
         index = max(i for i, item in enumerate(body.items) if any(item is s.item for s in sites))
         item = body.items[index]
         after = body.operators[index].text if index < len(body.operators) else None
+        if tail and after not in ("&&", ";", "\n"):
+            raise FixRefused(
+                f"the RUN on line {shell.instruction.line} goes on after its pip install "
+                f"with `{after}`: the builder, which drops what follows, would not run "
+                "as the original did"
+            )
         sequential = bool(tail) and after in (";", "\n")
         if sequential and not scanned:
             raise FixRefused(
