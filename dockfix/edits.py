@@ -15,12 +15,14 @@ the same guards again before it applies anything.  Shell text inside a RUN is ed
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockfix.kept_comments import splice
 from dockfix.syntax.document import ends_in_continuation
-from dockfix.syntax.nodes import Instruction, Node
+from dockfix.syntax.nodes import Comment, Instruction, Node
 
 if TYPE_CHECKING:
     from dockfix.model.runs import RunShell
@@ -189,16 +191,69 @@ class FixBuilder:
         return Fix(self.edits(), applicability, reason)
 
 
-def rewrite_shell(
+@dataclass(frozen=True)
+class ShellSplice:
+    """A RUN with its shell text edited, and the comment lines it can no longer carry."""
+
+    instruction: Instruction
+    #: Comment lines from the RUN's continuations that an edited span crossed and that
+    #: no continuation line of the new RUN can carry (it is left with one line): they
+    #: go directly above it.
+    above: tuple[Comment, ...] = ()
+
+
+def splice_shell(
     document: Dockerfile, shell: RunShell, spans: Sequence[tuple[int, int, str]]
-) -> Instruction:
+) -> ShellSplice:
     """The RUN with ``[start, end)`` spans of its shell text replaced (offsets into
     ``shell.script.text``); the one place shell edits are mapped to the file's text.
 
     A pure insertion (``start == end``) rewrites the character before it with the new
     text after it, so text added right after a word lands there even when a line
-    continuation follows the word.
+    continuation follows the word.  Comment lines between continued lines that a span
+    crosses are kept (see ``kept_comments``); ValueError when putting them back would
+    change what BuildKit reads, which is checked.
     """
+    instruction = shell.instruction
+    edits = _logical_edits(shell, spans)
+    text, above, bare = splice(instruction, edits)
+    new = document.parse_instructions_one(text)
+    if bare is not None:
+        _check_kept(instruction, document.parse_instructions_one(bare), new, above)
+    eol = document.style.eol
+    comments = tuple(Comment(line.strip(), eol, 0) for line in above)
+    return ShellSplice(new, comments)
+
+
+def _check_kept(
+    old: Instruction, bare: Instruction, new: Instruction, above: Sequence[str]
+) -> None:
+    """The comment lines put back change nothing BuildKit reads (``new`` reads as
+    ``bare``, the edit without them), and none is lost."""
+    if new.logical != bare.logical:
+        raise ValueError("the comment lines put back change the instruction")
+    kept = Counter(line.strip() for line in new.comments)
+    kept.update(line.strip() for line in above)
+    if Counter(line.strip() for line in old.comments) - kept:
+        raise ValueError("a comment line of the instruction would be lost")
+
+
+def rewrite_shell(
+    document: Dockerfile, shell: RunShell, spans: Sequence[tuple[int, int, str]]
+) -> Instruction:
+    """``splice_shell``'s RUN alone.  A comment line it could not keep inside the RUN is
+    lost, and the engine's check of comment lines then drops the fix: a rule whose
+    spans may cross comment lines uses ``splice_shell`` and puts ``above`` in place."""
+    try:
+        return splice_shell(document, shell, spans).instruction
+    except ValueError:
+        return document.edit_logical(shell.instruction, _logical_edits(shell, spans))
+
+
+def _logical_edits(
+    shell: RunShell, spans: Sequence[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Spans of the shell text as spans of the instruction's logical line."""
     logical = shell.instruction.logical
     edits = []
     for start, end, text in spans:
@@ -207,4 +262,4 @@ def rewrite_shell(
             edits.append((at - 1, at, logical[at - 1] + text))
         else:
             edits.append((at, stop, text))
-    return document.edit_logical(shell.instruction, edits)
+    return edits

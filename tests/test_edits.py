@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 import pytest
 
-from dockfix.edits import Applicability, Edit, Fix, FixBuilder, rewrite_shell
+from dockfix.edits import Applicability, Edit, Fix, FixBuilder, rewrite_shell, splice_shell
 from dockfix.engine import EditRefused, apply_fix, fix_document, verify
-from dockfix.model.runs import run_shell
+from dockfix.model.runs import RunShell, run_shell
 from dockfix.problems import Problem
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.syntax import Dockerfile, Instruction, parse
@@ -140,3 +140,52 @@ def test_builder_insert_after_a_last_line_without_a_line_ending_keeps_the_ending
         document, FixBuilder(document).insert_after(run, user).build(Applicability.SAFE)
     )
     assert fixed.to_string() == "FROM a\nRUN echo hi\nUSER app"
+
+
+def _shell_of(document: Dockerfile, index: int = 1) -> RunShell:
+    shell = run_shell(document.instructions[index])
+    assert shell is not None and not isinstance(shell, str)
+    return shell
+
+
+def test_splice_shell_keeps_a_crossed_comment_on_the_next_continued_line() -> None:
+    document = parse("FROM a\nRUN apk add \\\n    # compilers\n    gcc \\\n    # tools\n    curl\n")
+    shell = _shell_of(document)
+    text = shell.script.text
+    start = text.index("add") + len("add")
+    end = text.index("gcc") + len("gcc")
+    splice = splice_shell(document, shell, [(start, end, "")])
+    assert splice.instruction.to_string() == (
+        "RUN apk add \\\n    # compilers\n    # tools\n    curl\n"
+    )
+    assert splice.above == ()
+    assert splice.instruction.value == ("apk add     curl",)
+
+
+def test_splice_shell_puts_a_comment_above_a_run_left_with_one_line() -> None:
+    document = parse("FROM a\nRUN apk update && apk add \\\n    # compilers\n    gcc\n")
+    shell = _shell_of(document)
+    text = shell.script.text
+    start = text.index("update") + len("update")
+    splice = splice_shell(document, shell, [(start, len(text), "")])
+    assert splice.instruction.to_string() == "RUN apk update\n"
+    assert [comment.to_string() for comment in splice.above] == ["# compilers\n"]
+
+
+def test_splice_shell_keeps_comments_with_the_backtick_escape() -> None:
+    document = parse("# escape=`\nFROM a\nRUN apk add `\n    # compilers\n    gcc `\n    curl\n")
+    shell = _shell_of(document)
+    text = shell.script.text
+    start = text.index("add") + len("add")
+    end = text.index("gcc") + len("gcc")
+    splice = splice_shell(document, shell, [(start, end, "")])
+    assert splice.instruction.to_string() == "RUN apk add `\n    # compilers\n    curl\n"
+
+
+def test_rewrite_shell_without_comments_in_the_way_is_unchanged() -> None:
+    document = parse("FROM a\nRUN apk add gcc \\\n    curl\n")
+    shell = _shell_of(document)
+    start = shell.script.text.index("gcc")
+    assert rewrite_shell(document, shell, [(start, start + len("gcc "), "")]).to_string() == (
+        "RUN apk add \\\n    curl\n"
+    )

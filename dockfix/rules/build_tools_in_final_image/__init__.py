@@ -103,7 +103,11 @@ What it does
 
     An ``apt-get install`` left with no package is removed with the ``apt-get update``
     and list clean-up that served it; a RUN left empty is removed, its comment lines go
-    with its copy in the builder.
+    with its copy in the builder.  Comment lines between a RUN's continued lines (``#
+    Pillow dependencies`` inside an ``apk add`` list; BuildKit drops them before the
+    shell reads the text) stay: one whose words leave goes back at the start of the next
+    continued line, or of the RUN's last line, or, when the RUN is left with one line,
+    directly above it (``dockfix.kept_comments``).
 
     Why wheels through a bind mount: ``COPY --from=builder /wheels /wheels`` followed by
     ``rm -rf /wheels`` leaves the wheels in the COPY layer, so the image keeps them;
@@ -169,8 +173,16 @@ Fix safety
       build context on an official python image (see ``pipenv.py``: a virtualenv,
       package arguments, options that change what is installed, a VCS, path or
       editable entry, more than one index, PATH or PIPENV_ variables set), ``uv add``,
-      a package name given by a variable (``$PKG``); a local project
-      or URL with extras (``.[server]``) or in a RUN that is not a plain ``&&`` chain;
+      a package name given by a variable (``$PKG``); a pip install
+      in a loop (each pass installs before the next builds; the builder's ``pip wheel``
+      installs nothing), in an ``if``/``case`` (the builder does not repeat the test), in
+      a pipeline with other commands than ``yes`` before it, or in a subshell or group
+      with other commands than literal ``cd`` before it (``yes | pip install`` and
+      ``(cd dir && pip install ...)`` run pip as if alone: pip reads its input only to
+      ask something, which an install from ``/wheels`` never does; both stages keep the
+      wrapper, see ``wrappers.py``); a local project or URL with extras (``.[server]``)
+      or after ``||`` (its wheel's build, put before it with ``&&``, would not run
+      exactly when it did);
       an editable install of a VCS URL (``-e git+https://...``: pip keeps its checkout),
       of a variable, of a folder no COPY of the stage brings (a clone, a mount, the base
       image, a ``cd`` to a path not known) or that a later COPY writes into (``COPY
@@ -180,7 +192,8 @@ Fix safety
       run other than as ``python setup.py install``/``develop`` with no options
       (``build``, ``build_ext --inplace``, ``sdist``, ``install --force``: each named;
       ``setup.py build && setup.py install`` is one install, whose build the final
-      stage drops), more than once, outside a plain ``&&`` chain, or by a Python whose
+      stage drops), more than once in one RUN, after ``||`` or inside a pipeline, group
+      or condition (lists joined by ``;`` are split), or by a Python whose
       pip is not known to be there (the official image's, one another pip install of
       the stage runs, one that ran ``get-pip.py`` before, a system Python whose pip the
       stage installs).  A local project (``pip install .``, a directory, an sdist,
@@ -210,14 +223,20 @@ Fix safety
       program that builds nothing, ``python -m spacy download``, runs after the builder
       installs its wheels of the installs before it, as the final stage does; one with
       ``setup.py``, ``install``/``build`` arguments or ``-m build`` is refused), a RUN
-      cannot be read, pip runs as a user that the stage does not switch to from root
+      cannot be read (a heredoc, a shell parse error, an exec-form RUN of a program but
+      file and user commands: ``RUN ["chmod", "+x", "run.sh"]`` is read), an earlier
+      RUN goes on after its pip install with ``;`` (the builder drops what follows, so
+      the RUN would end with the install's status, which the original ignored), pip
+      runs as a user that the stage does not switch to from root
       (the base image's user when it is not known to be root: the runtime libraries'
       install needs root), as two users, as root between two installs of the user or
       with the ``venv`` strategy (the copied environment would belong to root), a RUN
       after the switch to that user changes system packages (``sudo apt-get``: the
       runtime libraries' install goes above the switch), the stage purges build
       packages itself,
-      commands must be removed from a RUN that is not a plain ``&&`` chain, or the first
+      commands must be removed next to ``||`` or ``&``, or from the end of a RUN after
+      ``;`` (from a list joined by ``&&`` and ``;`` they leave keeping ``;`` where either
+      neighbour had it: the removed installs succeed whenever the build does), or the first
       install's RUN runs ``apt-get install`` on lists an earlier RUN fetched (the runtime
       libraries' install, just above it, removes them);
     * the base is the full image and the final stage could not switch to ``-slim``

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,9 +41,11 @@ from dockfix.rules.build_tools_in_final_image.project import (
     setup_install,
 )
 from dockfix.rules.build_tools_in_final_image.unknown_base import is_conda_installer
+from dockfix.rules.build_tools_in_final_image.wrappers import top_item, wrapper_reason
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import (
     Manager,
+    Node,
     PackageCommand,
     SimpleCommand,
     Word,
@@ -180,6 +183,12 @@ class Site:
         assert self.setup is not None
         return self.setup
 
+    @property
+    def item(self) -> Node:
+        """The RUN's top-level item that runs the install: the command, or a wrapper
+        that runs it as if it stood alone (``yes | pip install``, see ``wrappers``)."""
+        return top_item(self.shell.script, self.command) or self.command
+
 
 def split_site(
     instruction: Instruction,
@@ -203,8 +212,8 @@ def split_site(
             f"`{package.manager.value} {package.action}` on line {line}: "
             "only pip installs are split"
         )
-    if not any(item is package.command for item in shell.script.body.items):
-        raise FixRefused(f"the pip install on line {line} is inside a pipeline, group or condition")
+    if top_item(shell.script, package.command) is None:
+        raise FixRefused(wrapper_reason(shell.script, package.command, line))
     _check_options(package, line, strategy)
     editables = editable_words(package, line)
     if editables and strategy == "venv":
@@ -477,10 +486,9 @@ def check_other_runs(
             continue
         shell = run_shell(instruction)
         if not isinstance(shell, RunShell):
-            raise FixRefused(
-                f"the RUN on line {instruction.line} cannot be read "
-                "(exec form, heredoc, or unparsed shell)"
-            )
+            if _plain_exec(instruction):
+                continue
+            raise FixRefused(_unread_run(instruction, shell))
         artifacts = artifact_dirs(stage, instruction)
         for command in iter_simple_commands(shell.script):
             if id(command) in moved or _before(stage, shell, command, first):
@@ -490,6 +498,43 @@ def check_other_runs(
                 raise FixRefused(
                     f"the RUN on line {instruction.line} {why}, which needs the build tools"
                 )
+
+
+#: Programs an exec-form RUN (``RUN ["chmod", "+x", "/app/run.sh"]``) may run without
+#: being read further: they manage files and users, and neither compile, install nor
+#: run Python (each a subset of ``_PACKAGE_FREE``'s).
+_EXEC_PLAIN = frozenset(
+    {
+        *("chmod", "chown", "mkdir", "ln", "cp", "mv", "rm", "rmdir", "touch", "ls"),
+        *("echo", "printf", "true", "useradd", "groupadd", "adduser", "addgroup"),
+        *("usermod", "ldconfig", "sleep"),
+    }
+)
+
+
+def _plain_exec(instruction: Instruction) -> bool:
+    """An exec-form RUN (no shell: its words are the program and its arguments, exactly)
+    whose program is one of ``_EXEC_PLAIN``: it cannot use the build tools, and runs
+    the same in the final stage."""
+    if not instruction.is_json or instruction.heredocs or not instruction.value:
+        return False
+    return posixpath.basename(instruction.value[0]) in _EXEC_PLAIN
+
+
+def _unread_run(instruction: Instruction, parse_error: str | None) -> str:
+    """Why a RUN's commands are not known, by its form."""
+    line = instruction.line
+    if instruction.is_json and instruction.value:
+        program = posixpath.basename(instruction.value[0])
+        return (
+            f"the exec-form RUN on line {line} runs `{program}`, which may use the build "
+            "tools (exec form is read only for file and user commands: `chmod`, `mkdir`...)"
+        )
+    if instruction.heredocs:
+        return f"the RUN on line {line} runs a heredoc, whose script is not read"
+    if parse_error:
+        return f"the RUN on line {line} cannot be read as shell ({parse_error})"
+    return f"the RUN on line {line} cannot be read (exec form, heredoc, or unparsed shell)"
 
 
 def _before(

@@ -111,11 +111,11 @@ def plan_drop(
     result = FixBuilder(document)
     for rewrite in rewrites.values():
         drop_apt_housekeeping(rewrite)
-        new = apply_rewrite(document, rewrite)
-        if new is None:
+        splice = apply_rewrite(document, rewrite)
+        if splice is None:
             _delete(document, result, rewrite.shell.instruction)
         else:
-            result.replace(rewrite.shell.instruction, new)
+            result.replace(rewrite.shell.instruction, *splice.above, splice.instruction)
     reason = _reason(wanted, removed, runtime, kept_by_base, facts)
     for purge in purges:
         names = listed([package_name(word.value) for word in purge.words])

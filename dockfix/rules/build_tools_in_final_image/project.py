@@ -48,6 +48,7 @@ would point at the builder's source folder).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from dockfix.rules._hygiene import and_chain
 from dockfix.rules._shell import RunShell
@@ -195,15 +196,30 @@ def check_editable_source(line: int, shown: bool) -> None:
         )
 
 
+def runs_in_sequence(shell: RunShell, command: SimpleCommand) -> bool:
+    """The command is a top-level item of its RUN after ``&&``, ``;`` or a new line (or
+    first), and not sent to the background: a chain ``a && b && c`` written in its place
+    then runs exactly when it did (``x || a && b`` would run ``b`` after ``x``), and ends
+    the same and-or list, so what follows (``&&``, ``;``, ``||``) sees its status as it
+    saw the command's (``&&`` binds tighter than ``;``; POSIX sh, "Lists")."""
+    body = shell.script.body
+    index = next((i for i, item in enumerate(body.items) if item is command), None)
+    if index is None or command.background:
+        return False
+    before = body.operators[index - 1].text if index > 0 else "&&"
+    after = body.operators[index].text if index < len(body.operators) else ";"
+    return before in ("&&", ";", "\n") and after != "&"
+
+
 def check_project_site(shell: RunShell, package: PackageCommand, strategy: str) -> None:
     """The builder puts a ``pip wheel --no-deps`` of the project before the install with
-    ``&&``: only where that runs exactly when the install did (an ``&&`` chain)."""
-    if strategy == "wheels" and and_chain(shell.script) is None:
+    ``&&``: only where that runs exactly when the install did (``runs_in_sequence``)."""
+    if strategy == "wheels" and not runs_in_sequence(shell, package.command):
         raise FixRefused(
-            f"the RUN on line {shell.instruction.line} installs a local project and is not "
-            "a plain && chain, so its wheel cannot be built first"
+            f"the RUN on line {shell.instruction.line} installs a local project after `||`, "
+            "in the background or inside a pipeline or subshell, so its wheel cannot be "
+            "built first"
         )
-    del package
 
 
 def project_spans(
@@ -279,10 +295,14 @@ _SETUP_OTHERS = {
 }
 
 
-def _setup_refusal(line: int, words: list[str]) -> str:
+def _setup_refusal(line: int, words: list[str], runs: Sequence[SimpleCommand] = ()) -> str:
     """Why the RUN's setup.py run is not split, as precisely as its words say."""
     if not words:
-        return f"the RUN on line {line} runs setup.py more than once; only one install is split"
+        said = ", ".join(f"`{' '.join(w.value for w in run.words[:3])}`" for run in runs[:3])
+        return (
+            f"the RUN on line {line} runs setup.py {len(runs)} times ({said}): the split "
+            "builds one project per RUN (one wheel folder, one install in its place)"
+        )
     command = " ".join(words[:2])
     if not _SETUP_PYTHON.fullmatch(words[0]):
         return f"`{command}` on line {line} runs setup.py with a Python not known by name"
@@ -315,14 +335,14 @@ def setup_install(shell: RunShell) -> tuple[SimpleCommand, SimpleCommand | None]
         found.remove(prebuild)
     words = [word.value for word in found[0].words] if len(found) == 1 else []
     if len(words) != 3 or not _SETUP_PYTHON.fullmatch(words[0]) or words[2] not in _SETUP_ACTIONS:
-        raise FixRefused(_setup_refusal(line, words))
+        raise FixRefused(_setup_refusal(line, words, found))
     if not all(word.is_literal for word in found[0].words):
         raise FixRefused(f"the setup.py {words[2]} on line {line} is not literal")
-    if and_chain(shell.script) is None or not any(
-        item is found[0] for item in shell.script.body.items
-    ):
+    if not runs_in_sequence(shell, found[0]):
         raise FixRefused(
-            f"the RUN on line {line} runs setup.py {words[2]} and is not a plain && chain"
+            f"the setup.py {words[2]} on line {line} runs after `||`, in the background "
+            "or inside a pipeline, group or condition: the build of its wheel put in its "
+            "place would not run exactly when it did"
         )
     return found[0], prebuild
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockfix.edits import rewrite_shell
+from dockfix.edits import ShellSplice, splice_shell
 from dockfix.rules._hygiene import and_chain, removes_lists
 from dockfix.rules._shell import RunShell
 from dockfix.rules.build_tools_in_final_image.checks import APT, BuildInstall, Purge
 from dockfix.rules.refusal import FixRefused
-from dockfix.shell import SimpleCommand, Word, classify, iter_simple_commands
-from dockfix.syntax import Dockerfile, Instruction
+from dockfix.shell import Node, Word, classify, iter_simple_commands
+from dockfix.syntax import Dockerfile
 
 _HOUSEKEEPING = frozenset({"update", "clean", "autoremove"})
 
@@ -22,7 +22,7 @@ class Rewrite:
 
     shell: RunShell
     spans: list[tuple[int, int, str]]
-    removed: list[SimpleCommand]
+    removed: list[Node]
 
 
 def trim_install(
@@ -109,26 +109,37 @@ def drop_apt_housekeeping(rewrite: Rewrite) -> None:
             rewrite.removed.append(command)
 
 
-def apply_rewrite(document: Dockerfile, rewrite: Rewrite) -> Instruction | None:
-    """The RUN with the rewrite made; None when every command was removed."""
+def apply_rewrite(document: Dockerfile, rewrite: Rewrite) -> ShellSplice | None:
+    """The RUN with the rewrite made, with the comment lines between its continued lines
+    that have no place in it any more (see ``splice_shell``); None when every command
+    was removed (the builder's copy of the RUN keeps its comment lines)."""
     shell = rewrite.shell
     instruction = shell.instruction
     spans = list(rewrite.spans)
     if rewrite.removed:
-        chain = and_chain(shell.script)
         removed = {id(command) for command in rewrite.removed}
-        if chain is None or not removed <= {id(item) for item in chain}:
+        items = shell.script.body.items
+        if not removed <= {id(item) for item in items}:
             raise FixRefused(f"the RUN on line {instruction.line} is not a plain && chain")
-        keep = [id(item) not in removed for item in chain]
+        keep = [id(item) not in removed for item in items]
         if not any(keep):
             return None
-        spans = [s for s in spans if not any(_inside(s, c) for c in rewrite.removed)]
-        spans += _removal_spans(chain, keep)
-    _check_comments_kept(instruction, shell.base, spans)
-    return rewrite_shell(document, shell, spans)
+        spans = [s for s in spans if not any(covers(c, s) for c in rewrite.removed)]
+        if and_chain(shell.script) is not None:
+            spans += _removal_spans(items, keep)
+        else:
+            spans += _list_removal_spans(shell, keep)
+    try:
+        return splice_shell(document, shell, spans)
+    except ValueError as error:
+        raise FixRefused(
+            f"the RUN on line {instruction.line} has comment lines between its continued "
+            f"lines that the edit cannot keep: {error}"
+        ) from error
 
 
-def _inside(span: tuple[int, int, str], command: SimpleCommand) -> bool:
+def covers(command: Node, span: tuple[int, int, str]) -> bool:
+    """True when ``span`` lies within ``command`` (it goes with the command)."""
     return command.start <= span[0] and span[1] <= command.end
 
 
@@ -151,15 +162,54 @@ def _removal_spans(chain: Sequence[object], keep: list[bool]) -> list[tuple[int,
     return spans
 
 
-def _check_comments_kept(
-    instruction: Instruction, base: int, spans: Sequence[tuple[int, int, str]]
-) -> None:
-    """A deleted span must not swallow a comment line inside the RUN's continuation."""
-    for start, end, _ in spans:
-        if start >= end:
+#: Operators a removed command may stand between: it runs after the one before it, and
+#: the one after it runs after it (not ``||``, a pipe or ``&``).
+_SEQUENCE = frozenset({"&&", ";", "\n"})
+
+
+def _list_removal_spans(shell: RunShell, keep: list[bool]) -> list[tuple[int, int, str]]:
+    """Spans deleting runs of removed items from a list joined by ``&&`` and ``;``.
+
+    The removed commands are installs that succeed whenever the build does, so ``a &&
+    X; b`` and ``a; X && b`` both run ``b`` whenever ``X`` would have run: the operator
+    kept between ``a`` and ``b`` is ``;`` when either was one (``a; b``), else ``&&``.
+    A run at the end goes only after ``&&`` (``a; X`` -> ``a`` would end with ``a``'s
+    status, which ``X`` replaced).  Any other operator next to a removed item (``||``,
+    ``&``) is refused.
+    """
+    body = shell.script.body
+    items, operators = body.items, [op.text for op in body.operators]
+    text = shell.script.text
+    line = shell.instruction.line
+    spans = []
+    index = 0
+    while index < len(items):
+        if keep[index]:
+            index += 1
             continue
-        begin = instruction.offset_of(base + start)
-        finish = instruction.offset_of(base + end - 1) + 1
-        lines = instruction.text[begin:finish].split("\n")[1:]
-        if any(line.lstrip().startswith("#") for line in lines):
-            raise FixRefused(f"the RUN on line {instruction.line} has comment lines in the way")
+        end = index
+        while end + 1 < len(items) and not keep[end + 1]:
+            end += 1
+        before = operators[index - 1] if index > 0 else None
+        after = operators[end] if end < len(operators) else None
+        named = " ".join(text[items[index].start : items[index].end].split()[:3])
+        for op in [before, *operators[index:end], after]:
+            if op is not None and op not in _SEQUENCE:
+                raise FixRefused(
+                    f"the RUN on line {line} has `{named}`, which the split removes, next to "
+                    f"`{op}`: what runs after it, or in the background, would change"
+                )
+        if end + 1 == len(items):  # the run ends the list (a terminator may follow)
+            if before != "&&":
+                raise FixRefused(
+                    f"the RUN on line {line} ends with `{named}` after `;`, which the split "
+                    "removes: the RUN would end with the status of what came before, which "
+                    "the original ignored"
+                )
+            spans.append((items[index - 1].end, items[end].end, ""))
+        elif before is None or before in (";", "\n") or after == "&&":
+            spans.append((items[index].start, items[end + 1].start, ""))
+        else:  # ``a && X; b``: the ``;`` after the run stays
+            spans.append((items[index - 1].end, items[end].end, ""))
+        index = end + 1
+    return spans

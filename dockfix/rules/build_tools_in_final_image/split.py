@@ -19,6 +19,7 @@ from dockfix.rules.build_tools_in_final_image.project import project_spans, setu
 from dockfix.rules.build_tools_in_final_image.rewrite import (
     Rewrite,
     apply_rewrite,
+    covers,
     deletion_spans,
     drop_apt_housekeeping,
     trim_install,
@@ -170,12 +171,15 @@ class Split:
             rewrite = rewrites.get(id(instruction))
             if rewrite is None:
                 continue
-            new = apply_rewrite(self.document, rewrite)
+            splice = apply_rewrite(self.document, rewrite)
+            new = splice.instruction if splice is not None else None
             if new is not None and self.strategy == "wheels" and self.has_site(instruction):
                 new = self.document.add_flag(
                     new, f"--mount=type=bind,from={self.alias},source={WHEELS},target={WHEELS}"
                 )
-            replacement: list[Node] = [new] if new is not None else []
+            replacement: list[Node] = []
+            if splice is not None and new is not None:
+                replacement = [*splice.above, new]
             if self.strategy == "venv" and instruction is first_site:
                 replacement[:0] = [
                     self.line(f"{self.keyword('COPY')} --from={self.alias} {self.venv} {self.venv}")
@@ -231,7 +235,7 @@ class Split:
             rewrite = rewrite_of(site.shell)
             rewrite.removed += site.dropped  # ``setup.py build`` before the install
             if self.strategy == "venv":
-                rewrite.removed.append(site.command)
+                rewrite.removed.append(site.item)
             else:
                 rewrite.spans += final_site_spans(site)
         for purge in self.purges:
@@ -277,7 +281,7 @@ class Split:
                 nodes.append(Comment(comment.text, comment.eol or self.style.eol, 0))
             if instruction is self.user_switch:
                 nodes.append(self.open_to_user())
-            nodes.append(self.builder_copy(instruction))
+            nodes.extend(self.builder_copy(instruction))
         return nodes
 
     def open_to_user(self) -> Instruction:
@@ -299,14 +303,17 @@ class Split:
         text = f"{instruction.keyword}{flags} {self.stage.image.text} {as_word} {self.alias}"
         return self.line(text)
 
-    def builder_copy(self, instruction: Instruction) -> Instruction:
+    def builder_copy(self, instruction: Instruction) -> list[Node]:
+        """The builder's copy of a step, with the comment lines that go above it."""
         sites = [s for s in self.sites if s.shell.instruction is instruction]
         extra = self.wheel_package_spans(instruction)
         if not sites and not extra:
-            return self.copy_of(instruction)
+            return [self.copy_of(instruction)]
         shell = sites[0].shell if sites else self.installs[0].shell
-        removed = _after_last_site(shell, sites) if sites else []
-        rewrite = Rewrite(shell, extra, removed)
+        instructions = self.stage.instructions
+        last = max(instructions.index(site.shell.instruction) for site in self.sites)
+        scanned = instruction is instructions[last]
+        rewrite = Rewrite(shell, extra, [])
         if self.strategy == "wheels":
             for site in sites:
                 if id(site.command) in self.builder_installs and site.pipenv is None:
@@ -315,13 +322,65 @@ class Split:
                     _to_pip_wheel(rewrite, site)
             if self.pip_wheel:
                 rewrite.spans = self.wheel_first(shell, sites, rewrite.spans)
-        new = apply_rewrite(self.document, rewrite)
-        assert new is not None
-        instructions = self.stage.instructions
-        last = max(instructions.index(site.shell.instruction) for site in self.sites)
-        if instruction is instructions[last]:
+        inline = self.builder_tail(rewrite, sites, scanned) if sites else False
+        splice = apply_rewrite(self.document, rewrite)
+        assert splice is not None
+        new = splice.instruction
+        if scanned and not inline:
             new = self.with_scan(new)
-        return self.copy_of(new)
+        return [*splice.above, self.copy_of(new)]
+
+    def builder_tail(self, rewrite: Rewrite, sites: list[Site], scanned: bool) -> bool:
+        """What follows the RUN's last install leaves the builder (it would run without
+        the packages installed: ``pip wheel`` installs nothing); in the last such RUN the
+        scan takes its place.  True when the scan went in by a span, right after the
+        install: the RUN's text goes on after it (a terminator ``;``, a shell comment
+        ``# ...``, which would swallow a scan appended at the end).
+
+        After ``;`` the scan runs whatever the install's status, as what followed did
+        (``install; scan``: a failed install the original went on from does not stop
+        the builder; the final stage's install then fails and goes on the same way).
+        An earlier RUN that goes on after ``;`` is refused: dropping what follows would
+        end it with the install's status, which the original ignored."""
+        shell = rewrite.shell
+        tail = _after_last_site(shell, sites)
+        body = shell.script.body
+        index = max(i for i, item in enumerate(body.items) if any(item is s.item for s in sites))
+        item = body.items[index]
+        after = body.operators[index].text if index < len(body.operators) else None
+        if tail and after not in ("&&", ";", "\n"):
+            raise FixRefused(
+                f"the RUN on line {shell.instruction.line} goes on after its pip install "
+                f"with `{after}`: the builder, which drops what follows, would not run "
+                "as the original did"
+            )
+        sequential = bool(tail) and after in (";", "\n")
+        if sequential and not scanned:
+            raise FixRefused(
+                f"the RUN on line {shell.instruction.line} goes on after its pip install "
+                "with `;`: the builder drops what follows, so the RUN would end with the "
+                "install's status, which the original ignored"
+            )
+        end = tail[-1].end if tail else item.end
+        rewrite.spans = [s for s in rewrite.spans if not any(covers(c, s) for c in tail)]
+        rest = shell.script.text[end:]
+        if not scanned or (not rest.strip() and not sequential):
+            if tail:
+                rewrite.spans.append((item.end, end, ""))
+            return False
+        style = self.style
+        directory = WHEELS if self.strategy == "wheels" else self.venv
+        scan = scan_command(directory, style, self.python, family=self.family)
+        joiner = ";" if sequential else " &&"
+        text = f"{joiner} {style.escape}{style.eol}{style.indent}{scan}"
+        if end == item.end:  # nothing to drop: an edit ending with the install takes it
+            ending = [i for i, (a, b, _) in enumerate(rewrite.spans) if a < b == end]
+            if ending:
+                a, b, old = rewrite.spans[ending[0]]
+                rewrite.spans[ending[0]] = (a, b, old + text)
+                return True
+        rewrite.spans.append((item.end, end, text))
+        return True
 
     def wheel_first(
         self, shell: RunShell, sites: list[Site], spans: list[tuple[int, int, str]]
@@ -336,7 +395,7 @@ class Split:
             check_wheel_position(shell, site.command)
             self.pips_with_wheel.add(head)
             install = wheel_install(text, site.package, site.command)
-            spans = prepend_span(spans, site.command.start, install)
+            spans = prepend_span(spans, site.item.start, install)
         return spans
 
     def wheel_package_spans(self, instruction: Instruction) -> list[tuple[int, int, str]]:
@@ -418,7 +477,7 @@ def _after_last_site(shell: RunShell, sites: list[Site]) -> list[SimpleCommand]:
     """Commands after the RUN's last pip install: in the builder they would run without
     the packages installed (``pip wheel`` installs nothing), so the builder drops them."""
     items = shell.script.body.items
-    last = max(i for i, item in enumerate(items) if any(item is s.command for s in sites))
+    last = max(i for i, item in enumerate(items) if any(item is s.item for s in sites))
     after = list(items[last + 1 :])
     if any(not isinstance(item, SimpleCommand) for item in after):
         raise FixRefused(f"the RUN on line {shell.instruction.line} goes on after pip install")

@@ -40,6 +40,7 @@ from dockfix.images.python import debian_release, python_builds
 from dockfix.images.table import Family
 from dockfix.model import StageFacts
 from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules.build_tools_in_final_image.wrappers import top_item, wrapper_reason
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import Manager, PackageCommand, SimpleCommand, iter_simple_commands
 
@@ -238,11 +239,16 @@ def check_wheel_position(shell: RunShell, command: SimpleCommand) -> None:
     exactly when the build did (after ``&&``, ``;`` or a new line, not after ``||``; not
     followed by ``||``, which would swallow its failure)."""
     body = shell.script.body
-    index = next((i for i, item in enumerate(body.items) if item is command), None)
+    top = top_item(shell.script, command)
+    index = next((i for i, item in enumerate(body.items) if item is top), None)
     if index is None:
+        raise FixRefused(wrapper_reason(shell.script, command, shell.instruction.line))
+    program = command.words[0].value if command.words else ""
+    if top is not command and "/" in program and not program.startswith("/"):
         raise FixRefused(
-            f"the pip install on line {shell.instruction.line} is inside a pipeline, group "
-            "or condition"
+            f"the pip install on line {shell.instruction.line} runs `{program}` by a "
+            "relative path inside a subshell: the builder's install of `wheel`, put before "
+            "the subshell, may run another program"
         )
     before = body.operators[index - 1].text if index > 0 else "&&"
     after = body.operators[index].text if index < len(body.operators) else ";"
