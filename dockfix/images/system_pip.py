@@ -6,9 +6,10 @@ running Python by ``Requires-Python`` only from pip 9).  The stage may upgrade i
 itself; otherwise this table says which pip the distribution's package is.
 
 One row: a distribution release, a package the stage installs, the pip version that
-package has there (the release's repository as it stands; updates within a release kept
-the same major version in every row below), its Python, and the commands that run
-that pip (``pip`` and ``pip3`` may be different pips on one release).  Every row cites
+package has there (as the release's package page or an ``apk``/``dnf`` build log shows
+it; for a pip bundled with Python, the lowest that Python bundles), its Python, and the
+commands that run that pip (``pip`` and ``pip3`` may be different pips on one release).
+A row below 9 only makes the caller refuse with a precise reason.  Every row cites
 its source; a release, package or command not in the table is not known, and the caller
 refuses.
 
@@ -20,7 +21,8 @@ repository offers, so the pip can only be newer.  A pinned version (``py3-pip=20
 Moving tags (``alpine:latest``, ``alpine``, ``alpine:edge``) name the newest release at
 build time.  They are accepted only for ``py3-pip`` (and ``py-pip``, which the current
 ``py3-pip`` provides): every Alpine release since 3.12 ships ``py3-pip`` 20.1.1 or newer
-(rows below), ``latest`` names 3.25 today (py3-pip 26.2.1) and ``edge`` is newer still,
+(rows below), ``latest`` names 3.25 today (the newest branch on pkgs.alpinelinux.org,
+py3-pip 26.2.1) and ``edge`` is at least as new,
 and a later release will not go back below pip 9.  Python 2 packages (``python``,
 ``py2-pip``) are not in Alpine's current releases' rows, so a moving tag with them is
 refused.  ``centos:latest`` is frozen at CentOS 8 since the project ended and
@@ -71,7 +73,8 @@ TABLE: tuple[PipRow, ...] = (
     # -- Alpine: py-pip was Python 2's pip up to 3.4 (alpine:3.5 renamed it py2-pip:
     #    William-Yeh/docker-ansible#51).  Versions from apk output in build logs.
     _row("alpine", "3.2", "py-pip", "6.1.1", 2, *_PY2,
-         "gchiam/streamparse_quickstart README: v3.2 apk output, py-pip (6.1.1-r0)"),
+         "streamparse_quickstart README (Docker Hub gchiam/streamparse_quickstart): apk "
+         "output fetching alpine/v3.2, py-pip (6.1.1-r0)"),
     _row("alpine", "3.3", "py-pip", "7.1.2", 2, *_PY2,
          "apk output fetching alpine/v3.3 in a GitHub pre-receive hook README: "
          "py-pip (7.1.2-r0)"),
@@ -106,7 +109,7 @@ TABLE: tuple[PipRow, ...] = (
     # Moving tags (see the module's doc): the lowest py3-pip of 3.12 and later.
     _row("alpine", MOVING, "py3-pip", "20.1.1", 3, *_PY3, "every py3-pip row above"),
     _row("alpine", MOVING, "py-pip", "20.1.1", 3, *_PY3,
-         'aports main/py3-pip/APKBUILD: provides="py-pip=$pkgver-r$pkgrel"'),
+         'aports main/py3-pip/APKBUILD (26.0.1): provides="py-pip=$pkgver-r$pkgrel"'),
     # -- CentOS 7: EPEL's python2-pip (``python-pip`` was renamed python2-pip and is
     #    provided by it: voxpupuli/puppet-python#348).
     _row("centos", "7", "python2-pip", "8.1.2", 2, *_PY2,

@@ -31,9 +31,11 @@ which pip the distribution's package has (nor whether it is named ``py-wheel``,
 with the very pip the file uses (``pip install wheel`` before its first ``pip wheel``),
 which picks a release of ``wheel`` for that Python by ``Requires-Python`` from pip 9 on.
 That pip must be known to be 9 or newer: the stage upgrades it (``pip install -U pip``,
-or a pin ``pip==N`` with N >= 9) before its first install.  Otherwise the split is
-refused: the distribution's pip of an old release, older than 9, would take the newest
-``wheel``, which no longer runs on Python 2.  The install's index options, ``--user``
+or a pin ``pip==N`` with N >= 9) before its first install, or the table of distribution
+pips (``dockfix.images.system_pip``) says which pip the release's package ships for the
+command the stage runs (``distro_pip``).  Otherwise the split is refused: the
+distribution's pip of an old release, older than 9, would take the newest ``wheel``,
+which no longer runs on Python 2.  The install's index options, ``--user``
 and ``--break-system-packages`` (PEP 668: an "externally managed" system Python, as on
 Alpine 3.19 and later) go to ``pip install wheel`` too (``unknown_base``).
 """
@@ -99,7 +101,7 @@ class Base:
     alpine: bool = False
     #: The builder installs ``wheel`` with the stage's own pip before it builds (a base
     #: whose pip is not known: see ``unknown_base``; a system Python of Alpine or the
-    #: RHEL family, whose pip the stage upgrades).
+    #: RHEL family, whose pip the stage upgrades or the distribution table knows).
     pip_wheel: bool = False
     #: What the fix assumes about the base, for its reason.
     caveats: tuple[str, ...] = ()
