@@ -7,7 +7,8 @@ earlier command of the stage upgraded it (``pip install -U pip``, ``pip==N`` wit
 9) by the same command, or when the distribution's table
 (``dockfix.images.system_pip``) says so for the image's release, the package the stage
 installed before and the command it runs.  The table is read only when nothing else of
-the stage may put another pip first on ``PATH`` or replace it: ``get-pip.py``,
+the stage may put another pip first on ``PATH`` or replace it (nor an earlier stage it
+builds on): ``get-pip.py``,
 ``ensurepip``, ``easy_install``, a Python built from source (``make install``), conda or
 pyenv, a link or alternative naming pip/python, an ``ENV PATH``, a pip requirement with
 a range (``pip<9``), a pip given by a path other than ``/usr/bin``.
@@ -160,6 +161,10 @@ def _from_table(
     why += "Python only from pip 9"
     if image is None or stage.image.has_variables:
         raise FixRefused(f"{unknown}, and the image is given by a variable): {why}")
+    if len(facts.lineage) > 1:
+        raise FixRefused(
+            f"{unknown}, and it builds on an earlier stage, which may bring another pip): {why}"
+        )
     if command is None:
         raise FixRefused(f"{unknown}, and it is not the distribution's): {why}")
     other = _other_pip(stage, position)
