@@ -28,8 +28,11 @@ from dockfix.syntax import Instruction, Stage
 
 _PIP_PIN = re.compile(r"pip==(\d+)(\.[\w.]*)?")
 _PIP_SPEC = re.compile(r"pip\s*[<>=!~\[;@].*", re.IGNORECASE)
-#: Words that bring or point to another pip or Python.
-_OTHER_PIP = re.compile(r".*(get-pip|ensurepip|easy_install|pyenv|conda).*")
+#: Parts of words (split at ``/``, ``=``, ``:``, ``,``) that bring or point to another
+#: pip or Python: ``get-pip.py``, ``-m ensurepip``, ``easy_install``, pyenv, conda.
+_OTHER_PIP = re.compile(
+    r"get-pip.*|ensurepip|easy_install.*|pyenv.*|conda|(mini|ana)conda.*", re.IGNORECASE
+)
 _LINKERS = frozenset({"ln", "alternatives", "update-alternatives"})
 Position = tuple[int, int]
 
@@ -84,7 +87,7 @@ def _other_pip_command(command: SimpleCommand) -> str | None:
     if not words:
         return None
     program = words[0].rsplit("/", 1)[-1]
-    if any(_OTHER_PIP.fullmatch(w) for w in words):
+    if any(_OTHER_PIP.fullmatch(part) for w in words for part in re.split(r"[/=:,]", w)):
         return " ".join(words[:3])
     if program == "make" and {"install", "altinstall"} & set(words[1:]):
         return " ".join(words[:2])
