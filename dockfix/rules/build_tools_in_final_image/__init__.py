@@ -53,8 +53,13 @@ What it does
 
     Alpine's own Python (``apk add python3 py3-pip``) and RHEL-family images (CentOS,
     Fedora, Amazon Linux, Rocky, Alma, UBI) whose stage installs Python with
-    ``yum``/``dnf``/``microdnf`` are split when the stage upgrades its pip before using
-    it (``pip install -U pip``, or ``pip==N`` with N >= 9): the builder installs
+    ``yum``/``dnf``/``microdnf`` are split when the pip the stage runs is known to be 9
+    or newer: the stage upgrades it before using it (``pip install -U pip``, or
+    ``pip==N`` with N >= 9), or the table of distribution pips
+    (``dockfix/images/system_pip.py``: release, package, command) says so, and nothing
+    of the stage may bring another pip (``get-pip.py``, a Python built from source,
+    ``ENV PATH`` ...; see ``distro_pip.py``); the reason names the table's row.  The
+    builder installs
     ``wheel`` with that pip, the scan runs ``python3`` (``python2`` for Python 2) and
     lists ``so:`` names (Alpine) or ``rpm -qf`` owners (RHEL), and the final stage
     installs them with the file's own manager (``yum clean all`` after it, as the files
@@ -154,9 +159,11 @@ Fix safety
 
     * the base image is a variable or unknown and not revealed as Debian by the stage
       (its ``apt-get``, no other package manager), Alpine's own Python or
-      RHEL-family whose pip is not known to be 9 or newer (not upgraded by the stage:
-      older pips need the ``wheel`` package for ``pip wheel``, and ``pip install
-      wheel`` picks one for Python 2 only from pip 9), in a virtualenv the stage makes,
+      RHEL-family whose pip is not known to be 9 or newer (not upgraded by the stage,
+      and not 9 or newer by the table of distribution pips for that release, package
+      and command, or another pip may come first: older pips need the ``wheel``
+      package for ``pip wheel``, and ``pip install wheel`` picks one for Python 2 only
+      from pip 9), in a virtualenv the stage makes,
       or with ``setup.py install``; CentOS 5/6; ``microdnf install`` without ``-y``;
       known to have no Python while the stage shows no source of its pip
       (apt, ``get-pip.py``, ``ensurepip``, a pip given by path or a ``PATH`` it sets),

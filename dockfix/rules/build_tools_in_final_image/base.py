@@ -34,9 +34,11 @@ which pip the distribution's package has (nor whether it is named ``py-wheel``,
 with the very pip the file uses (``pip install wheel`` before its first ``pip wheel``),
 which picks a release of ``wheel`` for that Python by ``Requires-Python`` from pip 9 on.
 That pip must be known to be 9 or newer: the stage upgrades it (``pip install -U pip``,
-or a pin ``pip==N`` with N >= 9) before its first install.  Otherwise the split is
-refused: the distribution's pip of an old release, older than 9, would take the newest
-``wheel``, which no longer runs on Python 2.  The install's index options, ``--user``
+or a pin ``pip==N`` with N >= 9) before its first install, or the table of distribution
+pips (``dockfix.images.system_pip``) says which pip the release's package ships for the
+command the stage runs (``distro_pip``).  Otherwise the split is refused: the
+distribution's pip of an old release, older than 9, would take the newest ``wheel``,
+which no longer runs on Python 2.  The install's index options, ``--user``
 and ``--break-system-packages`` (PEP 668: an "externally managed" system Python, as on
 Alpine 3.19 and later) go to ``pip install wheel`` too (``unknown_base``).
 """
@@ -52,6 +54,7 @@ from dockfix.images.runtime_libs import is_build_package
 from dockfix.images.table import Family
 from dockfix.model import StageFacts
 from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules.build_tools_in_final_image.distro_pip import check_stage_pips
 from dockfix.rules.build_tools_in_final_image.unknown_base import (
     check_stage_pip,
     release_of,
@@ -60,7 +63,7 @@ from dockfix.rules.build_tools_in_final_image.unknown_base import (
     stage_pip_caveat,
 )
 from dockfix.rules.refusal import FixRefused
-from dockfix.shell import Manager, PackageCommand, iter_simple_commands
+from dockfix.shell import Manager, PackageCommand
 from dockfix.syntax import Dockerfile, ImageRef, Stage
 
 _APT = frozenset({Manager.APT_GET, Manager.APT, Manager.APK})
@@ -102,7 +105,7 @@ class Base:
     alpine: bool = False
     #: The builder installs ``wheel`` with the stage's own pip before it builds (a base
     #: whose pip is not known: see ``unknown_base``; a system Python of Alpine or the
-    #: RHEL family, whose pip the stage upgrades).
+    #: RHEL family, whose pip the stage upgrades or the distribution table knows).
     pip_wheel: bool = False
     #: What the fix assumes about the base, for its reason.
     caveats: tuple[str, ...] = ()
@@ -190,7 +193,7 @@ def _family_python_base(facts: StageFacts, strategy: str, family: str) -> Base:
     if strategy == "venv":
         raise FixRefused("the venv split needs an official python image (python3-venv)")
     manager = _final_manager(commands, managers)
-    _check_pip_upgraded(stage, pips, shown)
+    caveats = check_stage_pips(facts, managers, 3 if python3 else 2)
     python = "python3" if python3 else "python2"
     return Base(
         stage.image,
@@ -201,6 +204,7 @@ def _family_python_base(facts: StageFacts, strategy: str, family: str) -> Base:
         rhel=family == "rhel",
         manager=manager,
         pip_wheel=True,
+        caveats=caveats,
     )
 
 
@@ -241,48 +245,6 @@ def _pip_installs(stage: Stage) -> list[PackageCommand]:
                 p for p in shell.packages() if p.manager is Manager.PIP and p.action == "install"
             ]
     return found
-
-
-_PIP_PIN = re.compile(r"pip==(\d+)(\.[\w.]*)?")
-
-
-def _check_pip_upgraded(stage: Stage, pips: list[PackageCommand], shown: str) -> None:
-    """Every ``pip install`` but pip's own upgrade runs a pip that an earlier command of
-    the stage upgraded (``pip install -U pip``, ``pip==N`` with N >= 9), by the same
-    command (``pip``, ``pip3``, ``python3 -m pip``), outside a virtualenv: that pip is 9
-    or newer, so ``pip install wheel`` honours ``Requires-Python``."""
-    for instruction in stage.instructions:
-        shell = run_shell(instruction)
-        if not isinstance(shell, RunShell):
-            continue
-        for command in iter_simple_commands(shell.script):
-            words = [w.value for w in command.words]
-            venv = words[:1] == ["virtualenv"] or words[1:3] == ["-m", "venv"]
-            activate = words[:1] in (["source"], ["."]) and any("activate" in w for w in words)
-            if venv or activate:
-                raise FixRefused(
-                    f"pip runs in a virtualenv made in the stage (line {instruction.line}): "
-                    "its pip is not known to be 9 or newer, which `pip install wheel` needs"
-                )
-    upgraded: set[str] = set()
-    for package in pips:
-        program = " ".join(w.value.rsplit("/", 1)[-1] for w in package.program_words)
-        names = [w.value for w in package.packages]
-        pins = [int(m[1]) for m in map(_PIP_PIN.fullmatch, names) if m is not None]
-        tooling = set(names) - {"pip", "setuptools", "wheel"}
-        if names and len(tooling) == len(pins):  # pip, setuptools, wheel and pip==N
-            upgrade = package.has_option("-U", "--upgrade") and "pip" in names
-            if pins and min(pins) < 9:
-                raise FixRefused(f"`{program}` is pinned to a pip older than 9 on `{shown}`")
-            if upgrade or pins:
-                upgraded.add(program)
-            continue
-        if program not in upgraded:
-            raise FixRefused(
-                f"the system pip of `{shown}` is not known to be 9 or newer (the stage does "
-                f"not upgrade `{program}` before using it): `pip install wheel`, which older "
-                "pips need for `pip wheel`, picks a wheel for the Python only from pip 9"
-            )
 
 
 def _system_python_base(facts: StageFacts, strategy: str) -> Base:
