@@ -67,15 +67,19 @@ def process_files(
     *,
     write: bool,
     workers: int,
+    diff: bool = True,
 ) -> Generator[FileReport, None, None]:
     """Reports for *files* (each with its profile), in order, each as soon as it is ready.
 
     Close the iterator (``contextlib.closing``) when stopping early, e.g. on a closed pipe:
-    pending work is then cancelled instead of waited for.
+    pending work is then cancelled instead of waited for.  ``diff=False``: the reports
+    carry no diff (nothing will print one; ``FileReport.changed`` still holds).
     """
     if workers <= 1:
         for path, profile in zip(files, profiles, strict=True):
-            yield process_path(path, profile.rules, profile.settings, apply=True, write=write)
+            yield process_path(
+                path, profile.rules, profile.settings, apply=True, write=write, diff=diff
+            )
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -85,7 +89,7 @@ def process_files(
     distinct = list({id(profile): profile for profile in profiles}.values())
     index = {id(profile): i for i, profile in enumerate(distinct)}
     numbers = [index[id(profile)] for profile in profiles]
-    work = partial(process_profiled, profiles=tuple(distinct), apply=True, write=write)
+    work = partial(process_profiled, profiles=tuple(distinct), apply=True, write=write, diff=diff)
     chunk = max(1, min(MAX_CHUNK, len(files) // (workers * 4)))
     # forkserver: workers start from a clean process, never from a fork of one that may
     # hold a lock in another thread.
