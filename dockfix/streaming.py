@@ -66,9 +66,9 @@ def worker_count(jobs: int | None, files: int, threshold: int) -> int:
 #: 700, 10, 10).  A file's fixing allocates hundreds of thousands of short-lived objects
 #: (tree nodes, shell words, findings), almost none of them in reference cycles, while the
 #: process keeps large caches (parsed shell scripts and fragments, the rule modules): at
-#: the default, collections took about a fifth of the CPU time of a run over the corpus
-#: (measured with ``gc.callbacks``, benchmarks/README.md), at these thresholds a few
-#: percent, with the same peak memory.  Only when the collector runs changes, not what
+#: the default, collections took a fifth or more of a run over the corpus (time inside
+#: them by ``gc.callbacks``, benchmarks/README.md), at these thresholds a few percent,
+#: with about the same peak memory.  Only when the collector runs changes, not what
 #: it frees, so nothing a run reports or writes can depend on it.
 GC_THRESHOLDS = (20_000, 20, 20)
 
