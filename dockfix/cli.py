@@ -349,7 +349,9 @@ def _run(
         and stderr_is_terminal()
     )
     profiles = [resolver.profile_for(p) for p in found]
-    stream = process_files(found, profiles, write=mode is Mode.WRITE, workers=workers)
+    # `--check` in text or GitHub annotations prints no diff: none is computed.
+    diff = not (mode is Mode.CHECK and printer.output_format in ("text", "github"))
+    stream = process_files(found, profiles, write=mode is Mode.WRITE, workers=workers, diff=diff)
     with Progress(len(found), enabled=bar) as progress, closing(stream):
         for report in stream:
             if report.errors or report.findings or report.diff:

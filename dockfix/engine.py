@@ -203,8 +203,7 @@ def verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
             return None
         regions.insert(0, (0, old_end, 0, new_end))
     escape = before.escape
-    prefix = ("" if escape == "\\" else f"# escape={escape}\n") + "\n"
-    prefix_nodes = prefix.count("\n")
+    escape_line = "" if escape == "\\" else f"# escape={escape}\n"
     out: list[Node] = []
     old_comments: Counter[str] = Counter()
     new_comments: Counter[str] = Counter()
@@ -231,9 +230,7 @@ def verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
                 first_line = old[old_start].line + moved
             else:
                 first_line = old[-1].line + old[-1].to_string().count("\n") + moved
-            fragment = parse_fragment(prefix + text)
-            read = fragment.nodes[prefix_nodes:]
-            nodes = _shifted(read, first_line - 1 - prefix_nodes) or ()
+            nodes = _read_run(text, escape_line, first_line)
         if "".join(node.to_string() for node in nodes) != text:
             return None  # pragma: no cover - the parser is lossless
         if nodes and new_end < len(new) and _dangles(nodes[-1]):
@@ -260,6 +257,32 @@ def verify_changed(before: Dockerfile, after: Dockerfile) -> Dockerfile | None:
     if moved_pragma(before, after):
         return None
     return reparsed
+
+
+def _read_run(text: str, escape_line: str, first_line: int) -> tuple[Node, ...]:
+    """The nodes the whole-file parse gives ``text`` (a run of edited nodes below the
+    directive block, after a node that ends its line) when it starts at ``first_line``.
+
+    The lexer reads the run's first line with the directive block over, so the run is
+    parsed after ``escape_line`` (the file's escape directive, or nothing) and a blank
+    line that ends the block.  Without that blank line the text is what a rule's
+    ``Dockerfile.parse_instructions`` parsed, whose parse is remembered: it reads the
+    same when its first line is not taken for a directive either (no directive among
+    its nodes, no BOM, no error), since the lexer's state after that line is then the
+    same (the escape character, the block over) and every position is a line and a
+    column within it.  Otherwise the blank line is put in.
+    """
+    head = escape_line.count("\n")
+    try:
+        fragment = parse_fragment(escape_line + text)
+    except ParseError:
+        fragment = None
+    if fragment is not None and not fragment.bom:
+        read = fragment.nodes[head:]
+        if not any(isinstance(node, Directive) for node in read):
+            return _shifted(read, first_line - 1 - head) or ()
+    fragment = parse_fragment(escape_line + "\n" + text)
+    return _shifted(fragment.nodes[head + 1 :], first_line - 2 - head) or ()
 
 
 #: The fields of each node class, as ``_shifted`` copies them (checked before use).

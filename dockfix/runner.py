@@ -74,7 +74,8 @@ class FileReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.diff) or bool(self.companions)
+        # ``output`` is set exactly when the text changed (``diff`` may be left out).
+        return self.output is not None or bool(self.diff) or bool(self.companions)
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,13 @@ def process_text(
     *,
     apply: bool,
     context_dir: Path | None,
+    diff: bool = True,
 ) -> FileReport:
-    """Parse, validate and fix one decoded file; never raises for bad input."""
+    """Parse, validate and fix one decoded file; never raises for bad input.
+
+    ``diff=False`` leaves the report's ``diff`` empty, for callers that print none
+    (``--check`` in text: ``changed`` still says whether the text changed).
+    """
     from dockfix.syntax import ParseError, parse
     from dockfix.syntax.validate import validate
 
@@ -131,12 +137,12 @@ def process_text(
     if errors:
         # A dropped fix or a non-converging file: leave the file exactly as it was.
         return FileReport(display_path, findings=findings, errors=errors)
-    diff = unified_diff(result.original, result.output, display_path) if apply else ""
+    shown = unified_diff(result.original, result.output, display_path) if apply and diff else ""
     return FileReport(
         display_path,
         findings=findings,
         errors=errors,
-        diff=diff,
+        diff=shown,
         output=result.output if result.changed else None,
         fixed=dict(result.fixed),
         unsafe_fixes=settings.unsafe_fixes,
@@ -201,6 +207,7 @@ def process_path(
     apply: bool,
     write: bool,
     context_dir: Path | None = None,
+    diff: bool = True,
 ) -> FileReport:
     """Read, fix and (when ``write``) atomically rewrite one file on disk.
 
@@ -214,7 +221,9 @@ def process_path(
     except FileProblem as problem:
         return FileReport(display, errors=(Error(0, 0, problem.message),))
     context = path.parent if context_dir is None else context_dir
-    report = process_text(source, display, rules, settings, apply=apply, context_dir=context)
+    report = process_text(
+        source, display, rules, settings, apply=apply, context_dir=context, diff=diff
+    )
     if write and report.output is not None and not report.errors:
         try:
             write_atomic(path, report.output, source)
@@ -255,10 +264,11 @@ def process_profiled(
     profiles: Sequence[Profile],
     apply: bool,
     write: bool,
+    diff: bool = True,
 ) -> FileReport:
     """:func:`process_path` with the file's profile given by its index in *profiles*.
 
     Worker processes receive the few distinct profiles once per chunk, not once per file.
     """
     profile = profiles[number]
-    return process_path(path, profile.rules, profile.settings, apply=apply, write=write)
+    return process_path(path, profile.rules, profile.settings, apply=apply, write=write, diff=diff)

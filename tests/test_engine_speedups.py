@@ -22,7 +22,7 @@ from dockfix.engine import apply_fix, fix_document, verify, verify_whole
 from dockfix.rules import ALL_RULES
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.syntax import Dockerfile, ParseError, parse
-from dockfix.syntax.nodes import Instruction, Node
+from dockfix.syntax.nodes import Comment, Instruction, Node
 
 CASES = cases()
 
@@ -219,6 +219,36 @@ def test_incremental_verify_directive_edits() -> None:
             "result turns the parser directive `# syntax=docker/dockerfile:1` into a comment",
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "inserted"),
+    [
+        # a plain comment first: the span reads as a rule's own parse of it
+        ("FROM a\nRUN x\nRUN y\n", "# note\nRUN z\n"),
+        # first lines that would be directives (or bad ones) at the top of a text alone
+        ("FROM a\nRUN x\nRUN y\n", "# syntax=foo\nRUN z\n"),
+        ("FROM a\nRUN x\nRUN y\n", "# escape=x\nRUN z\n"),
+        ("# escape=`\nFROM a\nRUN x\nRUN y\n", "# escape=\\\nRUN z\n"),
+        ("# escape=`\nFROM a\nRUN x\nRUN y\n", "# syntax=foo\nRUN z `\n  w\n"),
+        ("# escape=`\nFROM a\nRUN x\nRUN y\n", "# note\nRUN z `\n  w\n"),
+    ],
+)
+def test_incremental_verify_reads_a_span_below_the_directive_block(
+    text: str, inserted: str
+) -> None:
+    """A span's first line is read with the directive block over, as in the whole file."""
+    before = parse(text)
+    head = "" if before.escape == "\\" else f"# escape={before.escape}\n"
+    donor = parse(head + "FROM z\n" + inserted)
+    start = next(i for i, n in enumerate(donor.nodes) if n is donor.instructions[0]) + 1
+    index = next(i for i, n in enumerate(before.nodes) if n is before.instructions[1])
+    after = _edit_nodes(before, index, donor.nodes[start:])
+    quick = engine.verify_changed(before, after)
+    whole, why = verify_whole(before, after)
+    assert quick is not None and whole is not None, why
+    _same_tree(quick, whole)
+    assert isinstance(quick.nodes[index], Comment)
 
 
 def test_incremental_verify_open_continuation() -> None:
