@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax.document import ends_in_continuation
 from dockfix.syntax.nodes import Instruction, Node
 

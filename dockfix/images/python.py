@@ -11,10 +11,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.images import lookup
 from dockfix.images.runtime_libs import is_build_package, release_of_tag
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts, Step
 from dockfix.model.copied import Origin, origin_of
 from dockfix.model.expand import expand
@@ -55,13 +56,13 @@ SLIM_LACKS: dict[str, str] = {
     "libtool": "libtool",
     "pkg-config": "pkg-config",
 }
-_TOOL_WORD = re.compile(
+_TOOL_WORD = lazy_re.compile(
     r"(?<![\w.+-])(?:/usr(?:/local)?/bin/|/bin/)?("
     + "|".join(re.escape(tool) for tool in sorted(SLIM_LACKS, key=len, reverse=True))
     + r")(?![\w.+-])"
 )
 #: ``python:<version>[-<codename>]``: the full variants whose slim tag is known.
-_FULL_TAG = re.compile(
+_FULL_TAG = lazy_re.compile(
     r"(?P<version>\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?(?:-rc)?)"
     r"(?:-(?P<release>buster|bullseye|bookworm|trixie|forky))?"
 )
@@ -75,7 +76,7 @@ BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
     Manager.PIPENV: frozenset({"install", "sync"}),
 }
 _TOOLING = frozenset({"pip", "setuptools", "wheel"})
-_TOOLING_SPEC = re.compile(r"([A-Za-z0-9._-]+)\s*(?:[<>=!~]=?.*)?")
+_TOOLING_SPEC = lazy_re.compile(r"([A-Za-z0-9._-]+)\s*(?:[<>=!~]=?.*)?")
 
 
 def is_python_image(image: ImageRef) -> bool:
