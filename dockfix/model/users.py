@@ -16,6 +16,8 @@ from dockfix.lazy_dataclass import dataclass
 
 @dataclass(frozen=True)
 class KnownUser:
+    """A user an image defines: its name, and its uid and home when known."""
+
     name: str
     uid: int | None
     home: str | None

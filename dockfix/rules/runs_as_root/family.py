@@ -56,6 +56,8 @@ _OLD_DOTNET = r"(mcr\.microsoft\.com/dotnet/(core/)?|microsoft/)\S+"
 
 @dataclass(frozen=True)
 class Row:
+    """The traits of the images whose repository and tag match these patterns."""
+
     repository: str
     tag: str
     traits: ImageTraits
