@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dockfix.images.python import (
     SLIM_LACKS,
@@ -23,6 +22,7 @@ from dockfix.images.python_requirements import (
     read_requirement_files,
 )
 from dockfix.images.runtime_libs import is_build_package, package_name
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.project import (
