@@ -15,11 +15,12 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from dockfix.globs import Glob, any_match
+from dockfix.lazy_dataclass import dataclass
 from dockfix.strategies import CacheStrategy, SplitStrategy, choices
 
 __all__ = ["CONFIG_NAMES", "Config", "ConfigError", "load_config"]

@@ -29,10 +29,14 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockfix.lazy_dataclass import dataclass
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["SKIP_DIRS", "SKIP_SUFFIXES", "Problem", "discover", "is_dockerfile_name"]
 
@@ -262,6 +266,8 @@ def _git_ignored(repo: str, rels: Iterable[str]) -> set[str]:
 def _run_git(
     args: list[str], cwd: Path | str, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes] | None:
+    import subprocess  # here: a run given only files never starts git (~13 M instructions)
+
     env = {key: value for key, value in os.environ.items() if key not in _GIT_LOCATION_VARS}
     try:
         return subprocess.run(

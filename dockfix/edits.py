@@ -17,10 +17,10 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dockfix.kept_comments import splice
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax.document import ends_in_continuation
 from dockfix.syntax.nodes import Comment, Instruction, Node
 

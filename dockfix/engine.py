@@ -20,10 +20,10 @@ import dataclasses
 import functools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from dockfix.edits import Applicability, CompanionEdit, Fix
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext
 from dockfix.problems import Problem
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings

@@ -22,9 +22,9 @@ import codecs
 import contextlib
 import os
 import stat
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+
+from dockfix.lazy_dataclass import dataclass
 
 __all__ = [
     "FileProblem",
@@ -135,6 +135,8 @@ def write_atomic(path: Path, text: str, like: SourceFile) -> None:
     except UnicodeError as exc:
         reason = exc.reason if isinstance(exc, UnicodeEncodeError) else str(exc)
         raise FileProblem(path, f"cannot encode as {like.encoding}: {reason}") from exc
+    import tempfile  # here: --check and --diff never write (tempfile imports shutil, random...)
+
     target = Path(os.path.realpath(path))
     try:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.dockfix-")

@@ -12,10 +12,10 @@ exit 2; the other files are still processed and reported.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dockfix.edits import Applicability
 from dockfix.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from dockfix.lazy_dataclass import dataclass
 from dockfix.runner import FileReport, ReportedFinding
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "FAIL_ON", "Gate", "is_fixable"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+
+from dockfix.lazy_dataclass import dataclass
 
 __all__ = ["Glob", "compile_glob", "matches_path"]
 

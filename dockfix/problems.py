@@ -3,7 +3,7 @@ position as fields, so no consumer parses ``"line:col: message"`` text back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dockfix.lazy_dataclass import dataclass
 
 
 @dataclass(frozen=True)

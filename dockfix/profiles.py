@@ -10,10 +10,10 @@ name included) with the configuration nearest to the folder being searched, as r
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from dockfix.config import Config, ConfigError, find_in, load_config
+from dockfix.lazy_dataclass import dataclass
 from dockfix.rules.base import Rule, Settings
 from dockfix.strategies import CacheStrategy, SplitStrategy
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockfix.edits import Applicability, CompanionEdit
 from dockfix.engine import fix_document
 from dockfix.files import FileProblem, SourceFile, read_source, write_atomic
+from dockfix.lazy_dataclass import dataclass
 from dockfix.output.diff import unified_diff
 from dockfix.problems import Problem
 from dockfix.rules.base import Finding, Rule, Settings

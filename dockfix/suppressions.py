@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.rules.base import Finding, Rule, Settings
 from dockfix.syntax import Dockerfile
 from dockfix.syntax.nodes import BlankLine, Comment, Directive, Instruction, Node
@@ -54,15 +56,15 @@ BUILDKIT_CHECKS: dict[str, tuple[str, ...]] = {
     "JSONArgsRecommended": ("DF204",),
 }
 
-_DOCKFIX = re.compile(
+_DOCKFIX = lazy_re.compile(
     r"#\s*dockfix\s*:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<codes>[^\]]*)\])?(?=\s|$)",
     re.IGNORECASE,
 )
-_HADOLINT = re.compile(
+_HADOLINT = lazy_re.compile(
     r"#\s*hadolint\s+(?P<global>global\s+)?ignore\s*=\s*(?P<codes>[A-Za-z]+\d+(?:\s*,\s*[A-Za-z]+\d+)*)",
     re.IGNORECASE,
 )
-_DIRECTIVE_SHAPE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*$")
+_DIRECTIVE_SHAPE = lazy_re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True, eq=False)

@@ -323,7 +323,7 @@ def test_one_check_ignore_call_per_repository(
         calls.append(list(args))
         return real_run(args, **kwargs)
 
-    monkeypatch.setattr(discovery.subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "run", run)
     files, problems = discover([repo / "svc1", repo / "svc2", repo])
     assert problems == []
     assert rel(repo, files) == sorted(f"svc{i}/Dockerfile" for i in range(20))

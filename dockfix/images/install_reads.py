@@ -18,9 +18,11 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model.context import BuildContext
 from dockfix.shell import Manager, PackageCommand
 
@@ -253,7 +255,7 @@ def reads_of(package: PackageCommand, scope: Scope) -> str:
 
 # -- pip / uv -------------------------------------------------------------------------------
 
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_URL = lazy_re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _LOCAL_ARCHIVE = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2")
 
 
@@ -316,7 +318,7 @@ def _logical_lines(text: str) -> Iterable[str]:
             yield line
 
 
-_OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:[=\s]\s*(\S+))?\s*(.*)$")
+_OPTION = lazy_re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:[=\s]\s*(\S+))?\s*(.*)$")
 
 
 def _requirement_lines(text: str, path: str, scope: Scope) -> list[str]:
@@ -560,9 +562,9 @@ def _workspace_manifests(folder: str, pattern: str, scope: Scope) -> list[str]:
     return [m for m in matches if not scope.ignore.excluded(m)]
 
 
-_YARN_PATH = re.compile(r"""^\s*yarnPath:\s*["']?([^"'\s#]+)""", re.MULTILINE)
-_YARN1_PATH = re.compile(r"""^\s*yarn-path\s+["']?([^"'\s#]+)""", re.MULTILINE)
-_YAML_ITEM = re.compile(r"""^\s*-\s*(?:path:\s*)?["']?([^"'\s#]+)""")
+_YARN_PATH = lazy_re.compile(r"""^\s*yarnPath:\s*["']?([^"'\s#]+)""", re.MULTILINE)
+_YARN1_PATH = lazy_re.compile(r"""^\s*yarn-path\s+["']?([^"'\s#]+)""", re.MULTILINE)
+_YAML_ITEM = lazy_re.compile(r"""^\s*-\s*(?:path:\s*)?["']?([^"'\s#]+)""")
 
 
 def _yarn_files(project: str, scope: Scope) -> None:
@@ -611,7 +613,7 @@ def _pnpm_files(project: str, scope: Scope) -> None:
 
 # -- go --------------------------------------------------------------------------------------
 
-_REPLACE = re.compile(r"=>\s*(\S+)(?:\s+v\S+)?\s*$")
+_REPLACE = lazy_re.compile(r"=>\s*(\S+)(?:\s+v\S+)?\s*$")
 
 
 def _manifest_and_lock(
@@ -657,7 +659,7 @@ def _go(scope: Scope) -> str:
 
 # -- pipenv / poetry -------------------------------------------------------------------------
 
-_PATH_DEPENDENCY = re.compile(r"""\bpath\s*=\s*["']([^"']+)["']""")
+_PATH_DEPENDENCY = lazy_re.compile(r"""\bpath\s*=\s*["']([^"']+)["']""")
 
 
 def _path_dependencies(text: str, scope: Scope) -> None:

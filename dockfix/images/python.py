@@ -11,10 +11,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.images import lookup
 from dockfix.images.runtime_libs import is_build_package, release_of_tag
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts, Step
 from dockfix.model.copied import Origin, origin_of
 from dockfix.model.expand import expand
@@ -63,7 +64,7 @@ SLIM_LACKS: dict[str, str] = {
     "libtool": "libtool",
     "pkg-config": "pkg-config",
 }
-_TOOL_WORD = re.compile(
+_TOOL_WORD = lazy_re.compile(
     r"(?<![\w.+-])(?:/usr(?:/local)?/bin/|/bin/)?("
     + "|".join(re.escape(tool) for tool in sorted(SLIM_LACKS, key=len, reverse=True))
     + r")(?![\w.+-])"
@@ -96,7 +97,7 @@ BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
     Manager.PIPENV: frozenset({"install", "sync"}),
 }
 _TOOLING = frozenset({"pip", "setuptools", "wheel"})
-_TOOLING_SPEC = re.compile(r"([A-Za-z0-9._-]+)\s*(?:[<>=!~]=?.*)?")
+_TOOLING_SPEC = lazy_re.compile(r"([A-Za-z0-9._-]+)\s*(?:[<>=!~]=?.*)?")
 
 
 def is_python_image(image: ImageRef) -> bool:

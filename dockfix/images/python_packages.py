@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from dockfix import lazy_re
+
 #: Packages that never need a compiler on glibc amd64/arm64 (pure Python, or manylinux
 #: wheels for every current CPython).
 _PURE_OR_WHEELS_NAMES = """
@@ -31,7 +33,7 @@ _PURE_OR_WHEELS_NAMES = """
 """
 PURE_OR_WHEELS: frozenset[str] = frozenset(_PURE_OR_WHEELS_NAMES.split())
 
-_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
+_NAME = lazy_re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
 
 
 def normalize(name: str) -> str:
@@ -49,7 +51,7 @@ def requirement_name(text: str) -> tuple[str, str] | None:
 
 #: A requirement whose version only is a variable (``tensorflow-gpu==${TF_VERSION}``,
 #: quoted or not): the name is known, the shell supplies the version.
-_VARIABLE_VERSION = re.compile(
+_VARIABLE_VERSION = lazy_re.compile(
     r'"?([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9._,-]*\])?'
     r'(?:===|==|~=|!=|<=|>=)[A-Za-z0-9.*+!_-]*\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[A-Za-z0-9.*+!_-]*"?'
 )

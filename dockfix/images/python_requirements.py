@@ -8,19 +8,20 @@ packages that those built from source need (the pip table ``data/pip_system_libs
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from dockfix import lazy_re
 from dockfix.images.python import BUILDING_ACTIONS, file_origin
 from dockfix.images.python_packages import requirement_name, variable_version_name
 from dockfix.images.runtime_data import PipSystemLibs, pip_package
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.runs import RunShell, run_shell
 from dockfix.shell import Manager, PackageCommand
 from dockfix.syntax import Instruction
 
-_INCLUDE = re.compile(r"^\s*(?:-r|--requirements?)[\s=]+(\S+)")
+_INCLUDE = lazy_re.compile(r"^\s*(?:-r|--requirements?)[\s=]+(\S+)")
 
 
 @dataclass

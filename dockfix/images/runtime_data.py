@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+
+from dockfix.lazy_dataclass import dataclass
 
 __all__ = [
     "C_LIBRARY_HEADERS",

@@ -18,8 +18,7 @@ those need no package (``PYTHON_IMAGE_SHIPS``).
 
 from __future__ import annotations
 
-import re
-
+from dockfix import lazy_re
 from dockfix.images.runtime_data import C_LIBRARY_HEADERS, build_package_names, runtime_libraries
 
 #: Every Debian codename a python image tag may name (``3.12-slim-bookworm``).
@@ -38,7 +37,7 @@ BUILD_ONLY: frozenset[str] = frozenset(
         *("rustc", "swig"),
     }
 )
-_VERSIONED_BUILD_ONLY = re.compile(
+_VERSIONED_BUILD_ONLY = lazy_re.compile(
     r"(gcc|g\+\+|cpp|clang|llvm|gfortran)-\d+(\.\d+)?|(lib)?python\d(\.\d+)?-dev|linux-headers-.*"
 )
 #: Libraries every official Debian-based ``python`` image has (its own modules link

@@ -14,7 +14,9 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
+
+from dockfix.lazy_dataclass import dataclass
 
 
 class Family(enum.Enum):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
+from dockfix import lazy_re
 from dockfix.images.table import ImageTraits, lookup
 from dockfix.model.context import BuildContext
 from dockfix.model.expand import expand
@@ -30,7 +30,7 @@ _SYSTEM_MANAGERS = frozenset(
     {Manager.APT_GET, Manager.APT, Manager.APK, Manager.YUM, Manager.DNF, Manager.MICRODNF}
 )
 _FROZEN_EMPTY: Mapping[str, str | None] = MappingProxyType({})
-_VERSION_SUFFIX = re.compile(r"[=<>~]")
+_VERSION_SUFFIX = lazy_re.compile(r"[=<>~]")
 
 
 @functools.lru_cache(maxsize=1024)

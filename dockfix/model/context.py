@@ -11,8 +11,9 @@ import glob
 import os
 import posixpath
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from dockfix.lazy_dataclass import dataclass
 
 #: Magic numbers of the formats ``ADD`` unpacks (BuildKit's archive detection).
 _ARCHIVE_MAGIC = (

@@ -12,14 +12,15 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model.context import BuildContext
 from dockfix.syntax import Instruction
 
 #: Source names ``ADD`` may unpack when the context cannot tell (BuildKit reads the bytes).
-_ARCHIVE_NAME = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$", re.IGNORECASE)
-_URL = re.compile(r"[a-z][a-z0-9+.-]*://|git@", re.IGNORECASE)
+_ARCHIVE_NAME = lazy_re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$", re.IGNORECASE)
+_URL = lazy_re.compile(r"[a-z][a-z0-9+.-]*://|git@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-_REFERENCE = re.compile(
+from dockfix import lazy_re
+
+_REFERENCE = lazy_re.compile(
     r"\\\$|\$(?:(?P<bare>[A-Za-z_][A-Za-z0-9_]*)|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"(?:(?P<op>:?[-+])(?P<word>[^}]*))?\})"
 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax import Instruction
 
 

@@ -11,8 +11,8 @@ No evidence either way means *unknown*: Linux-only fixes are then not safe.
 from __future__ import annotations
 
 import enum
-import re
 
+from dockfix import lazy_re
 from dockfix.images.table import Family, ImageTraits
 
 
@@ -22,12 +22,12 @@ class Platform(enum.Enum):
     UNKNOWN = "unknown"
 
 
-_WINDOWS_IMAGE = re.compile(
+_WINDOWS_IMAGE = lazy_re.compile(
     r"windowsservercore|nanoserver|servercore|ltsc20\d\d|windows-?server|"
     r"mcr\.microsoft\.com/(windows|dotnet/framework)|(^|[/_-])windows([/_:-]|$)"
 )
-_POWERSHELL_REPO = re.compile(r"mcr\.microsoft\.com/powershell")
-_LINUX_TAG = re.compile(
+_POWERSHELL_REPO = lazy_re.compile(r"mcr\.microsoft\.com/powershell")
+_LINUX_TAG = lazy_re.compile(
     r"alpine|debian|ubuntu|bookworm|bullseye|buster|stretch|jessie|trixie|jammy|focal|"
     r"bionic|xenial|noble|centos|fedora|rocky|alma|ubi\d*|amzn|amazonlinux|slim|mariner|"
     r"azurelinux|cbl-mariner|distroless|chainguard|wolfi|musl|glibc|linux"
@@ -97,7 +97,7 @@ WINDOWS_COMMANDS = frozenset(
     }
 )
 #: ``C:\\x`` (any drive, backslash) or ``C:/x`` (the usual drives, slash); not ``'s:/``.
-_WINDOWS_PATH = re.compile(r"(?:^|(?<=[\s=;,\[\"']))(?:[A-Za-z]:\\|[CDcd]:/)")
+_WINDOWS_PATH = lazy_re.compile(r"(?:^|(?<=[\s=;,\[\"']))(?:[A-Za-z]:\\|[CDcd]:/)")
 
 
 def image_platform(

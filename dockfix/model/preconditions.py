@@ -11,8 +11,8 @@ decided makes a safe fix unsafe, with the reason.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model.build import FileModel
 from dockfix.model.platform import Platform
 from dockfix.model.shells import ShellDialect

@@ -9,8 +9,8 @@ reason it could not be parsed.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.shell import (
     PackageCommand,
     ShellParseError,

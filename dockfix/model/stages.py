@@ -9,10 +9,11 @@ ONBUILD triggers, and the system packages the stage (and its parents) installed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from dockfix.images.table import ImageTraits
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model.platform import Platform
 from dockfix.model.shells import ShellDialect
 from dockfix.model.users import KNOWN_HOMES

@@ -9,11 +9,12 @@ rules that add mounts also add ``# syntax=docker/dockerfile:1``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax import Dockerfile
 
-_DOCKERFILE_FRONTEND = re.compile(
+_DOCKERFILE_FRONTEND = lazy_re.compile(
     r"(?:(?:docker\.io/)?docker/dockerfile(?:-upstream)?)(?::(?P<tag>[^@\s]+))?(?:@\S+)?"
 )
 

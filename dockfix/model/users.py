@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 
 
 @dataclass(frozen=True)
 class KnownUser:
+    """A user an image defines: its name, and its uid and home when known."""
+
     name: str
     uid: int | None
     home: str | None
@@ -68,7 +72,7 @@ KNOWN_HOMES = {
 #: Images whose own command starts an application (a database, a web or function server):
 #: a Dockerfile built FROM one with no CMD of its own still runs that application.
 #: From the images' Dockerfiles; images in the table say so in their notes instead.
-SERVING_IMAGES = re.compile(
+SERVING_IMAGES = lazy_re.compile(
     r"(.*/)?tiangolo/.*|mcr\.microsoft\.com/azure-functions/.*|(.*/)?meteorhacks/meteord|"
     r"pytorch/torchserve|hhvm/hhvm-proxygen|(docker\.elastic\.co/.*/)?(elasticsearch|kibana|"
     r"logstash)|postgres|postgis/postgis|mysql|mariadb|mongo|redis|rabbitmq|memcached|"

@@ -8,15 +8,15 @@ time: both always describe the same change.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.output.diff import NO_NEWLINE_MARKER, split_lines
 
 __all__ = ["LineEdit", "apply_edits", "edits_from_diff"]
 
-_HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_HUNK = lazy_re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dockfix.gate import is_fixable
+from dockfix.lazy_dataclass import dataclass
 from dockfix.runner import FileReport
 
 __all__ = ["RuleCount", "count", "render_json", "render_text"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dockfix import __version__
+from dockfix.lazy_dataclass import dataclass
 from dockfix.pr.plan import FileChange, Plan, Step
 from dockfix.rules.base import Applicability, Rule
 

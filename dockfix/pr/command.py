@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -18,6 +17,7 @@ import click
 from dockfix.discovery import discover
 from dockfix.exit_codes import EXIT_CLEAN
 from dockfix.files import FileProblem, write_atomic
+from dockfix.lazy_dataclass import dataclass
 from dockfix.pr import git
 from dockfix.pr.body import VerifyOutcome, body, commit_message, step_title, title
 from dockfix.pr.plan import Plan, Target, make_plan

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from unidiff.patch import PatchSet
 
 from dockfix.files import FileProblem, SourceFile, read_source
+from dockfix.lazy_dataclass import dataclass
 from dockfix.output.diff import unified_diff
 from dockfix.profiles import Profile
 from dockfix.rules.base import Applicability, Rule, Settings

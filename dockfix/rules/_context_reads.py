@@ -9,16 +9,16 @@ reads the build context; the ``.dockerignore`` that applies is
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.images.install_reads import IgnoreFile, Unprovable
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext
 from dockfix.model.mounts import mounts_of
 from dockfix.syntax import Dockerfile, Instruction
 
-_REMOTE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
+_REMOTE = lazy_re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _WILDCARDS = frozenset("*?[")
 
 

@@ -14,9 +14,9 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from dockfix.edits import Edit, rewrite_shell
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import FileModel, has_mount_over
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Finding, Rule

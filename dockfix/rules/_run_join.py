@@ -7,8 +7,7 @@ indent of continuation lines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from dockfix.lazy_dataclass import dataclass
 from dockfix.rules._hygiene import join_layout
 from dockfix.syntax import Dockerfile, Instruction
 

@@ -16,8 +16,9 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.rules._shell import parse_text
 from dockfix.shell import ShellScript, command_words, iter_simple_commands
 from dockfix.syntax import Dockerfile, Instruction
@@ -235,7 +236,7 @@ _LAUNCHERS = frozenset(
 _RUNNERS = frozenset({"poetry", "pipenv", "uv", "pdm", "hatch", "rye", "newrelic-admin"})
 #: Launchers that take one operand (a user) before the program.
 _USER_SWITCHERS = frozenset({"gosu", "su-exec"})
-_PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
+_PYTHON = lazy_re.compile(r"python(\d+(\.\d+)?)?")
 
 
 def find_program(args: Sequence[Arg], names: frozenset[str]) -> int | None:

@@ -37,16 +37,16 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.model import BuildContext
 from dockfix.model.preconditions import Precondition
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.syntax import Dockerfile, Instruction
 
-_REMOTE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
+_REMOTE = lazy_re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _ARCHIVE_SUFFIXES = (
     ".tar",
     ".tgz",

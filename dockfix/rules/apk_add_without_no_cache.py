@@ -32,9 +32,9 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
@@ -57,7 +57,7 @@ _CACHE_DIRECTORIES = ("/var/cache/apk", "/etc/apk/cache")
 _INDEX_READERS = frozenset(
     {"upgrade", "search", "info", "fetch", "version", "policy", "fix", "dot", "list"}
 )
-_MENTIONS_APK = re.compile(r"(?:^|[\s;&|(\"'`/])apk[\s\"',]")
+_MENTIONS_APK = lazy_re.compile(r"(?:^|[\s;&|(\"'`/])apk[\s\"',]")
 
 
 def refreshes_index(package: PackageCommand) -> bool:

@@ -42,9 +42,9 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
@@ -88,7 +88,7 @@ _KNOWN_INSTALLERS = (
     "pyenv",
 )
 _HIDING = _SHELLS | {"eval", "su", "runuser", "xargs", "chroot"}
-_MENTIONS_APT = re.compile(r"(?:^|[\s;&|(\"'`]|/bin/)apt(?:-get|-cache)?[\s\"',]")
+_MENTIONS_APT = lazy_re.compile(r"(?:^|[\s;&|(\"'`]|/bin/)apt(?:-get|-cache)?[\s\"',]")
 
 
 def first_update_at(uses: list[AptUse]) -> int | None:

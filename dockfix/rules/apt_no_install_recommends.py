@@ -40,9 +40,9 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from dockfix.edits import Applicability, Edit, FixAvailability, rewrite_shell
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import FileModel
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (

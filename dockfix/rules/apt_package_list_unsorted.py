@@ -33,6 +33,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import APT, is_apt, packages, stage_runs, word_position
@@ -41,7 +42,7 @@ from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import PackageCommand, Word
 
 #: A package name, maybe with ``:arch``, ``/release`` or ``=version`` (which may end in ``*``).
-_PLAIN_PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+:~/_-]*(=[A-Za-z0-9.+:~_-]+\*?)?")
+_PLAIN_PACKAGE = lazy_re.compile(r"[A-Za-z0-9][A-Za-z0-9.+:~/_-]*(=[A-Za-z0-9.+:~_-]+\*?)?")
 
 
 def _between(shell: RunShell, end: int, start: int) -> str:

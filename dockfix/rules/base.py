@@ -8,12 +8,13 @@ applies and verifies.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from dockfix.cached import cached_property
 from dockfix.edits import Applicability, Edit, Fix, FixAvailability
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model.preconditions import Precondition
 from dockfix.strategies import CacheStrategy, SplitStrategy
 from dockfix.syntax import Dockerfile

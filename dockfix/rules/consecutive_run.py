@@ -62,9 +62,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import ShellDialect, Step
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import APT, RPM, is_apt
@@ -148,7 +149,7 @@ _SHELL_SWITCHERS = frozenset({"chsh"})
 _FILE_MOVERS = frozenset({"ln", "cp", "mv", "install", "rm", "dpkg-divert"})
 _SHELL_PROGRAMS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
 #: Files a shell reads when it starts (login, interactive, or the system-wide ones).
-_STARTUP_FILE = re.compile(
+_STARTUP_FILE = lazy_re.compile(
     r"(?:^|/)\.(?:bashrc|bash_profile|bash_login|bash_aliases|profile|zshrc|zprofile|zshenv)$"
     r"|^/etc/(?:profile(?:\.d(?:/.*)?)?|bash\.bashrc|bashrc|environment|zsh/.*)$"
 )

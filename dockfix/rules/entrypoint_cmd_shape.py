@@ -52,11 +52,11 @@ References
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import Platform, StageFacts
 from dockfix.rules._runtime import applying
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
@@ -71,7 +71,7 @@ _LAUNCHERS = frozenset(
 )
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 #: Positional parameters a ``sh -c`` script may read its arguments from.
-_POSITIONAL = re.compile(r"\$(?:[0-9@*#]|\{[0-9@*#])")
+_POSITIONAL = lazy_re.compile(r"\$(?:[0-9@*#]|\{[0-9@*#])")
 
 
 @dataclass(frozen=True)

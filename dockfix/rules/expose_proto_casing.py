@@ -22,13 +22,13 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 
-_PROTO = re.compile(r"^(?P<port>.*/)(?P<proto>[A-Za-z]+)$")
+_PROTO = lazy_re.compile(r"^(?P<port>.*/)(?P<proto>[A-Za-z]+)$")
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:

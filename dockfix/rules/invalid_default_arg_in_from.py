@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.model.expand import expand
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
@@ -33,7 +34,7 @@ from dockfix.shell.model import unquote
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*(?::[0-9]+)?/)?"
-_REFERENCE = re.compile(
+_REFERENCE = lazy_re.compile(
     rf"{_DOMAIN}{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@[A-Za-z0-9_+.-]+:[A-Fa-f0-9]+)?"
 )
 

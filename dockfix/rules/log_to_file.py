@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from dockfix.edits import FixAvailability
+from dockfix.lazy_dataclass import dataclass
 from dockfix.rules._runtime import Arg, CommandLine, command_lines, find_program, option_values
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.syntax import Instruction

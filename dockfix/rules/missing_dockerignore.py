@@ -67,13 +67,13 @@ import dataclasses
 import fnmatch
 import functools
 import posixpath
-import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.edits import CompanionEdit, FixAvailability
 from dockfix.files import dominant_newline
 from dockfix.images.install_reads import IgnoreFile
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._context_reads import ContextRead, context_reads, dockerignore_name, ignore_file
@@ -230,10 +230,10 @@ def _sibling_texts(view: BuildContext, own: str | None) -> list[str]:
     return texts
 
 
-_GIT_WORD = re.compile(r"(?<![\w.-])git(?![\w.-])")
-_NODE_INSTALL = re.compile(r"(?<![\w.-])(npm|yarn|pnpm|npx|bun)(?![\w.-])")
+_GIT_WORD = lazy_re.compile(r"(?<![\w.-])git(?![\w.-])")
+_NODE_INSTALL = lazy_re.compile(r"(?<![\w.-])(npm|yarn|pnpm|npx|bun)(?![\w.-])")
 #: Build backends and plugins that read the version from ``.git``.
-_VCS_VERSIONING = re.compile(
+_VCS_VERSIONING = lazy_re.compile(
     r"setuptools[_-]scm|hatch-vcs|versioningit|dynamic-versioning|dunamai|\bpbr\b"
 )
 

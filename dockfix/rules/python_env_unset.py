@@ -51,6 +51,7 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 
+from dockfix import lazy_re
 from dockfix.edits import Applicability, FixAvailability, FixBuilder
 from dockfix.model import Platform, StageFacts
 from dockfix.rules._runtime import Arg, command_lines, find_program
@@ -71,13 +72,13 @@ PYTHON_PROGRAMS = frozenset(
     | {"supervisord"}  # supervisor is a Python program
 )
 #: Bare OS images (their command is a shell): see ``_plain_os``.
-PLAIN_OS = re.compile(
+PLAIN_OS = lazy_re.compile(
     r"(debian|ubuntu|alpine|fedora|centos|rockylinux|almalinux|amazonlinux|oraclelinux"
     r"|buildpack-deps|busybox|archlinux|opensuse/.*|nvidia/cuda"
     r"|(registry\.access\.redhat\.com/|redhat/)?ubi\d*(/ubi\d*)?(-minimal)?)"
 )
 #: System packages that install a Python interpreter.
-PYTHON_PACKAGES = re.compile(r"python(3|2)?(\.\d+)?(-minimal|-full|-pip|-dev|-venv)?")
+PYTHON_PACKAGES = lazy_re.compile(r"python(3|2)?(\.\d+)?(-minimal|-full|-pip|-dev|-venv)?")
 
 
 #: Interactive shells: ``CMD ["bash"]`` says nothing about what the image is for.

@@ -58,9 +58,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability, FixBuilder
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import FileModel, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext, Settings
@@ -78,7 +79,7 @@ _NOT_SECRET_LAST = frozenset(
     | {"size", "ttl", "timeout", "expiry", "header", "endpoint", "server", "fingerprint"}
 )
 #: Names that are public on purpose (the official images' release signing keys).
-_PUBLIC_NAMES = re.compile(r"(?:.*_)?GPG_KEYS?", re.IGNORECASE)
+_PUBLIC_NAMES = lazy_re.compile(r"(?:.*_)?GPG_KEYS?", re.IGNORECASE)
 _ALWAYS_SECRET = frozenset({"AWS_ACCESS_KEY_ID"})
 
 #: Values that are secrets whatever the variable is called.
@@ -114,7 +115,7 @@ def secret_name(name: str) -> bool:
 
 
 #: Values that are settings, not secrets (``LDAP_AUTH_ENABLE=false``, ``HLS_KEY=off``).
-_SETTING_VALUE = re.compile(r"(?i)|true|false|yes|no|on|off|none|null|[0-9]+")
+_SETTING_VALUE = lazy_re.compile(r"(?i)|true|false|yes|no|on|off|none|null|[0-9]+")
 
 
 def secret_value(value: str) -> str:

@@ -60,9 +60,9 @@ import enum
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from dockfix.edits import FixAvailability
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import Platform, ShellDialect, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import applying, parse_script

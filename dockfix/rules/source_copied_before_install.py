@@ -52,12 +52,12 @@ References
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.edits import Applicability, FixAvailability, FixBuilder
 from dockfix.images.install_reads import IgnoreFile, ReadsSource, Scope, Unprovable, reads_of
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import FileModel, StageFacts, mounts_of, path_within
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Finding, Rule, RuleContext
@@ -202,7 +202,7 @@ def _leading_comments(document: Dockerfile, instruction: Instruction) -> list[Co
     return comments
 
 
-_UNQUOTED = re.compile(r"^[A-Za-z0-9_@%+=:,./~-]+$")
+_UNQUOTED = lazy_re.compile(r"^[A-Za-z0-9_@%+=:,./~-]+$")
 
 
 def _copy_lines(document: Dockerfile, copy: Instruction, files: list[str], dirs: list[str]) -> str:

@@ -24,9 +24,9 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 
@@ -42,7 +42,7 @@ PREDEFINED = frozenset(
         "BUILDVARIANT",
     }
 )
-_VARIABLE = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE = lazy_re.compile(r"(?<!\\)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.rules._hygiene import word_position
 from dockfix.rules._shell import RunShell, run_shell
@@ -50,8 +51,8 @@ from dockfix.shell import Word
 from dockfix.shell.packages import Manager, PackageCommand
 
 _INSTALLERS = frozenset({"pip", "setuptools", "wheel"})
-_ARCHIVE = re.compile(r".*\.(?:deb|rpm|apk|whl|tar\.gz|tgz|zip|tar\.bz2|tar)$", re.IGNORECASE)
-_PIP_PINNED = re.compile(r"[=<>~!]=|[<>]|@| @ ")
+_ARCHIVE = lazy_re.compile(r".*\.(?:deb|rpm|apk|whl|tar\.gz|tgz|zip|tar\.bz2|tar)$", re.IGNORECASE)
+_PIP_PINNED = lazy_re.compile(r"[=<>~!]=|[<>]|@| @ ")
 
 
 def _local(text: str) -> bool:

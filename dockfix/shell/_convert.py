@@ -12,9 +12,9 @@ original text; the insides of quotes and substitutions are never descended into.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
+from dockfix import lazy_re
 from dockfix.shell._build import add_words, attach, join, make_list
 from dockfix.shell._errors import ShellParseError
 from dockfix.shell._source import ShellSource, TSNode
@@ -74,7 +74,7 @@ _TEST_EXPRESSIONS = frozenset(
     }
 )
 _IF_KEYWORDS = frozenset({"if", "then", "elif", "else", "fi"})
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+_ASSIGNMENT = lazy_re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 #: sh's reserved words: never a command name where a command starts.
 _RESERVED = frozenset(
     {

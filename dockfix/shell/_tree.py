@@ -25,15 +25,15 @@ again.
 from __future__ import annotations
 
 import functools
-import re
 
 from tree_sitter import Language, Parser, Tree
 
+from dockfix import lazy_re
 from dockfix.shell._source import TSNode
 from dockfix.shell._words import WORD_NODES
 
 #: A name sh accepts on the left of ``=`` (``a[i]=x``, bash's array element, has one too).
-VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+VALID_NAME = lazy_re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: Backticks inside backticks (each level escaped once more) deeper than this are refused.
 MAX_NESTING = 16
@@ -41,8 +41,8 @@ MAX_NESTING = 16
 #: Nodes whose whole span counts as read by the coverage check.
 _READ_WHOLE = WORD_NODES | {"command_name", "comment", "heredoc_body"}
 # What may lie between two tokens: blanks, newlines and line continuations.
-_BETWEEN_TOKENS = re.compile(rb"(?:[ \t\r\n\v\f]|\\\r?\n)*")
-_LONE_DASH = re.compile(rb"-(?=[ \t])")
+_BETWEEN_TOKENS = lazy_re.compile(rb"(?:[ \t\r\n\v\f]|\\\r?\n)*")
+_LONE_DASH = lazy_re.compile(rb"-(?=[ \t])")
 
 
 class TreeError(Exception):

@@ -9,8 +9,7 @@ restore the shell's view so that ``Word.text`` is always one whole word.
 
 from __future__ import annotations
 
-import re
-
+from dockfix import lazy_re
 from dockfix.shell.model import Word
 
 #: Nodes whose whole source text is (part of) one word; never descended into.
@@ -40,8 +39,8 @@ WORD_NODES = frozenset(
 )
 
 # Only escaped blanks and line continuations between two pieces: still one word.
-_SAME_WORD_GAP = re.compile(r"(?:\\\r?\n|\\[ \t\v\f])*")
-_BLANK = re.compile(rb"[ \t\n]")
+_SAME_WORD_GAP = lazy_re.compile(r"(?:\\\r?\n|\\[ \t\v\f])*")
+_BLANK = lazy_re.compile(rb"[ \t\n]")
 
 
 def join_pieces(text: str, spans: list[tuple[int, int]]) -> list[Word]:

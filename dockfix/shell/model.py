@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from dockfix.cached import cached_property
+from dockfix.lazy_dataclass import dataclass
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ with ``-`` is a flag (``--opt=value`` is always understood).
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.shell.model import SimpleCommand, Word, command_words
 
 
@@ -330,8 +331,8 @@ _PYTHON_MODULES: dict[str, Manager] = {
     "poetry": Manager.POETRY,
 }
 
-_PIP_NAME = re.compile(r"pip(\d+(\.\d+)*)?")
-_PYTHON_NAME = re.compile(r"python(\d+(\.\d+)*)?")
+_PIP_NAME = lazy_re.compile(r"pip(\d+(\.\d+)*)?")
+_PYTHON_NAME = lazy_re.compile(r"python(\d+(\.\d+)*)?")
 _PYTHON_VALUE_OPTIONS = frozenset({"-W", "-X", "--check-hash-based-pycs"})
 
 

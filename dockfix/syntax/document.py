@@ -13,9 +13,9 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from dockfix.cached import cached_property
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax.build import build_nodes
 from dockfix.syntax.images import ImageRef, parse_image_ref
 from dockfix.syntax.lexer import ParseError

@@ -21,6 +21,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.syntax.reading import (
     GO_SPACE,
     HeredocMarker,
@@ -32,7 +33,7 @@ from dockfix.syntax.reading import (
 )
 from dockfix.syntax.tokens import Token
 
-_DIRECTIVE = re.compile(
+_DIRECTIVE = lazy_re.compile(
     r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z"
 )
 _CONTINUATION = {

@@ -10,10 +10,11 @@ read-only ``Reading`` computed by the same code that tokenised it.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from dockfix import lazy_re
 from dockfix.cached import cached_property
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax.reading import Reading
 
 #: Piece kinds that are trivia: they carry no meaning of their own.
@@ -117,7 +118,7 @@ class Flag:
     value: str | None
 
 
-_FLAG_NAME = re.compile(r"--([^=\s]*)")
+_FLAG_NAME = lazy_re.compile(r"--([^=\s]*)")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ Everything here works on the logical line (a ``str``) and returns spans into it.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
+
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 
 #: Go's ``unicode.IsSpace``: the characters BuildKit trims and splits on.
 GO_SPACE = (
@@ -28,8 +29,8 @@ _BYTE_SPACES = frozenset(b"\t\n\v\f\r \x85\xa0")
 #: first byte is never a space (its later bytes may be: see ``_extract_flags``).
 _BYTE_SPACE_SET = frozenset("\t\n\v\f\r ")
 #: BuildKit's ``reWhitespace``.
-RE_WHITESPACE = re.compile(r"[\t\v\f\r ]+")
-RE_HEREDOC = re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
+RE_WHITESPACE = lazy_re.compile(r"[\t\v\f\r ]+")
+RE_HEREDOC = lazy_re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
 
 
 class ReadingError(Exception):
@@ -336,7 +337,7 @@ def _finite_float(text: str) -> float:
 
 
 _JSON = json.JSONDecoder(parse_constant=_raise_constant, parse_float=_finite_float)
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = lazy_re.compile("[\ud800-\udfff]")
 
 
 def _parse_json(args: str) -> list[str] | None:

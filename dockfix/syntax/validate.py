@@ -7,8 +7,7 @@ them: a fix cannot make a file that does not build any better.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax.document import Dockerfile
 from dockfix.syntax.nodes import Instruction
 

@@ -26,9 +26,10 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.verify.inspect import (
     FileTree,
     ImageFacts,

@@ -15,8 +15,10 @@ import json
 import stat
 import tarfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, NamedTuple
+
+from dockfix.lazy_dataclass import dataclass
 
 __all__ = [
     "FileEntry",

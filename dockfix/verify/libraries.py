@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 
 from dockfix.images.runtime_data import (
@@ -30,6 +30,7 @@ from dockfix.images.runtime_data import (
     pip_runtime_libraries,
     runtime_libraries,
 )
+from dockfix.lazy_dataclass import dataclass
 from dockfix.verify.builders import Builder
 from dockfix.verify.compare import normalize_command
 from dockfix.verify.inspect import ImageFacts

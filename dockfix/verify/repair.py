@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax import parse
 from dockfix.verify.libraries import apt_line
 from dockfix.verify.workflow import VerifyReport

@@ -14,9 +14,10 @@ import functools
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.verify.builders import Builder, BuildResult, RunResult
 from dockfix.verify.compare import Change, config_diff, rebuild_after_touch, unexpected
 from dockfix.verify.inspect import ImageFacts

@@ -46,12 +46,12 @@ Alpine 3.19 and later) go to ``pip install wheel`` too (``unknown_base``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from dockfix.images import lookup
 from dockfix.images.python import debian_release, is_python_image
 from dockfix.images.runtime_libs import is_build_package
 from dockfix.images.table import Family
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.distro_pip import check_stage_pips

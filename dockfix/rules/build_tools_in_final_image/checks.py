@@ -6,7 +6,6 @@ import copy
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dockfix.images.python import (
@@ -28,6 +27,7 @@ from dockfix.images.python_requirements import (
     read_requirement_files,
 )
 from dockfix.images.runtime_libs import is_build_package, package_name, release_of_tag
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.project import (

@@ -23,10 +23,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from dockfix.images.python import is_python_image
 from dockfix.images.python_requirements import Reader, Requirements, image_reader
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.stages import Step
 from dockfix.rules._shell import RunShell, run_shell

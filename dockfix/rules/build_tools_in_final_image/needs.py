@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
 from dockfix.images.python import file_origin
 from dockfix.images.python_packages import PURE_OR_WHEELS
@@ -17,6 +16,7 @@ from dockfix.images.python_requirements import (
     source_build_needs,
 )
 from dockfix.images.runtime_libs import NoRuntimeKnown, package_name, runtime_packages
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.copied import Origin, inside
 from dockfix.model.expand import expand

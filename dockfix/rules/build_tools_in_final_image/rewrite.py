@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dockfix.edits import ShellSplice, splice_shell
+from dockfix.lazy_dataclass import dataclass
 from dockfix.rules._hygiene import and_chain, removes_lists
 from dockfix.rules._shell import RunShell
 from dockfix.rules.build_tools_in_final_image.checks import APT, BuildInstall, Purge

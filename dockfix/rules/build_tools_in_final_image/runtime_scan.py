@@ -25,8 +25,7 @@ from its machines, not Alpine's or Fedora's mirrors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax.document import Style
 
 #: Where the builder writes the package list, and where the final stage mounts it.

@@ -73,9 +73,9 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability, FixBuilder
 from dockfix.model import Platform, StageFacts
 from dockfix.model.preconditions import Precondition
@@ -89,7 +89,7 @@ from dockfix.syntax.nodes import Node
 
 #: What a ``healthcheck-path`` may be: characters that need no quoting inside a
 #: double-quoted shell word, a single-quoted Python string or a JSON string.
-PATH_PATTERN = re.compile(r"/[A-Za-z0-9._~%/:@&+,;=?-]*")
+PATH_PATTERN = lazy_re.compile(r"/[A-Za-z0-9._~%/:@&+,;=?-]*")
 REASON = (
     "a HEALTHCHECK changes the container's reported status, and orchestrators act on "
     "it (restarts, no traffic, dependants held back): the service must answer GET {path} "

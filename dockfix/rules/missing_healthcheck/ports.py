@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from dockfix import lazy_re
 from dockfix.model import StageFacts
 from dockfix.rules._runtime import Arg, Form, applying, has_option, option_values
 from dockfix.rules.base import RuleContext
@@ -18,7 +19,7 @@ from dockfix.rules.missing_healthcheck.servers import (
     first_operand,
 )
 
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
+_VARIABLE = lazy_re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
 _LOOPBACK_HOSTS = frozenset({"", "0.0.0.0", "0", "::", "[::]", "127.0.0.1", "localhost", "*"})
 #: Where the nginx and httpd images read their configuration (a copied one may listen
 #: elsewhere).

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 
+from dockfix import lazy_re
 from dockfix.model import StageFacts
 from dockfix.rules.missing_healthcheck.servers import NODE, Port, Server, Unknown
 
-_PLAIN_URL = re.compile(r"[A-Za-z0-9._~%/:@{}$-]*")
+_PLAIN_URL = lazy_re.compile(r"[A-Za-z0-9._~%/:@{}$-]*")
 
 
 def has_python3(facts: StageFacts) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import StageFacts
 from dockfix.rules._runtime import (
     Arg,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import posixpath
-from dataclasses import dataclass
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import path_within
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.package_cache_not_mounted.state import Where

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.model import FileModel, StageFacts, Step, is_root_user, mounts_of, path_within
 from dockfix.model.expand import expand
 from dockfix.rules._shell import RunShell, run_shell
@@ -46,8 +46,8 @@ _GO_DRIVERS = frozenset(
 _GO_HARMLESS = frozenset(
     {"version", "env", "telemetry", "help", "fmt", "clean", "mod-init", "mod-edit"}
 )
-_GLOB = re.compile(r"[*?\[]")
-_SEPARATORS = re.compile(r"[\s\"',;&|()\[\]]+")
+_GLOB = lazy_re.compile(r"[*?\[]")
+_SEPARATORS = lazy_re.compile(r"[\s\"',;&|()\[\]]+")
 
 
 def removed_paths(shell: RunShell, where: Where) -> Iterator[tuple[str | None, str]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import FileModel, StageFacts, is_root_user
 from dockfix.rules._shell import RunShell
 from dockfix.rules.package_cache_not_mounted.caches import Cache, caches_of

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from dataclasses import dataclass
 
+from dockfix import lazy_re
 from dockfix.images.table import TABLE
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import StageFacts, Step, is_root_user
 from dockfix.model.stages import home_of
 from dockfix.model.users import default_user_of
@@ -83,7 +84,7 @@ class Where:
         return defined and value is not None and value.strip().lower() in truthy
 
 
-_GOLANG = re.compile(r"((docker\.io|mirror\.gcr\.io)/)?(library/)?golang")
+_GOLANG = lazy_re.compile(r"((docker\.io|mirror\.gcr\.io)/)?(library/)?golang")
 
 
 def image_values(facts: StageFacts) -> dict[str, str]:

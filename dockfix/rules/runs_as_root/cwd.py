@@ -16,9 +16,9 @@ with a reason saying that relative writes would fail.
 from __future__ import annotations
 
 import posixpath
-import re
-from dataclasses import dataclass
 
+from dockfix import lazy_re
+from dockfix.lazy_dataclass import dataclass
 from dockfix.rules._shell import parse_text
 from dockfix.rules.runs_as_root.image import Folders, Image, candidates, origin_at
 from dockfix.rules.runs_as_root.policy import APP_TOOLS, SHELLS
@@ -48,9 +48,9 @@ WRITERS = {
 }
 #: Commands an entrypoint script may run before ``exec "$@"`` and still write nothing.
 SCRIPT_HARMLESS = frozenset({"set", "echo", "printf", "true", ":", "export", "test", "["})
-PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
-_SHELL_SYNTAX = re.compile(r"[;&|<>`]|\$\(")
-_TOKEN = re.compile(r"[^\s;&|'\"`()]+")
+PYTHON = lazy_re.compile(r"python(\d+(\.\d+)*)?")
+_SHELL_SYNTAX = lazy_re.compile(r"[;&|<>`]|\$\(")
+_TOKEN = lazy_re.compile(r"[^\s;&|'\"`()]+")
 
 
 @dataclass(frozen=True)

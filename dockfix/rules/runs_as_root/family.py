@@ -12,9 +12,10 @@ shows does not tell the base image's ``ENTRYPOINT``: those traits leave it unkno
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dockfix.images import Family, ImageTraits, lookup
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.shell import Manager, classify, iter_simple_commands
@@ -55,6 +56,8 @@ _OLD_DOTNET = r"(mcr\.microsoft\.com/dotnet/(core/)?|microsoft/)\S+"
 
 @dataclass(frozen=True)
 class Row:
+    """The traits of the images whose repository and tag match these patterns."""
+
     repository: str
     tag: str
     traits: ImageTraits

@@ -6,9 +6,10 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dockfix.images import ImageTraits
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts, Step
 from dockfix.model.copied import Origin, inside, origin_of
 from dockfix.model.expand import expand

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from dockfix import lazy_re
 from dockfix.shell import Manager
 
 
@@ -41,14 +42,14 @@ RUNTIME_TREES = _paths(
 )
 #: Folders anyone may write to: the user can too.
 WORLD_WRITABLE = _paths("/tmp /var/tmp /dev")
-DATA_WORD = re.compile(
+DATA_WORD = lazy_re.compile(
     r"(?:^|[-_.])(?:logs?|data|db|database|uploads?|storage|sessions?|state|spool|sqlite3?)"
     r"(?:[-_.]|$)",
     re.IGNORECASE,
 )
 #: Option names whose value is a place the program writes to.
-WRITE_OPTION = re.compile(r"log|pid|out|sock|data|dir|db|cache|upload|storage|state", re.I)
-ROOT_HOME = re.compile(r"(?:^|[:=\s\"'])(?:/root|~)(?:/|$|:)")
+WRITE_OPTION = lazy_re.compile(r"log|pid|out|sock|data|dir|db|cache|upload|storage|state", re.I)
+ROOT_HOME = lazy_re.compile(r"(?:^|[:=\s\"'])(?:/root|~)(?:/|$|:)")
 #: Programs that change user themselves, or need root to.
 PRIVILEGE_TOOLS = _words(
     "sudo su gosu su-exec runuser setpriv chroot doas setuidgid s6-setuidgid chpst"
@@ -86,10 +87,10 @@ SHELLS = frozenset({"sh", "bash", "ash", "dash"})
 SEARCH_PATH = _paths("/usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin")
 #: Minimal init processes that run their arguments as the real command.
 INIT_WRAPPERS = _words("tini tini-static dumb-init catatonit")
-PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
+PYTHON = lazy_re.compile(r"python(\d+(\.\d+)*)?")
 #: What gives an entrypoint script away as needing root: privileged tools, writes to
 #: system folders.
-SCRIPT_NEEDS_ROOT = re.compile(
+SCRIPT_NEEDS_ROOT = lazy_re.compile(
     r"\b(?:gosu|su-exec|sudo|su|runuser|setpriv|chroot|chown|chmod|apt-get|apk|yum|dnf|"
     r"microdnf|service|crond?|sshd|supervisord|useradd|adduser|usermod|groupadd|addgroup|"
     r"setcap|mount|sysctl|update-ca-certificates)\b"
@@ -97,7 +98,7 @@ SCRIPT_NEEDS_ROOT = re.compile(
     r"|\bsed\s+-i\S*\s+.*\s/(?:etc|usr|var|opt)/\S*"
 )
 #: ``host:port`` with an empty, bracketed or named host (``15:2`` is not an address).
-PORT_IN_WORD = re.compile(
+PORT_IN_WORD = lazy_re.compile(
     r"(?:^|=)(?:\[[^\]]*\]|[A-Za-z0-9_.\-]*[A-Za-z_.\-][A-Za-z0-9_.\-]*)?:(\d{1,5})$"
 )
 PORT_OPTIONS = _words("--port -p --http-port --https-port --server.port --listen --bind -b")

@@ -4,9 +4,9 @@ application process at all, and whether that process writes where it runs."""
 from __future__ import annotations
 
 import posixpath
-import re
 import shlex
 
+from dockfix import lazy_re
 from dockfix.model.users import serves_by_default
 from dockfix.rules.runs_as_root.image import Image
 from dockfix.syntax import Instruction
@@ -17,12 +17,12 @@ from dockfix.syntax import Instruction
 _REPL_NAMES = """sh bash ash dash zsh fish ksh python python2 python3 ipython ipython3 node
 nodejs php irb jshell R julia ghci iex erl lua scala groovysh"""
 REPLS = frozenset(_REPL_NAMES.split())
-PYTHON_VERSION = re.compile(r"python\d(\.\d+)?")
+PYTHON_VERSION = lazy_re.compile(r"python\d(\.\d+)?")
 #: Options that keep a shell or a REPL interactive (they name no program to run).
 INTERACTIVE_OPTIONS = frozenset({"-l", "--login", "-i", "--interactive", "-a", "-q", "-u"})
 #: Entrypoints that only hand over to the command (docker-library's
 #: ``docker-php-entrypoint`` puts ``php`` in front of options, then ``exec "$@"``).
-PASS_THROUGH = re.compile(r"(tini|tini-static|dumb-init|docker-[a-z0-9]+-entrypoint)")
+PASS_THROUGH = lazy_re.compile(r"(tini|tini-static|dumb-init|docker-[a-z0-9]+-entrypoint)")
 
 
 def _last(image: Image, cmd: str) -> Instruction | None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from dockfix.images import ImageTraits
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model.copied import inside
 from dockfix.model.expand import expand
 from dockfix.model.users import serves_by_default

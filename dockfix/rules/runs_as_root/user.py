@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dockfix.images import Family, ImageTraits
+from dockfix.lazy_dataclass import dataclass
 from dockfix.model.expand import expand
 from dockfix.model.stages import ROOT_NAMES
 from dockfix.rules.refusal import FixRefused
