@@ -318,11 +318,8 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     BuildInstall,
     Purge,
     Site,
-    SlimMove,
     check_between_sites,
     check_other_runs,
-    check_slimmable,
-    check_users,
     keep_git,
     split_site,
 )
@@ -350,7 +347,9 @@ from dockfix.rules.build_tools_in_final_image.project import (
     get_pip_pythons,
     pip_pythons,
 )
+from dockfix.rules.build_tools_in_final_image.slim import SlimMove, check_slimmable
 from dockfix.rules.build_tools_in_final_image.split import Split
+from dockfix.rules.build_tools_in_final_image.users import check_users
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import PackageCommand
 from dockfix.syntax import Instruction, Stage

@@ -13,7 +13,6 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     BuildInstall,
     Purge,
     Site,
-    SlimMove,
 )
 from dockfix.rules.build_tools_in_final_image.project import project_spans, setup_spans
 from dockfix.rules.build_tools_in_final_image.rewrite import (
@@ -32,6 +31,7 @@ from dockfix.rules.build_tools_in_final_image.runtime_scan import (
     mount_flag,
     scan_command,
 )
+from dockfix.rules.build_tools_in_final_image.slim import SlimMove
 from dockfix.rules.build_tools_in_final_image.unknown_base import (
     check_wheel_position,
     pip_head,
