@@ -30,12 +30,7 @@ def splice(
     the comment then has no place inside the instruction and is returned.
     """
     text = instruction.text
-    physical = []
-    for start, end, new in edits:
-        begin = instruction.offset_of(start)
-        finish = begin if end == start else instruction.offset_of(end - 1) + 1
-        physical.append((begin, finish, new))
-    physical.sort()
+    physical = instruction.physical_spans(edits)
     out: list[str] = []
     length, cursor = 0, 0
     pending: list[tuple[int, int, list[str]]] = []  # where a span's new text is, comments

@@ -281,12 +281,7 @@ class Dockerfile:
         A span that crosses a line break replaces it too: keep spans inside one word.
         """
         text = instruction.text
-        physical = []
-        for start, end, new in edits:
-            begin = instruction.offset_of(start)
-            finish = begin if end == start else instruction.offset_of(end - 1) + 1
-            physical.append((begin, finish, new))
-        physical.sort()
+        physical = instruction.physical_spans(edits)
         out, cursor = [], 0
         for begin, finish, new in physical:
             if begin < cursor:

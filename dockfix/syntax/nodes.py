@@ -10,6 +10,7 @@ read-only ``Reading`` computed by the same code that tokenised it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import field
 
 from dockfix import lazy_re
@@ -152,6 +153,18 @@ class Instruction:
             if logical_start <= logical_index:
                 return offset + logical_index - logical_start
         raise ValueError(logical_index)  # pragma: no cover
+
+    def physical_spans(self, spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """``(start, end, new)`` spans of the logical line as spans of ``text``, sorted:
+        the one mapping of logical edits to the physical lines (an empty span stays
+        empty; a span's end is just after its last logical character)."""
+        physical = []
+        for start, end, new in spans:
+            begin = self.offset_of(start)
+            finish = begin if end == start else self.offset_of(end - 1) + 1
+            physical.append((begin, finish, new))
+        physical.sort()
+        return physical
 
     def position_of(self, logical_index: int) -> Position:
         """Where the character at ``logical_index`` of the logical line is in the file."""
