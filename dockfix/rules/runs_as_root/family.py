@@ -73,8 +73,6 @@ ROWS: tuple[Row, ...] = (
     Row(_DOTNET, _DOTNET_8 + r".*", _with_app(_DEBIAN)),
     Row(_OLD_DOTNET, r".*alpine.*", replace(_ALPINE, notes=(ASPNET_PORT_80,))),
     Row(_OLD_DOTNET, r".*", replace(_DEBIAN, notes=(ASPNET_PORT_80,))),
-    Row(r"(nvcr\.io/)?nvidia/cuda", r".*(ubi|rockylinux|centos|oraclelinux).*", _RHEL),
-    Row(r"(nvcr\.io/)?nvidia/cuda", r".*", _DEBIAN),
     Row(r"(gcr\.io/)?tensorflow/tensorflow|pytorch/pytorch|kalilinux/kali-\S+", r".*", _DEBIAN),
     Row(r"phusion/baseimage|gcr\.io/google_appengine/\S+", r".*", _DEBIAN),
     Row(r"java|adoptopenjdk(/openjdk\d+)?", r".*alpine.*", _ALPINE),
