@@ -171,7 +171,7 @@ def _companion_reports(
     return tuple(reports)
 
 
-def _write_companions(companions: Sequence[CompanionReport]) -> tuple[Error, ...]:
+def write_companions(companions: Sequence[CompanionReport]) -> tuple[Error, ...]:
     """Write each companion atomically, only while the file still reads as the rule saw it
     (a new file only while there is none); an existing file keeps its encoding, BOM and
     permissions (the rule kept its line endings)."""
@@ -237,7 +237,7 @@ def process_path(
         return FileReport(
             display,
             findings=report.findings,
-            errors=_write_companions(report.companions),
+            errors=write_companions(report.companions),
             diff=report.diff,
             output=report.output,
             fixed=report.fixed,
@@ -247,7 +247,7 @@ def process_path(
         )
     if write and report.companions and not report.errors:
         return dataclasses.replace(
-            report, errors=_write_companions(report.companions), written=True
+            report, errors=write_companions(report.companions), written=True
         )
     return report
 

@@ -172,7 +172,7 @@ def test_changed_since_read_is_not_overwritten(tmp_path: Path) -> None:
     project(tmp_path, DOTdockerignore="node_modules\n")
     report = run(tmp_path, BROAD)
     (tmp_path / ".dockerignore").write_text("changed\n", encoding="utf-8")
-    errors = runner._write_companions(report.companions)
+    errors = runner.write_companions(report.companions)
     assert errors and "changed since it was read" in errors[0].message
     assert (tmp_path / ".dockerignore").read_text(encoding="utf-8") == "changed\n"
 

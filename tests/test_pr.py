@@ -398,3 +398,60 @@ def test_through_a_real_process(repo: Path, tmp_path: Path) -> None:
     assert "## DF104 apt-install-without-yes" in done.stdout
     assert subjects(repo) == EXPECTED_SUBJECTS
     assert snapshot(repo) == expected
+
+
+# -- companion files (DF212's .dockerignore) ------------------------------------------
+
+COPIES_EVERYTHING = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n'
+CONTEXT_WITH_SECRETS = {
+    "svc/Dockerfile": COPIES_EVERYTHING,
+    "svc/app.py": "print('hello')\n",
+    "svc/.env": "SECRET=1\n",
+    "svc/__pycache__/app.cpython-312.pyc": b"\x00",
+}
+
+
+def test_companion_file_is_committed_like_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DF212's fix changes no Dockerfile line, only ``.dockerignore``: the PR commits that
+    file, so the branch ends where ``--unsafe-fixes --write`` ends."""
+    repo = make_repo(tmp_path / "repo", dict(CONTEXT_WITH_SECRETS))
+    expected = write_copy(repo, tmp_path / "copy", "--unsafe-fixes", "--select", "DF212")
+    assert "svc/.dockerignore" in expected
+    monkeypatch.chdir(repo)
+    body_file = tmp_path / "body.md"
+    status, out, err = invoke(
+        "pr", "--unsafe-fixes", "--select", "DF212", "--body-file", str(body_file)
+    )
+    assert status == 0, err
+    assert snapshot(repo) == expected
+    assert git(repo, "status", "--porcelain") == ""
+    assert subjects(repo) == ["fix(dockerfile): DF212 missing-dockerignore"]
+    touched = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert touched == ["svc/.dockerignore"]
+    assert out.strip().endswith("in 1 file")
+    # The finding the companion fixes is not listed as left over.
+    assert "## Not fixed" not in body_file.read_text()
+
+
+def test_one_companion_per_file_when_two_dockerfiles_share_a_context(tmp_path: Path) -> None:
+    """Two Dockerfiles of one folder would each append to the same ``.dockerignore`` as
+    it is on disk; the plan takes the first edit only (the second would undo it)."""
+    for name, content in CONTEXT_WITH_SECRETS.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp_path / "svc/Dockerfile.dev").write_text(COPIES_EVERYTHING)
+    from dockfix.rules import select_rules
+
+    profile = Profile(select_rules(["DF212"]), Settings(unsafe_fixes=True))
+    files = [
+        (tmp_path / "svc/Dockerfile", "svc/Dockerfile", profile),
+        (tmp_path / "svc/Dockerfile.dev", "svc/Dockerfile.dev", profile),
+    ]
+    plan = make_plan(files)
+    assert list(plan.companions) == ["svc/.dockerignore"]
+    paths = [change.path for step in plan.steps for change in step.changes]
+    assert paths == ["svc/.dockerignore"]
+    assert plan.companions["svc/.dockerignore"].old_text is None

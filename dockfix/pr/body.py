@@ -91,7 +91,7 @@ def _wrap(text: str, width: int = 72) -> str:
 def title(plan: Plan) -> str:
     codes = [step.rule.code for step in plan.steps if step.rule is not None]
     shown = ", ".join(codes[:3]) + (f" +{len(codes) - 3} more" if len(codes) > 3 else "")
-    files = len(plan.changed)
+    files = len(plan.changed) + len(plan.companions)
     return f"{COMMIT_TYPE}: dockfix fixes ({shown}) in {files} file{'s' if files != 1 else ''}"
 
 

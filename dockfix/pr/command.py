@@ -22,6 +22,7 @@ from dockfix.pr import git
 from dockfix.pr.body import VerifyOutcome, body, commit_message, step_title, title
 from dockfix.pr.plan import Plan, Target, make_plan
 from dockfix.profiles import ConfigError, Profile, Resolver
+from dockfix.runner import write_companions
 
 
 class PrError(Exception):
@@ -96,6 +97,12 @@ def commit_plan(root: Path, plan: Plan) -> list[str]:
     hashes = []
     for step in plan.steps:
         for change in step.changes:
+            companion = plan.companions.get(change.path)
+            if companion is not None:
+                errors = write_companions([companion])
+                if errors:
+                    raise PrError(errors[0].message)
+                continue
             target = by_rel[change.path]
             try:
                 write_atomic(target.path, change.after, target.source)
@@ -182,7 +189,8 @@ def run_pr(options: PrOptions) -> int:
     else:
         click.echo(f"{title(plan)}\n\n{text}", nl=False)
     _echo_err(
-        f"branch {branch}: {len(hashes)} commit(s) over {len(plan.changed)} file(s); "
+        f"branch {branch}: {len(hashes)} commit(s) over "
+        f"{len(plan.changed) + len(plan.companions)} file(s); "
         "push it and open the pull request (nothing was pushed)"
     )
     return EXIT_CLEAN

@@ -11,6 +11,7 @@ together; a last "remaining fixes" step then makes every file equal the one-shot
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from dockfix.lazy_dataclass import dataclass
 from dockfix.output.diff import unified_diff
 from dockfix.profiles import Profile
 from dockfix.rules.base import Applicability, Rule, Settings
-from dockfix.runner import FileReport, ReportedFinding, process_text
+from dockfix.runner import CompanionReport, FileReport, ReportedFinding, process_text
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class Plan:
     #: ``(path, why)`` for files dockfix left alone (parse errors, dropped fixes...).
     skipped: tuple[tuple[str, str], ...]
     leftovers: tuple[Leftover, ...]
+    #: Files beside a Dockerfile that a step changes (DF212's ``.dockerignore``), by
+    #: repository-relative path: written as ``--write`` writes them.
+    companions: dict[str, CompanionReport] = dataclasses.field(default_factory=dict)
 
     @property
     def changed(self) -> list[Target]:
@@ -125,10 +129,36 @@ def _reason(finding: ReportedFinding, settings: Settings) -> str:
     return "left by the fixer"
 
 
+def _companion_rel(target: Target, companion: CompanionReport) -> str:
+    """The companion's repository-relative path (the build context is the Dockerfile's
+    folder, as for ``--write``)."""
+    inside = Path(companion.target).relative_to(target.path.parent).as_posix()
+    return posixpath.normpath(posixpath.join(posixpath.dirname(target.rel), inside))
+
+
+def _companion_changes(
+    target: Target,
+    companions: Sequence[CompanionReport],
+    planned: dict[str, CompanionReport],
+) -> list[FileChange]:
+    """Changes for the companions not planned yet.  A second Dockerfile's edit of a file
+    already planned is left out: both were computed from the file as it is on disk, so
+    the second would undo the first (``--write`` refuses it the same way)."""
+    changes = []
+    for companion in companions:
+        rel = _companion_rel(target, companion)
+        if rel in planned:
+            continue
+        planned[rel] = companion
+        changes.append(change(rel, companion.old_text or "", companion.new_text))
+    return changes
+
+
 def make_plan(files: Sequence[tuple[Path, str, Profile]]) -> Plan:
     """The steps for ``files``: ``(path, repository-relative name, profile)``."""
     targets: list[Target] = []
     skipped: list[tuple[str, str]] = []
+    one_shot: dict[str, tuple[CompanionReport, ...]] = {}
     for path, rel, profile in files:
         try:
             source = read_source(path)
@@ -143,9 +173,13 @@ def make_plan(files: Sequence[tuple[Path, str, Profile]]) -> Plan:
             continue
         final = report.output if report.output is not None else source.text
         targets.append(Target(path, rel, source, profile, final, dict(report.fixed)))
+        one_shot[rel] = report.companions
 
     current = {t.rel: t.source.text for t in targets}
     steps: list[Step] = []
+    planned: dict[str, CompanionReport] = {}
+    #: ``(Dockerfile, rule code)`` whose companion edit the plan makes.
+    done_by_companion: set[tuple[str, str]] = set()
     every = {rule.code: rule for t in targets for rule in t.profile.rules}
     for _, rule in sorted(every.items()):
         changes = []
@@ -154,13 +188,20 @@ def make_plan(files: Sequence[tuple[Path, str, Profile]]) -> Plan:
             if rule not in target.profile.rules or not _may_fix(rule, settings):
                 continue
             report = _run(target.source, target.path, current[target.rel], (rule,), settings)
-            if report.errors or report.output is None:
+            if report.errors:
                 continue
-            changes.append(change(target.rel, current[target.rel], report.output))
-            current[target.rel] = report.output
+            if report.output is not None:
+                changes.append(change(target.rel, current[target.rel], report.output))
+                current[target.rel] = report.output
+            companions = _companion_changes(target, report.companions, planned)
+            if companions:
+                changes += companions
+                done_by_companion.add((target.rel, rule.code))
         if changes:
             steps.append(Step(rule, tuple(changes)))
     rest = [change(t.rel, current[t.rel], t.final) for t in targets if current[t.rel] != t.final]
+    for target in targets:
+        rest += _companion_changes(target, one_shot[target.rel], planned)
     if rest:
         steps.append(Step(None, tuple(rest)))
 
@@ -169,5 +210,7 @@ def make_plan(files: Sequence[tuple[Path, str, Profile]]) -> Plan:
         rules, settings = target.profile.rules, target.profile.settings
         report = _run(target.source, target.path, target.final, rules, settings, apply=False)
         for finding in report.findings:
+            if (target.rel, finding.code) in done_by_companion:
+                continue  # fixed by the companion edit the plan commits
             leftovers.append(Leftover(target.rel, finding, _reason(finding, settings)))
-    return Plan(tuple(steps), tuple(targets), tuple(skipped), tuple(leftovers))
+    return Plan(tuple(steps), tuple(targets), tuple(skipped), tuple(leftovers), planned)
