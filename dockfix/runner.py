@@ -246,9 +246,7 @@ def process_path(
             companions=report.companions,
         )
     if write and report.companions and not report.errors:
-        return dataclasses.replace(
-            report, errors=write_companions(report.companions), written=True
-        )
+        return dataclasses.replace(report, errors=write_companions(report.companions), written=True)
     return report
 
 
