@@ -14,6 +14,7 @@ from collections import Counter
 
 import dockerfile
 from conftest import OracleCannotTell, oracle_records, record_differences
+from final_config import config_differences, process_word
 
 from dockfix.engine import comment_lines
 from dockfix.images import lookup
@@ -43,7 +44,58 @@ def accepted(text: str) -> bool | None:
     return True
 
 
-def output_failures(before: str, after: str) -> list[str]:
+#: Final-image settings a fix may add, by the rule that says so in its finding:
+#: DF205's Python variables (``ENV`` name -> value).
+_ADDED_ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+#: Settings only unsafe fixes change, each saying so: USER (DF201), WORKDIR (DF111's
+#: ``cd`` -> ``WORKDIR``), SHELL (DF112's pipefail), HEALTHCHECK (DF210, opt-in, adds one).  CMD
+#: and ENTRYPOINT are checked by ``exec_form_mismatches``.
+_UNSAFE_KEYS = frozenset({"USER", "WORKDIR", "SHELL", "HEALTHCHECK"})
+_CHECKED_ELSEWHERE = frozenset({"CMD", "ENTRYPOINT"})
+_AUTHORS = ("LABEL", "org.opencontainers.image.authors")
+
+
+def _venv_on_path(old: object, new: object) -> bool:
+    """DF202's venv split puts the virtualenv's ``bin`` first on ``PATH`` (unsafe, said)."""
+    folder, _, rest = str(new).partition("/bin:")
+    return folder.startswith("/") and rest == (old if old is not None else "$PATH")
+
+
+def config_changes(before: str, after: str, *, unsafe: bool = False) -> list[str]:
+    """Changes to the final image's configuration that no fix declares.
+
+    Allowed: DF205's variables added, ``MAINTAINER`` turned into the
+    ``org.opencontainers.image.authors`` label with the same text (DF003), and with
+    unsafe fixes the settings in ``_UNSAFE_KEYS``.  Anything else (an ``ENV`` or
+    ``LABEL`` lost or changed by a stage split, an ``EXPOSE`` moved...) is a failure.
+    """
+    failures = []
+    differences = config_differences(before, after)
+    found = {(key, name): (old, new) for key, name, old, new in differences}
+    maintainer = found.get(("MAINTAINER", ""))
+    authors = found.get(_AUTHORS)
+    # DF003: the MAINTAINER's text (its enclosing quotes dropped) now in the authors label.
+    moved = (
+        maintainer is not None
+        and authors is not None
+        and maintainer[1] is None
+        and authors[0] is None
+        and authors[1] in (maintainer[0], process_word(str(maintainer[0])))
+    )
+    declared = {_AUTHORS, ("MAINTAINER", "")} if moved else set()
+    for key, name, old, new in differences:
+        if key in _CHECKED_ELSEWHERE or (unsafe and key in _UNSAFE_KEYS) or (key, name) in declared:
+            continue
+        if key == "ENV" and old is None and _ADDED_ENV.get(name) == new:
+            continue
+        if unsafe and (key, name) == ("ENV", "PATH") and _venv_on_path(old, new):
+            continue
+        label = f"{key} {name}".strip()
+        failures.append(f"final image config: {label}: {old!r} -> {new!r}")
+    return failures
+
+
+def output_failures(before: str, after: str, *, unsafe: bool = False) -> list[str]:
     """What is wrong with ``after`` as a rewrite of ``before`` (empty: nothing)."""
     failures: list[str] = []
     if accepted(before) and not accepted(after):
@@ -57,6 +109,7 @@ def output_failures(before: str, after: str) -> list[str]:
     failures += [f"unknown user: {bad}" for bad in added_unknown_users(before, after)]
     failures += [f"exec form: {bad}" for bad in exec_form_mismatches(before, after)]
     failures += [f"Windows stage: {bad}" for bad in linux_constructs_on_windows(before, after)]
+    failures += config_changes(before, after, unsafe=unsafe)
     return failures
 
 
