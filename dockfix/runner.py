@@ -37,19 +37,22 @@ class ReportedFinding:
     applicability: Applicability | None
     note: str = ""
     severity: str = "warning"
+    #: The build-context file (``.dockerignore``) the finding's fix writes, if any.
+    companion: str | None = None
 
     @classmethod
     def of(cls, finding: Finding) -> ReportedFinding:
-        applicability = finding.fix.applicability if finding.fix else None
+        fix = finding.fix
         return cls(
             finding.line,
             finding.column,
             finding.code,
             finding.name,
             finding.message,
-            applicability,
+            fix.applicability if fix else None,
             finding.note,
             finding.severity,
+            fix.companion.path if fix and fix.companion else None,
         )
 
 
@@ -91,6 +94,8 @@ class CompanionReport:
     #: None: the file does not exist yet.
     old_text: str | None
     new_text: str
+    #: The file relative to the build context, as the fix names it (``.dockerignore``).
+    context_path: str = ""
 
 
 def process_text(
@@ -167,7 +172,7 @@ def _companion_reports(
         old = edit.old_text
         diff = unified_diff(old or "", edit.new_text, shown, created=old is None)
         target = str(context_dir / edit.path)
-        reports.append(CompanionReport(shown, target, diff, old, edit.new_text))
+        reports.append(CompanionReport(shown, target, diff, old, edit.new_text, edit.path))
     return tuple(reports)
 
 

@@ -400,6 +400,7 @@ def test_json_is_one_document(tree: Path, mode: str) -> None:
         "applicability": "safe",
         "note": "",
         "severity": "warning",
+        "companion": None,
         "fixed": True,
     }
     assert document["schema"] == 1

@@ -161,3 +161,32 @@ def test_sarif_from_stdin(via: str, workdir: Path, child_env: dict[str, str]) ->
     (run,) = valid_sarif(named.out)["runs"]
     location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location["uri"] == "app/Dockerfile"
+
+
+COPIES_EVERYTHING = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n'
+
+
+@pytest.mark.parametrize("existing", [None, "*.log\n"])
+def test_sarif_fix_writes_the_companion_file(
+    via: str, workdir: Path, child_env: dict[str, str], existing: str | None
+) -> None:
+    """DF212's fix changes no Dockerfile line, only ``.dockerignore``: its SARIF fix is that
+    file's change, and applying it gives what ``--write`` writes."""
+    tree = {"svc/Dockerfile": COPIES_EVERYTHING, "svc/app.py": "print(1)\n", "svc/.env": "S=1\n"}
+    if existing is not None:
+        tree["svc/.dockerignore"] = existing
+    write(workdir, tree)
+    args = ("--unsafe-fixes", "--select", "DF212")
+    result = run_dockfix(via, "--format", "sarif", *args, ".", cwd=workdir, env=child_env)
+    (run,) = valid_sarif(result.out)["runs"]
+    (finding,) = [r for r in run["results"] if r["ruleId"] == "DF212"]
+    (fix,) = finding["fixes"]
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "svc/.dockerignore", "uriBaseId": "%SRCROOT%"}
+    (replacement,) = change["replacements"]
+    old = existing or ""
+    assert replacement["deletedRegion"] == {"charOffset": 0, "charLength": len(old)}
+    suggested = replacement["insertedContent"]["text"]
+    run_dockfix(via, "--write", *args, ".", cwd=workdir, env=child_env)
+    assert (workdir / "svc" / ".dockerignore").read_text() == suggested
+    assert ".env" in suggested

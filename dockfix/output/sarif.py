@@ -2,7 +2,9 @@
 
 One run; ``tool.driver.rules`` lists every rule (so ``ruleIndex`` is stable across runs)
 with its summary, documentation and default level; each finding is a result with its
-location and, where this run fixes it, a ``fix`` made of line replacements. Locations are
+location and, where this run fixes it, a ``fix`` made of line replacements (and, for a fix
+that writes a file of the build context such as DF212's ``.dockerignore``, that file's
+whole new text, with an empty deleted region when the file is new). Locations are
 relative to ``%SRCROOT%`` (the repository root inside a git work tree, else the current
 folder), which is what ``github/codeql-action/upload-sarif`` expects. Files dockfix could
 not read or parse are tool execution notifications, not results: they are not a practice
@@ -24,7 +26,7 @@ from dockfix.output.fixes import assign_edits, is_fixed, still_open
 from dockfix.output.locations import RepoPaths
 from dockfix.output.mode import Mode
 from dockfix.rules.base import Rule, Settings
-from dockfix.runner import Error, FileReport, ReportedFinding
+from dockfix.runner import CompanionReport, Error, FileReport, ReportedFinding
 
 __all__ = ["SARIF_SCHEMA", "sarif_document"]
 
@@ -61,8 +63,12 @@ def sarif_document(
             for finding in shown
         ]
         owned = assign_edits(fixed_lines, edits_from_diff(report.diff))
-        for finding, edits in zip(shown, owned, strict=True):
-            results.append(_result(finding, location, index, edits))
+        companions = {c.context_path: c for c in report.companions}
+        for finding, edits, line in zip(shown, owned, fixed_lines, strict=True):
+            # The engine writes each companion file once, for the first finding naming it.
+            companion = companions.pop(finding.companion or "", None) if line else None
+            changes = [_companion_change(companion, paths)] if companion else []
+            results.append(_result(finding, location, index, edits, changes))
     run: dict[str, object] = {
         "tool": {
             "driver": {
@@ -139,6 +145,7 @@ def _result(
     location: dict[str, object],
     index: dict[str, int],
     edits: Sequence[LineEdit],
+    other_changes: Sequence[dict[str, object]] = (),
 ) -> dict[str, object]:
     note = f" (not fixed: {finding.note})" if finding.note else ""
     result: dict[str, object] = {
@@ -156,19 +163,33 @@ def _result(
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
+    changes = list(other_changes)
     if edits:
+        replacements = [_replacement(edit) for edit in edits]
+        changes.insert(0, {"artifactLocation": location, "replacements": replacements})
+    if changes:
         result["fixes"] = [
             {
                 "description": {"text": f"{finding.code} ({_applicability(finding)} fix)"},
-                "artifactChanges": [
-                    {
-                        "artifactLocation": location,
-                        "replacements": [_replacement(edit) for edit in edits],
-                    }
-                ],
+                "artifactChanges": changes,
             }
         ]
     return result
+
+
+def _companion_change(companion: CompanionReport, paths: RepoPaths) -> dict[str, object]:
+    """The companion file's whole text replaced (SARIF has no "create file" change: a new
+    file is an empty one whose empty region receives the text)."""
+    old = companion.old_text or ""
+    return {
+        "artifactLocation": _artifact_location(companion.target, paths),
+        "replacements": [
+            {
+                "deletedRegion": {"charOffset": 0, "charLength": len(old)},
+                "insertedContent": {"text": companion.new_text},
+            }
+        ],
+    }
 
 
 def _replacement(edit: LineEdit) -> dict[str, object]:
