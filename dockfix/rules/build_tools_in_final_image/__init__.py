@@ -188,8 +188,10 @@ Fix safety
       ``(cd dir && pip install ...)`` run pip as if alone: pip reads its input only to
       ask something, which an install from ``/wheels`` never does; both stages keep the
       wrapper, see ``wrappers.py``); a local project or URL with extras (``.[server]``)
-      or after ``||`` (its wheel's build, put before it with ``&&``, would not run
-      exactly when it did);
+      or after ``||``, in the background or in a ``yes |`` pipeline (its wheel's build,
+      put before it with ``&&``, would not run exactly when it did; inside
+      ``(cd dir && pip install .)`` it goes after the ``cd``s, and the project is
+      ``dir``);
       an editable install of a VCS URL (``-e git+https://...``: pip keeps its checkout),
       of a variable, of a folder no COPY of the stage brings (a clone, a mount, the base
       image, a ``cd`` to a path not known) or that a later COPY writes into (``COPY

@@ -23,7 +23,7 @@ from dockfix.model.expand import expand
 from dockfix.rules.build_tools_in_final_image.checks import APT, BuildInstall, Site
 from dockfix.rules.build_tools_in_final_image.project import is_local_wheel
 from dockfix.rules.refusal import FixRefused
-from dockfix.shell import Manager, command_name, iter_simple_commands
+from dockfix.shell import Manager, Subshell, command_name, iter_simple_commands
 from dockfix.syntax import Instruction
 
 
@@ -237,13 +237,18 @@ def run_directory(facts: StageFacts, site: Site) -> str | None:
     variable or inside a group)."""
     folder = facts.at(site.shell.instruction).workdir
     items = site.shell.script.body.items
+    # The ``cd``s of a ``( cd dir && pip install ... )`` that runs the install as if it
+    # stood alone (``wrappers.top_item``) move it too; a ``cd`` in any other subshell
+    # or group makes the folder unknown.
+    wrapper = site.item
+    inner = wrapper.body.items if isinstance(wrapper, Subshell) else ()
     for command in iter_simple_commands(site.shell.script):
         if command.end > site.command.start:
             break
         if command_name(command) not in ("cd", "pushd"):
             continue
         words = command.words[1:]
-        top = any(item is command for item in items)
+        top = any(item is command for item in (*items, *inner))
         if not top or len(words) != 1 or not words[0].is_literal:
             return None
         target = words[0].value

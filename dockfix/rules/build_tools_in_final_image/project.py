@@ -52,10 +52,13 @@ from collections.abc import Sequence
 
 from dockfix.rules._hygiene import and_chain
 from dockfix.rules._shell import RunShell
+from dockfix.rules.build_tools_in_final_image.wrappers import top_item
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import (
+    Node,
     PackageCommand,
     SimpleCommand,
+    Subshell,
     Word,
     iter_simple_commands,
 )
@@ -196,14 +199,23 @@ def check_editable_source(line: int, shown: bool) -> None:
         )
 
 
-def runs_in_sequence(shell: RunShell, command: SimpleCommand) -> bool:
+def runs_in_sequence(
+    shell: RunShell, command: SimpleCommand, *, through_subshell: bool = False
+) -> bool:
     """The command is a top-level item of its RUN after ``&&``, ``;`` or a new line (or
     first), and not sent to the background: a chain ``a && b && c`` written in its place
     then runs exactly when it did (``x || a && b`` would run ``b`` after ``x``), and ends
     the same and-or list, so what follows (``&&``, ``;``, ``||``) sees its status as it
-    saw the command's (``&&`` binds tighter than ``;``; POSIX sh, "Lists")."""
+    saw the command's (``&&`` binds tighter than ``;``; POSIX sh, "Lists").
+
+    ``through_subshell``: the command may also be the last of a ``( cd dir && ... )``
+    that stands so (``wrappers.top_item``): inside, the chain runs after the ``cd``s
+    exactly when the command did, and the subshell's status is its last command's.
+    """
     body = shell.script.body
-    index = next((i for i, item in enumerate(body.items) if item is command), None)
+    wrapper = top_item(shell.script, command) if through_subshell else None
+    item: Node = wrapper if isinstance(wrapper, Subshell) else command
+    index = next((i for i, node in enumerate(body.items) if node is item), None)
     if index is None or command.background:
         return False
     before = body.operators[index - 1].text if index > 0 else "&&"
@@ -214,11 +226,12 @@ def runs_in_sequence(shell: RunShell, command: SimpleCommand) -> bool:
 def check_project_site(shell: RunShell, package: PackageCommand, strategy: str) -> None:
     """The builder puts a ``pip wheel --no-deps`` of the project before the install with
     ``&&``: only where that runs exactly when the install did (``runs_in_sequence``)."""
-    if strategy == "wheels" and not runs_in_sequence(shell, package.command):
+    command = package.command
+    if strategy == "wheels" and not runs_in_sequence(shell, command, through_subshell=True):
         raise FixRefused(
             f"the RUN on line {shell.instruction.line} installs a local project after `||`, "
-            "in the background or inside a pipeline or subshell, so its wheel cannot be "
-            "built first"
+            "in the background, or inside a pipeline, group or subshell other than "
+            "`( cd dir && pip install ... )`, so its wheel cannot be built first"
         )
 
 
