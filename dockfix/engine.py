@@ -421,13 +421,27 @@ def can_apply(rule: Rule, settings: Settings) -> bool:
     )
 
 
+def _selectable(fix: Fix | None, settings: Settings) -> bool:
+    return fix is not None and bool(fix.edits) and _may_apply(fix, settings)
+
+
+def _fixable(findings: Sequence[Finding], settings: Settings) -> list[Finding]:
+    """The findings ``_select`` may take, in order: all that matters after the first round.
+
+    Filtering before ``suppress`` selects the same fixes, since after the first round
+    suppression only drops findings one by one (by the finding and the pragmas); and a
+    round left with none reads no pragmas (most later rounds confirm the fixed point).
+    """
+    return [finding for finding in findings if _selectable(finding.fix, settings)]
+
+
 def _select(findings: Sequence[Finding], settings: Settings) -> list[tuple[Finding, Fix]]:
     """The fixes to apply this round: applicable, and not touching the same nodes."""
     touched: set[int] = set()
     selected = []
     for finding in findings:
         fix = finding.fix
-        if fix is None or not fix.edits or not _may_apply(fix, settings):
+        if fix is None or not _selectable(fix, settings):
             continue
         if fix.touched() & touched:
             continue  # overlaps an earlier fix of this round; the next round retries
@@ -535,8 +549,11 @@ def fix_document(
         present = {instruction.cmd for instruction in current.instructions}
         candidates = rules if round_number == 0 else fixing_rules
         findings = run_rules([rule for rule in candidates if rule.may_report(present)], context)
+        if round_number > 0:
+            findings = _fixable(findings, settings)
         # Suppressed findings are neither reported nor fixed (pragmas read afresh each round).
-        findings = suppress(findings, current, rules, settings, first_round=round_number == 0)
+        if findings or round_number == 0:
+            findings = suppress(findings, current, rules, settings, first_round=round_number == 0)
         if round_number == 0:
             reported = tuple(findings)
         if not apply:
