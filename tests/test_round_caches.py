@@ -3,6 +3,8 @@
 * ``engine._shifted`` hands a moved instruction copy the line-free values its original
   cached (``engine.LINE_FREE_CACHES``, ``run_shell``): each must equal what the copy
   computes itself, and fixing with or without the hand-over must give the same results.
+* After the first round findings without a fix to take are dropped before suppression:
+  fixing is the same as suppressing all of them first.
 * The model reads platform evidence once per instruction and package changes once per
   shell text: a model built on instructions that already carry them equals one built
   on a fresh parse.
@@ -91,6 +93,19 @@ def test_fixing_is_the_same_without_the_hand_over(
     assert [r.fixed for r in with_caches] == [r.fixed for r in without]
     assert [r.problems for r in with_caches] == [r.problems for r in without]
     assert sum(len(r.fixed) > 1 for r in with_caches) > 10  # multi-rule, multi-round files
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+def test_fixing_is_the_same_when_later_rounds_suppress_every_finding(
+    monkeypatch: pytest.MonkeyPatch, unsafe: bool
+) -> None:
+    settings = Settings(unsafe_fixes=unsafe)
+    filtered = _fix_all(settings)
+    monkeypatch.setattr(engine, "_fixable", lambda findings, settings: list(findings))
+    unfiltered = _fix_all(settings)
+    assert [(r.output, r.findings, r.fixed, r.problems) for r in filtered] == [
+        (r.output, r.findings, r.fixed, r.problems) for r in unfiltered
+    ]
 
 
 def _facts(model: FileModel) -> list[tuple[object, ...]]:
