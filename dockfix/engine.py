@@ -25,6 +25,7 @@ from pathlib import Path
 from dockfix.edits import Applicability, CompanionEdit, Fix
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext
+from dockfix.model.runs import carry_run_shell
 from dockfix.problems import Problem
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.suppressions import moved_pragma, suppress
@@ -296,6 +297,13 @@ _NODE_FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
+#: Values cached on an instruction that depend on its text, reading and the kinds of its
+#: pieces but not on a line number (``Instruction.text``, ``.cmd``, ``.comments``,
+#: ``model.mounts_of``): ``_shifted`` hands them to the moved copy, which would compute
+#: the same (``tests/test_engine_speedups.py`` checks it on every fixture's rounds).
+LINE_FREE_CACHES = ("text", "cmd", "comments", "_mounts")
+
+
 @functools.cache
 def _fields_known() -> bool:
     return all(
@@ -318,23 +326,23 @@ def _shifted(nodes: Sequence[Node], lines: int) -> tuple[Node, ...] | None:
     for node in nodes:
         # The constructors, not ``dataclasses.replace`` (which reads the fields each call).
         if type(node) is Instruction:
-            out.append(
-                Instruction(
-                    tuple(
-                        Piece(piece.kind, piece.text, piece.line + lines, piece.column)
-                        for piece in node.pieces
-                    ),
-                    tuple(
-                        Heredoc(h.name, h.lines, h.terminator, h.eol, h.line + lines)
-                        for h in node.heredocs
-                    ),
-                    node.reading,
-                    node.logical,
-                    node.start_line + lines,
-                    node.end_line + lines,
-                    node.segments,
-                )
+            moved = Instruction(
+                tuple(
+                    Piece(piece.kind, piece.text, piece.line + lines, piece.column)
+                    for piece in node.pieces
+                ),
+                tuple(
+                    Heredoc(h.name, h.lines, h.terminator, h.eol, h.line + lines)
+                    for h in node.heredocs
+                ),
+                node.reading,
+                node.logical,
+                node.start_line + lines,
+                node.end_line + lines,
+                node.segments,
             )
+            _carry_caches(node, moved)
+            out.append(moved)
         elif type(node) is Comment:
             out.append(Comment(node.text, node.eol, node.line + lines, node.column))
         elif type(node) is BlankLine:
@@ -344,6 +352,20 @@ def _shifted(nodes: Sequence[Node], lines: int) -> tuple[Node, ...] | None:
         else:  # pragma: no cover - every node class is above
             return None
     return tuple(out)
+
+
+def _carry_caches(old: Instruction, new: Instruction) -> None:
+    """Give ``new`` (``old`` moved by ``_shifted``) what ``old`` computed that does not
+    depend on lines: rules read these every round, and about half of the instructions a
+    later round sees are such copies (those below an edit that added or removed lines)."""
+    cache = old.__dict__
+    if not cache:
+        return
+    into = new.__dict__
+    for key in LINE_FREE_CACHES:
+        if key in cache:
+            into[key] = cache[key]
+    carry_run_shell(old, new)
 
 
 def _dangles(node: Node) -> bool:
@@ -399,13 +421,27 @@ def can_apply(rule: Rule, settings: Settings) -> bool:
     )
 
 
+def _selectable(fix: Fix | None, settings: Settings) -> bool:
+    return fix is not None and bool(fix.edits) and _may_apply(fix, settings)
+
+
+def _fixable(findings: Sequence[Finding], settings: Settings) -> list[Finding]:
+    """The findings ``_select`` may take, in order: all that matters after the first round.
+
+    Filtering before ``suppress`` selects the same fixes, since after the first round
+    suppression only drops findings one by one (by the finding and the pragmas); and a
+    round left with none reads no pragmas (most later rounds confirm the fixed point).
+    """
+    return [finding for finding in findings if _selectable(finding.fix, settings)]
+
+
 def _select(findings: Sequence[Finding], settings: Settings) -> list[tuple[Finding, Fix]]:
     """The fixes to apply this round: applicable, and not touching the same nodes."""
     touched: set[int] = set()
     selected = []
     for finding in findings:
         fix = finding.fix
-        if fix is None or not fix.edits or not _may_apply(fix, settings):
+        if fix is None or not _selectable(fix, settings):
             continue
         if fix.touched() & touched:
             continue  # overlaps an earlier fix of this round; the next round retries
@@ -513,8 +549,11 @@ def fix_document(
         present = {instruction.cmd for instruction in current.instructions}
         candidates = rules if round_number == 0 else fixing_rules
         findings = run_rules([rule for rule in candidates if rule.may_report(present)], context)
+        if round_number > 0:
+            findings = _fixable(findings, settings)
         # Suppressed findings are neither reported nor fixed (pragmas read afresh each round).
-        findings = suppress(findings, current, rules, settings, first_round=round_number == 0)
+        if findings or round_number == 0:
+            findings = suppress(findings, current, rules, settings, first_round=round_number == 0)
         if round_number == 0:
             reported = tuple(findings)
         if not apply:

@@ -18,7 +18,7 @@ from dockfix.model.platform import (
     has_windows_path,
     image_platform,
 )
-from dockfix.model.runs import RunShell, run_shell
+from dockfix.model.runs import RunShell, run_shell, text_packages
 from dockfix.model.shells import ShellDialect, dialect_of
 from dockfix.model.stages import StageFacts, Step, home_of
 from dockfix.model.users import default_user_of
@@ -79,47 +79,72 @@ def _platform_evidence(stage: Stage, escape: str) -> tuple[Platform, str]:
         return Platform.WINDOWS, "the file's `# escape=`` directive"
     linux_reason = ""
     for instruction in stage.instructions:
-        cmd = instruction.cmd
-        if cmd == "SHELL" and instruction.value:
-            dialect = dialect_of(instruction.value)
-            if dialect.is_windows or dialect is ShellDialect.PWSH:
-                return Platform.WINDOWS, f"SHELL {instruction.value[0]}"
-            if instruction.value[0].startswith("/") and not linux_reason:
-                linux_reason = f"SHELL {instruction.value[0]}"
-        if cmd in _PATH_INSTRUCTIONS and any(map(has_windows_path, instruction.value)):
-            return Platform.WINDOWS, f"Windows path in {cmd} (line {instruction.line})"
-        if cmd != "RUN":
-            continue
-        if instruction.is_json and instruction.value:
-            first = instruction.value[0]
-            name = first.replace("\\", "/").rsplit("/", 1)[-1].lower()
-            if name in WINDOWS_COMMANDS:
-                return Platform.WINDOWS, f"RUN {first} (line {instruction.line})"
-            if first.startswith("/") and not linux_reason:
-                linux_reason = f"RUN {first} (line {instruction.line})"
-            continue
-        shell = run_shell(instruction)
-        if not isinstance(shell, RunShell):
-            continue
-        for command in iter_simple_commands(shell.script):
-            words = command_words(command)
-            if not words or not words[0].is_literal:
-                continue
-            name = words[0].value.lower()
-            if name in WINDOWS_COMMANDS:
-                return Platform.WINDOWS, f"RUN {words[0].value} (line {instruction.line})"
-            if not linux_reason and (name in LINUX_COMMANDS or name.startswith("/")):
-                linux_reason = f"RUN {words[0].value} (line {instruction.line})"
+        windows, linux = _instruction_evidence(instruction)
+        if windows:
+            return Platform.WINDOWS, windows
+        if linux and not linux_reason:
+            linux_reason = linux
     if linux_reason:
         return Platform.LINUX, linux_reason
     return Platform.UNKNOWN, ""
 
 
+def _instruction_evidence(instruction: Instruction) -> tuple[str, str]:
+    """``(windows reason, linux reason)`` of one instruction ("" for none), computed once
+    per instruction: the model is built again every round of the engine, and a node
+    (its line included) never changes, so an unedited instruction keeps its answer."""
+    cache = instruction.__dict__
+    try:
+        return cache["_platform_evidence"]  # type: ignore[no-any-return]
+    except KeyError:
+        pass
+    found = cache["_platform_evidence"] = _read_evidence(instruction)
+    return found
+
+
+def _read_evidence(instruction: Instruction) -> tuple[str, str]:
+    """The first Windows and the first Linux evidence of ``instruction``, in the order
+    ``_platform_evidence`` weighs them (a Windows reason ends the search)."""
+    linux_reason = ""
+    cmd = instruction.cmd
+    if cmd == "SHELL" and instruction.value:
+        dialect = dialect_of(instruction.value)
+        if dialect.is_windows or dialect is ShellDialect.PWSH:
+            return f"SHELL {instruction.value[0]}", linux_reason
+        if instruction.value[0].startswith("/"):
+            linux_reason = f"SHELL {instruction.value[0]}"
+    if cmd in _PATH_INSTRUCTIONS and any(map(has_windows_path, instruction.value)):
+        return f"Windows path in {cmd} (line {instruction.line})", linux_reason
+    if cmd != "RUN":
+        return "", linux_reason
+    if instruction.is_json and instruction.value:
+        first = instruction.value[0]
+        name = first.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if name in WINDOWS_COMMANDS:
+            return f"RUN {first} (line {instruction.line})", linux_reason
+        if first.startswith("/"):
+            linux_reason = f"RUN {first} (line {instruction.line})"
+        return "", linux_reason
+    shell = run_shell(instruction)
+    if not isinstance(shell, RunShell):
+        return "", linux_reason
+    for command in iter_simple_commands(shell.script):
+        words = command_words(command)
+        if not words or not words[0].is_literal:
+            continue
+        name = words[0].value.lower()
+        if name in WINDOWS_COMMANDS:
+            return f"RUN {words[0].value} (line {instruction.line})", linux_reason
+        if not linux_reason and (name in LINUX_COMMANDS or name.startswith("/")):
+            linux_reason = f"RUN {words[0].value} (line {instruction.line})"
+    return "", linux_reason
+
+
+_DEFAULT_DIALECTS = {Platform.LINUX: ShellDialect.POSIX, Platform.WINDOWS: ShellDialect.CMD}
+
+
 def _default_dialect(platform: Platform) -> ShellDialect:
-    return {
-        Platform.LINUX: ShellDialect.POSIX,
-        Platform.WINDOWS: ShellDialect.CMD,
-    }.get(platform, ShellDialect.UNKNOWN)
+    return _DEFAULT_DIALECTS.get(platform, ShellDialect.UNKNOWN)
 
 
 def _installed_by(stage: Stage) -> tuple[set[str], set[str]]:
@@ -130,21 +155,35 @@ def _installed_by(stage: Stage) -> tuple[set[str], set[str]]:
         shell = run_shell(instruction)
         if not isinstance(shell, RunShell):
             continue
-        for package in shell.packages():
-            if package.manager not in _SYSTEM_MANAGERS:
-                continue
-            names = {
-                _VERSION_SUFFIX.split(word.value, maxsplit=1)[0]
-                for word in package.packages
-                if word.is_literal and not word.value.startswith("-")
-            }
-            if package.action in ("install", "add"):
+        for installs, names in _package_changes(shell.script.text):
+            if installs:
                 added |= names
                 removed -= names
-            elif package.action in ("remove", "purge", "del", "autoremove", "erase"):
+            else:
                 removed |= names
                 added -= names
     return added, removed
+
+
+@functools.lru_cache(maxsize=8192)
+def _package_changes(text: str) -> tuple[tuple[bool, frozenset[str]], ...]:
+    """``(installs, names)`` of each system package install or removal of a RUN's shell
+    text, in order: a function of the text alone, so each distinct text is read once
+    (the model is built again every round of the engine)."""
+    changes: list[tuple[bool, frozenset[str]]] = []
+    for package in text_packages(text):
+        if package.manager not in _SYSTEM_MANAGERS:
+            continue
+        names = frozenset(
+            _VERSION_SUFFIX.split(word.value, maxsplit=1)[0]
+            for word in package.packages
+            if word.is_literal and not word.value.startswith("-")
+        )
+        if package.action in ("install", "add"):
+            changes.append((True, names))
+        elif package.action in ("remove", "purge", "del", "autoremove", "erase"):
+            changes.append((False, names))
+    return tuple(changes)
 
 
 def _join_workdir(current: str | None, target: str | None) -> str | None:

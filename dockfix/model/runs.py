@@ -49,6 +49,11 @@ def parse_text(text: str) -> ShellScript | str:
         return str(error)
 
 
+def text_packages(text: str) -> tuple[PackageCommand, ...]:
+    """The package-manager commands of a shell text (computed once per text)."""
+    return _packages(text)
+
+
 @functools.lru_cache(maxsize=8192)
 def _packages(text: str) -> tuple[PackageCommand, ...]:
     script = parse_text(text)
@@ -85,6 +90,22 @@ def run_shell(instruction: Instruction) -> RunShell | str | None:
         pass
     found = cache["_run_shell"] = _run_shell(instruction)
     return found
+
+
+def carry_run_shell(old: Instruction, new: Instruction) -> None:
+    """Give ``new``, ``old`` moved to other lines (same pieces, heredocs and reading),
+    ``old``'s ``run_shell`` answer if it has one, made for ``new``: the answer reads the
+    instruction's name, form, value and the logical offset of its shell text, never a
+    line number, so it is the one ``run_shell(new)`` would compute."""
+    found = old.__dict__.get("_run_shell", _NOT_READ)
+    if found is _NOT_READ:
+        return
+    if isinstance(found, RunShell):
+        found = RunShell(new, found.script, found.base)
+    new.__dict__["_run_shell"] = found
+
+
+_NOT_READ = object()
 
 
 def _run_shell(instruction: Instruction) -> RunShell | str | None:
