@@ -319,15 +319,17 @@ class Converter:
     def pieces(self, nodes: Iterable[TSNode]) -> list[tuple[int, int]]:
         """Spans of word-level nodes; a ``word`` tree-sitter glued over blanks is split."""
         found: list[tuple[int, int]] = []
-        index = self.source.index
+        source = self.source
+        index = source.index
         for node in nodes:
             start, end = node.start_byte, node.end_byte
             if node.type == "word":
-                spans = split_blanks(self.source.parsed, start, end)
+                spans = split_blanks(source.parsed, start, end)
                 if len(spans) > 1:
                     found.extend((index(a), index(b)) for a, b in spans)
                     continue
-            found.append((index(start), index(end)))
+            # Byte offsets are ``str`` indices in ASCII text (nearly every RUN).
+            found.append((start, end) if source.ascii else (index(start), index(end)))
         return found
 
     def plain_command(self, node: TSNode) -> Node:
@@ -616,8 +618,8 @@ class Converter:
         self.bounded(assignments)
         self.bounded([r.target for r in redirects if r.target is not None])
         spans: list[Word | Redirect] = [*words, *assignments, *redirects]
-        start = min(span.start for span in spans)
-        end = max(span.end for span in spans)
+        start = min([span.start for span in spans])
+        end = max([span.end for span in spans])
         return SimpleCommand(tuple(words), tuple(assignments), tuple(redirects), start, end)
 
     def bounded(self, words: Sequence[Word]) -> Sequence[Word]:

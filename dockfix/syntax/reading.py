@@ -140,7 +140,11 @@ def _read(line: str, start: int, end: int, escape: str, *, nested: bool) -> Read
     flags: list[str] = []
     args_start = args_end = end
     if match:
-        args_start, flags = _extract_flags(line, match.end(), end, atoms)
+        args_start = match.end()
+        # Cheap test first: in ASCII, after the whitespace run, only ``--`` or a newline
+        # (a byte-wise space) make ``_extract_flags`` find anything.
+        if not line.isascii() or line.startswith(("--", "\n"), args_start, end):
+            args_start, flags = _extract_flags(line, args_start, end, atoms)
         args_start = _lstrip_index(line, args_start, end)
     kind = go_lower(keyword)
     reading = Reading(keyword, None, False, tuple(flags), (), atoms)
