@@ -214,7 +214,9 @@ def unread(root: TSNode, data: bytes) -> int | None:
                 and not _BETWEEN_TOKENS.fullmatch(data, position, start)
             ):
                 return _first_non_blank(data, position)
-            position = max(position, node.end_byte)
+            end = node.end_byte
+            if end > position:
+                position = end
         elif cursor.goto_first_child():
             continue
         while not cursor.goto_next_sibling():
