@@ -9,8 +9,9 @@ All files are read into memory first, so only parsing is timed.  Each parser run
 whole corpus ``--repeat`` times and the best pass counts.  Per-file failures are counted,
 never fatal (a few corpus files are invalid Dockerfiles).  dockfix is warmed up first (its
 caches and imports); its one-off start-up cost is reported separately, measured in a fresh
-interpreter.  (dockfix builds the grammar's tree from its lexer's tokens in one pass; Lark's
-LALR parser is only the tests' reference, so no grammar is built at start-up.)
+interpreter.  (dockfix builds its nodes straight from its lexer's reading, with no token or
+tree objects; Lark's LALR parser is only the tests' reference, so no grammar is built at
+start-up.)
 """
 
 from __future__ import annotations

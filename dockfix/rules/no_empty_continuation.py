@@ -42,11 +42,15 @@ def _without_empty_lines(instruction: Instruction) -> tuple[str, int] | None:
         return None
     head = "".join(piece.text for piece in pieces[:-1])
     lines = head.splitlines(keepends=True)
+    if len(lines) < 3:
+        return None  # an empty line needs a line before it and one with text after it
+    # The last line with text: only empty lines above it are removed (one pass, not a
+    # look-ahead per line: a long RUN has many lines).
+    last_text = max((index for index, line in enumerate(lines) if line.strip()), default=0)
     kept: list[str] = []
     first = 0
     for index, line in enumerate(lines):
-        empty = index > 0 and not line.strip()
-        if empty and any(later.strip() for later in lines[index + 1 :]):
+        if 0 < index < last_text and not line.strip():
             if not first:
                 first = instruction.start_line + index
             continue

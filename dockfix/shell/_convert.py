@@ -303,7 +303,7 @@ class Converter:
             elif kind == "command_name":
                 pieces.extend(self.pieces(c for c in child.children if c.type != "comment"))
             elif kind in WORD_NODES or kind in ("$", "=~", "=="):
-                pieces.extend(self.pieces((child,)))
+                self.add_pieces(child, pieces)
             else:
                 raise self.unexpected(child)
         joined = join_pieces(self.text, sorted([*assigned, *pieces]))
@@ -319,16 +319,22 @@ class Converter:
     def pieces(self, nodes: Iterable[TSNode]) -> list[tuple[int, int]]:
         """Spans of word-level nodes; a ``word`` tree-sitter glued over blanks is split."""
         found: list[tuple[int, int]] = []
-        index = self.source.index
         for node in nodes:
-            start, end = node.start_byte, node.end_byte
-            if node.type == "word":
-                spans = split_blanks(self.source.parsed, start, end)
-                if len(spans) > 1:
-                    found.extend((index(a), index(b)) for a, b in spans)
-                    continue
-            found.append((index(start), index(end)))
+            self.add_pieces(node, found)
         return found
+
+    def add_pieces(self, node: TSNode, found: list[tuple[int, int]]) -> None:
+        """Append the spans of one word-level node to ``found`` (see ``pieces``)."""
+        source = self.source
+        start, end = node.start_byte, node.end_byte
+        if node.type == "word":
+            spans = split_blanks(source.parsed, start, end)
+            if len(spans) > 1:
+                index = source.index
+                found.extend((index(a), index(b)) for a, b in spans)
+                return
+        # Byte offsets are ``str`` indices in ASCII text (nearly every RUN).
+        found.append((start, end) if source.ascii else (source.index(start), source.index(end)))
 
     def plain_command(self, node: TSNode) -> Node:
         """``export A=1``, ``unset X``, ``[ -f x ]``, ``[[ a == b ]]``: words as written."""
@@ -614,10 +620,11 @@ class Converter:
         """A ``SimpleCommand`` spanning its parts (never a here-document body)."""
         self.bounded(words)
         self.bounded(assignments)
-        self.bounded([r.target for r in redirects if r.target is not None])
+        if redirects:
+            self.bounded([r.target for r in redirects if r.target is not None])
         spans: list[Word | Redirect] = [*words, *assignments, *redirects]
-        start = min(span.start for span in spans)
-        end = max(span.end for span in spans)
+        start = min([span.start for span in spans])
+        end = max([span.end for span in spans])
         return SimpleCommand(tuple(words), tuple(assignments), tuple(redirects), start, end)
 
     def bounded(self, words: Sequence[Word]) -> Sequence[Word]:

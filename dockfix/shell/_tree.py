@@ -43,6 +43,8 @@ _READ_WHOLE = WORD_NODES | {"command_name", "comment", "heredoc_body"}
 # What may lie between two tokens: blanks, newlines and line continuations.
 _BETWEEN_TOKENS = lazy_re.compile(rb"(?:[ \t\r\n\v\f]|\\\r?\n)*")
 _LONE_DASH = lazy_re.compile(rb"-(?=[ \t])")
+#: The one-byte gaps ``_BETWEEN_TOKENS`` accepts.
+_BLANK_BYTES = frozenset(b" \t\r\n\v\f")
 
 
 class TreeError(Exception):
@@ -205,9 +207,16 @@ def unread(root: TSNode, data: bytes) -> int | None:
         assert node is not None  # a cursor always stands on a node of a parsed tree
         if node.type in _READ_WHOLE or node.child_count == 0:
             start = node.start_byte
-            if start > position and not _BETWEEN_TOKENS.fullmatch(data, position, start):
+            if (
+                start > position
+                # Cheap test first: one blank byte between tokens (the common gap).
+                and not (start == position + 1 and data[position] in _BLANK_BYTES)
+                and not _BETWEEN_TOKENS.fullmatch(data, position, start)
+            ):
                 return _first_non_blank(data, position)
-            position = max(position, node.end_byte)
+            end = node.end_byte
+            if end > position:
+                position = end
         elif cursor.goto_first_child():
             continue
         while not cursor.goto_next_sibling():

@@ -46,17 +46,22 @@ _BLANK = lazy_re.compile(rb"[ \t\n]")
 def join_pieces(text: str, spans: list[tuple[int, int]]) -> list[Word]:
     """Words from piece spans in source order, joining pieces no blank separates."""
     words: list[Word] = []
+    # The word being gathered (a Word is made once it is complete).
+    word_start = word_end = -1
     for start, end in spans:
         if start == end:
             continue
-        if words:
-            previous = words[-1].end
+        if word_end >= 0:
             # Cheap tests first: most pieces are separated by a plain blank.
-            if start == previous or (
-                text[previous] == "\\" and _SAME_WORD_GAP.fullmatch(text, previous, start)
+            if start == word_end or (
+                text[word_end] == "\\" and _SAME_WORD_GAP.fullmatch(text, word_end, start)
             ):
-                start = words.pop().start
-        words.append(Word(text[start:end], start, end))
+                word_end = end
+                continue
+            words.append(Word(text[word_start:word_end], word_start, word_end))
+        word_start, word_end = start, end
+    if word_end >= 0:
+        words.append(Word(text[word_start:word_end], word_start, word_end))
     return words
 
 

@@ -13,6 +13,7 @@ import functools
 import posixpath
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.cached import cached_property
 from dockfix.lazy_dataclass import dataclass
 
@@ -57,6 +58,10 @@ class Word:
         return Word(self.text[offset:], self.start + offset, self.end)
 
 
+#: What ``unquote`` has to look at: quotes, escapes and expansions.
+_QUOTING = lazy_re.compile(r"[\"'\\$`]")
+
+
 @functools.lru_cache(maxsize=65536)
 def unquote(text: str) -> str | None:
     """POSIX quote removal for a word without expansions; None when ambiguous.
@@ -64,6 +69,8 @@ def unquote(text: str) -> str | None:
     A pure function (not only a property) so that its cache is shared by every
     word with the same text: RUN lines repeat the same package names a lot.
     """
+    if _QUOTING.search(text) is None:
+        return text  # nothing to remove, nothing ambiguous (most words)
     out: list[str] = []
     i = 0
     n = len(text)

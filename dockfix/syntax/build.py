@@ -1,134 +1,73 @@
-"""The grammar's tree -> dockfix nodes: typed, frozen, with line and column on every leaf."""
+"""The lexer's reading -> dockfix nodes: typed, frozen, with line and column on every leaf.
+
+Nodes are built straight from ``lexer.scan`` (offsets into the text), not from the
+grammar's tree: making a token and a tree node for every piece only to turn them into
+pieces cost a third of a parse.  ``tokenize`` gives the grammar the same reading, and
+the tests check that Lark's parser accepts it.
+"""
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable
+from collections.abc import Iterable
 
-from dockfix.syntax.lexer import KeywordToken
+from dockfix.syntax.lexer import Item, LexedInstruction
 from dockfix.syntax.nodes import BlankLine, Comment, Directive, Heredoc, Instruction, Node, Piece
-from dockfix.syntax.tokens import Token, Tree
 
-_PIECE_KIND = {
-    "WS": "ws",
-    "LINEBREAK": "linebreak",
-    "EOL": "eol",
-    "KEYWORD": "keyword",
-    "SUBKEYWORD": "subkeyword",
-    "FLAG": "flag",
-    "FLAG_END": "flag_end",
-    "JSON": "json",
-    "SHELL": "shell",
-    "WORD": "word",
-    "TEXT": "text",
-    "IGNORED": "ignored",
-    "PAIR": "pair",
-    "LEGACY_KEY": "legacy_key",
-    "LEGACY_VALUE": "legacy_value",
-    "HEALTH_TYPE": "health_type",
+_LINE_NODE: dict[str, type[Directive | Comment | BlankLine]] = {
+    "directive": Directive,
+    "comment": Comment,
+    "blank": BlankLine,
 }
 
 
-def build_nodes(tree: Tree, text: str) -> tuple[str, tuple[Node, ...]]:
-    """Return the BOM (or "") and the top-level nodes of the file."""
-    line_starts = [0]
-    find = text.find
-    index = find("\n")
-    while index >= 0:
-        line_starts.append(index + 1)
-        index = find("\n", index + 1)
+def build_nodes(items: Iterable[Item], text: str) -> tuple[Node, ...]:
+    """The top-level nodes of the file, from the lexer's items.
 
-    # A BOM takes no column: BuildKit and editors count line 1 from after it.
-    bom_width = 1 if text.startswith("\ufeff") else 0
-
-    def position(offset: int) -> tuple[int, int]:
-        row = bisect.bisect_right(line_starts, offset) - 1
-        column = offset - line_starts[row] + 1
-        if row == 0 and offset >= bom_width:
-            column -= bom_width
-        return row + 1, column
-
-    bom = ""
+    Every item starts a line (an instruction at its first character, whitespace
+    included), so its first leaf is at column 1: a BOM takes no column, as BuildKit and
+    editors count line 1 from after it.
+    """
     nodes: list[Node] = []
-    for child in tree.children:
-        if isinstance(child, Token):
-            bom = str(child)
-            continue
-        builder = _BUILDERS[child.data]
-        nodes.append(builder(child, position))
-    return bom, tuple(nodes)
-
-
-Position = Callable[[int], tuple[int, int]]
-
-
-def _line_node(
-    cls: type[Directive | Comment | BlankLine],
-) -> Callable[[Tree, Position], Node]:
-    def build(tree: Tree, position: Position) -> Node:
-        token, eol = tree.children
-        assert isinstance(token, Token) and token.start_pos is not None  # our lexer's
-        line, column = position(token.start_pos)
-        return cls(str(token), str(eol), line, column)
-
-    return build
-
-
-def _instruction(tree: Tree, position: Position) -> Instruction:
-    pieces: list[Piece] = []
-    heredoc_trees: list[Tree] = []
-    keyword: KeywordToken | None = None
-    line = column = 0
-    for child in tree.children:
-        if isinstance(child, Tree):
-            if child.data == "heredoc":
-                heredoc_trees.append(child)
-                continue
-            child = child.children[0]
-        assert isinstance(child, Token)
-        if child.type == "KEYWORD":
-            assert isinstance(child, KeywordToken)
-            keyword = child
-        if not pieces:
-            line, column = position(child.start_pos)
-        text = str(child)
-        pieces.append(Piece(_PIECE_KIND[child.type], text, line, column))
-        # The pieces are contiguous: the next one starts where this one ends.
-        breaks = text.count("\n")
-        if breaks:
-            line += breaks
-            column = len(text) - text.rfind("\n")
+    for item in items:
+        if isinstance(item, LexedInstruction):
+            nodes.append(_instruction(item, text))
         else:
-            column += len(text)
-    assert keyword is not None
-    reading = keyword.reading
-    heredocs = []
-    for marker, body in zip(reading.heredoc_markers, heredoc_trees, strict=True):
-        *lines, terminator, eol = body.children
-        assert isinstance(terminator, Token) and terminator.start_pos is not None
-        heredocs.append(
-            Heredoc(
-                marker.name,
-                tuple(str(line) for line in lines),
-                str(terminator),
-                str(eol),
-                position(terminator.start_pos)[0],
-            )
+            kind, start, content_end, end, line = item
+            nodes.append(_LINE_NODE[kind](text[start:content_end], text[content_end:end], line, 1))
+    return tuple(nodes)
+
+
+def _instruction(lexed: LexedInstruction, text: str) -> Instruction:
+    pieces: list[Piece] = []
+    line = lexed.start_line
+    column = 1
+    for kind, start, end in lexed.pieces:
+        piece_text = text[start:end]
+        pieces.append(Piece(kind, piece_text, line, column))
+        # The pieces are contiguous: the next one starts where this one ends.
+        newline = piece_text.rfind("\n")
+        if newline < 0:
+            column += end - start
+        else:
+            line += piece_text.count("\n")
+            column = end - start - newline
+    reading = lexed.reading
+    heredocs = [
+        Heredoc(
+            marker.name,
+            tuple([text[start:end] for start, end in body.lines]),
+            text[body.terminator_start : body.terminator_end],
+            text[body.terminator_end : body.end],
+            body.line,
         )
+        for marker, body in zip(reading.heredoc_markers, lexed.heredocs, strict=True)
+    ]
     return Instruction(
         tuple(pieces),
         tuple(heredocs),
         reading,
-        keyword.logical,
-        keyword.start_line,
-        keyword.end_line,
-        keyword.segments,
+        lexed.logical,
+        lexed.start_line,
+        lexed.end_line,
+        lexed.segments,
     )
-
-
-_BUILDERS: dict[str, Callable[[Tree, Position], Node]] = {
-    "directive": _line_node(Directive),
-    "comment": _line_node(Comment),
-    "blank": _line_node(BlankLine),
-    "instruction": _instruction,
-}

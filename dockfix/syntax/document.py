@@ -18,8 +18,7 @@ from dockfix.cached import cached_property
 from dockfix.lazy_dataclass import dataclass
 from dockfix.syntax.build import build_nodes
 from dockfix.syntax.images import ImageRef, parse_image_ref
-from dockfix.syntax.lexer import ParseError
-from dockfix.syntax.loader import parse_tree
+from dockfix.syntax.lexer import ParseError, scan
 from dockfix.syntax.nodes import Comment, Directive, Instruction, Node, Piece, fresh_node
 
 
@@ -396,9 +395,8 @@ def layout_problem(before: Sequence[Node], after: Sequence[Node]) -> str:
 
 def parse(text: str) -> Dockerfile:
     """Parse Dockerfile text into a lossless tree; raises ``ParseError``."""
-    tree = parse_tree(text)
-    bom, nodes = build_nodes(tree, text)
-    document = Dockerfile(bom, nodes)
+    nodes = build_nodes(scan(text), text)
+    document = Dockerfile("\ufeff" if text.startswith("\ufeff") else "", nodes)
     if not document.instructions:
         last_line = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         raise ParseError("file with no instructions", max(last_line, 1))

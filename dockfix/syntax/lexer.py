@@ -11,8 +11,10 @@ gives the input byte for byte.  The grammar (``grammar/dockerfile.lark``) then a
 tokens into directives, comments, blank lines, instructions and heredocs (in one pass,
 ``loader.assemble``; Lark's LALR parser is the reference, ``lark_reference``).
 
-The instruction keyword token carries BuildKit's reading of the logical line (a
-``Reading``) so that the tree builder needs no second pass over the text.
+``scan`` is the one reading: each line or instruction as offsets into the text, an
+instruction with BuildKit's reading of its logical line (a ``Reading``).  ``tokenize``
+turns it into the grammar's tokens; ``build.build_nodes`` makes nodes from it directly,
+with no token or tree objects in between (``parse`` is the hot path of every run).
 """
 
 from __future__ import annotations
@@ -41,11 +43,31 @@ _CONTINUATION = {
     "`": re.compile(r"(?<!`)`[ \t]*\Z"),
 }
 _VALID_DIRECTIVES = ("syntax", "escape")
-_ATOM_TOKEN = {
+#: A reading's atom kind -> the kind of the piece (and token) it becomes.
+_ATOM_PIECE = {
+    "keyword": "keyword",
+    "subkeyword": "subkeyword",
+    "flag": "flag",
+    "flag_terminator": "flag_end",
+    "json": "json",
+    "shell": "shell",
+    "word": "word",
+    "text": "text",
+    "ignored": "ignored",
+    "pair": "pair",
+    "legacy_key": "legacy_key",
+    "legacy_value": "legacy_value",
+    "health_type": "health_type",
+}
+#: A piece kind -> the grammar's terminal (``grammar/dockerfile.lark``).
+TOKEN_TYPE = {
+    "ws": "WS",
+    "linebreak": "LINEBREAK",
+    "eol": "EOL",
     "keyword": "KEYWORD",
     "subkeyword": "SUBKEYWORD",
     "flag": "FLAG",
-    "flag_terminator": "FLAG_END",
+    "flag_end": "FLAG_END",
     "json": "JSON",
     "shell": "SHELL",
     "word": "WORD",
@@ -56,6 +78,8 @@ _ATOM_TOKEN = {
     "legacy_value": "LEGACY_VALUE",
     "health_type": "HEALTH_TYPE",
 }
+#: A whole-line item's kind -> its terminal.
+_LINE_TOKEN = {"directive": "DIRECTIVE", "comment": "COMMENT", "blank": "BLANK"}
 
 
 class ParseError(Exception):
@@ -68,24 +92,53 @@ class ParseError(Exception):
         self.column = column
 
 
-class KeywordToken(Token):
-    """The keyword of an instruction, carrying BuildKit's reading of its logical line."""
-
-    reading: Reading
-    logical: str
-    #: (logical start, offset from the instruction's first character, length) per piece
-    #: of physical text that makes up the logical line.
-    segments: tuple[tuple[int, int, int], ...]
-    start_line: int
-    end_line: int
+#: A piece of an instruction line: (piece kind, start, end) offsets into the text.
+RawPiece = tuple[str, int, int]
+#: A directive, comment or blank line: (kind, start, content end, end, line number); the
+#: line end is ``text[content_end:end]``.
+LineItem = tuple[str, int, int, int, int]
 
 
-def _is_blank(text: str) -> bool:
-    return not text.strip(GO_SPACE)
+class LexedHeredoc:
+    """A heredoc body as offsets: its lines' spans, the terminator line and its number."""
+
+    __slots__ = ("end", "line", "lines", "terminator_end", "terminator_start")
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[int, int]] = []
+        self.terminator_start = self.terminator_end = self.end = self.line = 0
 
 
-def _is_comment(text: str) -> bool:
-    return text.lstrip(GO_SPACE).startswith("#")
+class LexedInstruction:
+    """One instruction as the lexer read it: pieces as offsets, BuildKit's reading of
+    the logical line, and where the logical line lies in the physical text."""
+
+    __slots__ = ("end_line", "heredocs", "logical", "pieces", "reading", "segments", "start_line")
+
+    def __init__(
+        self,
+        pieces: list[RawPiece],
+        reading: Reading,
+        logical: str,
+        segments: tuple[tuple[int, int, int], ...],
+        start_line: int,
+    ) -> None:
+        self.pieces = pieces
+        self.heredocs: list[LexedHeredoc] = []
+        self.reading = reading
+        self.logical = logical
+        #: (logical start, offset from the instruction's first character, length) per
+        #: piece of physical text that makes up the logical line.
+        self.segments = segments
+        self.start_line = start_line
+        self.end_line = start_line
+
+
+Item = LineItem | LexedInstruction
+
+
+#: A comment line or a blank line (Go's spaces only).
+_SKIPPED_LINE = lazy_re.compile(f"[{re.escape(GO_SPACE)}]*(?:#|\\Z)")
 
 
 #: BuildKit reads lines with a ``bufio.Scanner`` of this many bytes, newline included.
@@ -112,15 +165,19 @@ class _Lines:
         text = self.text
         start = self.pos
         newline = text.find("\n", start)
-        end = len(text) if newline < 0 else newline + 1
+        if newline < 0:
+            end = content_end = len(text)
+        else:
+            end = newline + 1
+            content_end = newline
         if end - start > MAX_LINE_BYTES // 4 and _utf8_length(text[start:end]) > MAX_LINE_BYTES:
             # bufio.Scanner's buffer: BuildKit refuses longer lines.
             raise ParseError(
                 f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES - 1}",
                 self.number + 1,
             )
-        content_end = end
-        while content_end > start and text[content_end - 1] in "\r\n":
+        # The line end is the newline and any carriage returns before it.
+        while content_end > start and text[content_end - 1] == "\r":
             content_end -= 1
         self.pos = end
         self.number += 1
@@ -128,11 +185,35 @@ class _Lines:
 
 
 def tokenize(text: str) -> Iterator[Token]:
-    """Every token of ``text`` in order (raises ``ParseError`` where BuildKit would)."""
-    pos = 0
+    """Every token of ``text`` in order (raises ``ParseError`` where BuildKit would).
+
+    The grammar's view of ``scan``: what the tests check against Lark's parser.
+    """
     if text.startswith("\ufeff"):
         yield Token("BOM", "\ufeff", 0)
-        pos = 1
+    for item in scan(text):
+        if isinstance(item, LexedInstruction):
+            for kind, start, end in item.pieces:
+                yield Token(TOKEN_TYPE[kind], text[start:end], start)
+            for heredoc in item.heredocs:
+                for start, end in heredoc.lines:
+                    yield Token("HEREDOC_LINE", text[start:end], start)
+                start, end = heredoc.terminator_start, heredoc.terminator_end
+                yield Token("HEREDOC_END", text[start:end], start)
+                yield Token("EOL", text[end : heredoc.end], end)
+        else:
+            kind, start, content_end, end, _ = item
+            yield Token(_LINE_TOKEN[kind], text[start:content_end], start)
+            yield Token("EOL", text[content_end:end], content_end)
+
+
+def scan(text: str) -> Iterator[Item]:
+    """The lines and instructions of ``text`` (after any BOM), as offsets into it.
+
+    The one reading of the text: ``tokenize`` turns it into the grammar's tokens, and
+    ``build.build_nodes`` into nodes without making tokens first (it is the hot path).
+    """
+    pos = 1 if text.startswith("\ufeff") else 0
     lines = _Lines(text, pos)
     escape = "\\"
     directives_done = False
@@ -158,33 +239,74 @@ def tokenize(text: str) -> Iterator[Token]:
                             match.start(2) - start + 1,
                         )
                     escape = value
-                yield Token("DIRECTIVE", text[start:content_end], start)
-                yield Token("EOL", text[content_end:end], content_end)
+                yield ("directive", start, content_end, end, lines.number)
                 continue
             directives_done = True
         if text.startswith("#", lead_end):
-            yield Token("COMMENT", text[start:content_end], start)
-            yield Token("EOL", text[content_end:end], content_end)
-            continue
-        if lead_end == content_end:
-            yield Token("BLANK", text[start:content_end], start)
-            yield Token("EOL", text[content_end:end], content_end)
-            continue
-        yield from _lex_instruction(text, lines, escape, start, lead_end, content_end, end)
+            yield ("comment", start, content_end, end, lines.number)
+        elif lead_end == content_end:
+            yield ("blank", start, content_end, end, lines.number)
+        else:
+            yield _lex_instruction(text, lines, escape, start, lead_end, content_end, end)
 
 
 def _lex_instruction(
     text: str, lines: _Lines, escape: str, start: int, lead_end: int, content_end: int, end: int
-) -> list[Token]:
+) -> LexedInstruction:
     """One instruction: its lines joined as BuildKit joins them, then tokenised."""
-    continuation = _CONTINUATION[escape]
     start_line = lines.number
-    segments: list[tuple[int, int, int]] = []  # (logical start, physical start, length)
-    breaks: list[tuple[int, int]] = []  # physical [start, end) of each line break
+    continuation = _CONTINUATION[escape]
+    match = continuation.search(text, lead_end, content_end)
+    if match is None:
+        # One physical line, as nearly every instruction is (the line has content).
+        logical = text[lead_end:content_end]
+        segments = [(0, lead_end, content_end - lead_end)]
+        breaks: list[tuple[int, int]] = []
+        eol_start, eol_end = content_end, end
+    else:
+        logical, segments, breaks, eol_start, eol_end = _join_lines(
+            text, lines, continuation, lead_end, content_end, end
+        )
+    try:
+        reading, has_heredocs = _reading_of(logical, escape)
+    except ReadingError as error:
+        raise ParseError(error.message, start_line) from None
+    if breaks or len(segments) != 1:
+        pieces = _pieces_for(text, reading, segments, breaks, start, eol_start)
+    else:
+        pieces = _line_pieces_for(reading, segments[0][1], start, eol_start)
+    pieces.append(("eol", eol_start, eol_end))
+    lexed = LexedInstruction(
+        pieces,
+        reading,
+        logical,
+        tuple([(lo, ph - start, n) for lo, ph, n in segments]),
+        start_line,
+    )
+    if has_heredocs:
+        for marker in reading.heredoc_markers:
+            lexed.heredocs.append(_lex_heredoc(text, lines, marker, start_line))
+    lexed.end_line = lines.number
+    return lexed
+
+
+def _join_lines(
+    text: str,
+    lines: _Lines,
+    continuation: re.Pattern[str],
+    piece_start: int,
+    content_end: int,
+    end: int,
+) -> tuple[str, list[tuple[int, int, int]], list[tuple[int, int]], int, int]:
+    """The logical line of an instruction that continues over several physical lines.
+
+    Returns the logical text, its segments (logical start, physical start, length), the
+    physical ``[start, end)`` of each line break, and the span of the final line end.
+    """
+    segments: list[tuple[int, int, int]] = []
+    breaks: list[tuple[int, int]] = []
     parts: list[str] = []
     logical_len = 0
-    piece_start = lead_end
-    eol_start, eol_end = content_end, end
     while True:
         match = continuation.search(text, piece_start, content_end)
         piece_end = match.start() if match else content_end
@@ -193,41 +315,18 @@ def _lex_instruction(
             parts.append(text[piece_start:piece_end])
             logical_len += piece_end - piece_start
         if not match:
-            eol_start, eol_end = content_end, end
-            break
-        break_start = piece_end
-        found_content = False
-        while not lines.at_end():
-            saved_pos, saved_number = lines.pos, lines.number
-            line_start, line_content_end, _ = lines.next()
-            line = text[line_start:line_content_end]
-            if _is_comment(line) or _is_blank(line):
-                continue
-            lines.pos, lines.number = saved_pos, saved_number
-            found_content = True
-            break
-        if not found_content:
-            breaks.append((break_start, lines.pos))
-            eol_start = eol_end = lines.pos
-            break
-        breaks.append((break_start, lines.pos))
-        piece_start, content_end, end = lines.next()
-    logical = "".join(parts)
-    try:
-        reading, has_heredocs = _reading_of(logical, escape)
-    except ReadingError as error:
-        raise ParseError(error.message, start_line) from None
-    tokens, keyword = _tokens_for(text, reading, segments, breaks, start, lead_end, eol_start)
-    tokens.append(Token("EOL", text[eol_start:eol_end], eol_start))
-    if has_heredocs:
-        for marker in reading.heredoc_markers:
-            _lex_heredoc(text, lines, marker, tokens, start_line)
-    keyword.reading = reading
-    keyword.logical = logical
-    keyword.segments = tuple((lo, ph - start, n) for lo, ph, n in segments)
-    keyword.start_line = start_line
-    keyword.end_line = lines.number
-    return tokens
+            return "".join(parts), segments, breaks, content_end, end
+        # BuildKit skips comment and blank lines inside a continuation: they join the
+        # line break, which ends where the next line with content starts.
+        while True:
+            if lines.at_end():
+                breaks.append((piece_end, lines.pos))
+                return "".join(parts), segments, breaks, lines.pos, lines.pos
+            line_start, line_content_end, line_end = lines.next()
+            if not _SKIPPED_LINE.match(text, line_start, line_content_end):
+                break
+        breaks.append((piece_end, line_start))
+        piece_start, content_end, end = line_start, line_content_end, line_end
 
 
 @functools.lru_cache(maxsize=4096)
@@ -244,39 +343,62 @@ def _reading_of(logical: str, escape: str) -> tuple[Reading, bool]:
     return reading, has_heredocs
 
 
-def _lex_heredoc(
-    text: str, lines: _Lines, marker: HeredocMarker, tokens: list[Token], start_line: int
-) -> None:
+def _lex_heredoc(text: str, lines: _Lines, marker: HeredocMarker, start_line: int) -> LexedHeredoc:
     """Body lines up to the terminator; BuildKit compares after trimming the EOL."""
+    heredoc = LexedHeredoc()
     while not lines.at_end():
         line_start, line_content_end, line_end = lines.next()
         candidate = text[line_start:line_content_end]
         if marker.chomp:
             candidate = candidate.lstrip("\t")
         if candidate == marker.name:
-            tokens.append(Token("HEREDOC_END", text[line_start:line_content_end], line_start))
-            tokens.append(Token("EOL", text[line_content_end:line_end], line_content_end))
-            return
-        tokens.append(Token("HEREDOC_LINE", text[line_start:line_end], line_start))
+            heredoc.terminator_start = line_start
+            heredoc.terminator_end = line_content_end
+            heredoc.end = line_end
+            heredoc.line = lines.number
+            return heredoc
+        heredoc.lines.append((line_start, line_end))
     raise ParseError("unterminated heredoc", start_line)
 
 
-def _tokens_for(
+def _line_pieces_for(
+    reading: Reading, physical_start: int, start: int, stop: int
+) -> list[RawPiece]:
+    """``_pieces_for`` for a logical line that is one piece of one physical line (the
+    common case): logical offsets map by one shift, and all trivia is ``ws``."""
+    pieces: list[RawPiece] = []
+    cursor = start
+    for atom in reading.atoms:
+        atom_start, atom_end = atom.start, atom.end
+        if atom_start == atom_end:
+            if atom.kind == "keyword":
+                pieces.append(("keyword", cursor, cursor))
+            continue
+        begin = physical_start + atom_start
+        if begin > cursor:
+            pieces.append(("ws", cursor, begin))
+        cursor = physical_start + atom_end
+        pieces.append((_ATOM_PIECE[atom.kind], begin, cursor))
+    if stop > cursor:
+        pieces.append(("ws", cursor, stop))
+    return pieces
+
+
+def _pieces_for(
     text: str,
     reading: Reading,
     segments: list[tuple[int, int, int]],
     breaks: list[tuple[int, int]],
     start: int,
-    lead_end: int,
     stop: int,
-) -> tuple[list[Token], KeywordToken]:
-    """Map the reading's atoms (logical spans) back to physical tokens.
+) -> list[RawPiece]:
+    """Map the reading's atoms (logical spans) back to physical pieces.
 
-    Text between atoms is trivia: ``WS`` for spaces on a line, ``LINEBREAK`` for an
+    Text between atoms is trivia: ``ws`` for spaces on a line, ``linebreak`` for an
     escape character, the end of line and any comment or empty lines BuildKit skips
-    inside a continuation.  An atom that spans a continuation keeps it inside its token.
+    inside a continuation.  An atom that spans a continuation keeps it inside its piece.
     """
-    tokens: list[Token] = []
+    pieces: list[RawPiece] = []
     seg_index = 0
 
     def physical(index: int) -> int:
@@ -296,34 +418,26 @@ def _tokens_for(
                 break_index += 1
             if break_index < len(breaks) and breaks[break_index][0] <= cursor:
                 brk_end = min(breaks[break_index][1], finish)
-                tokens.append(Token("LINEBREAK", text[cursor:brk_end], cursor))
+                pieces.append(("linebreak", cursor, brk_end))
                 cursor = brk_end
                 continue
             next_break = breaks[break_index][0] if break_index < len(breaks) else finish
             run_end = min(next_break, finish)
-            tokens.append(Token("WS", text[cursor:run_end], cursor))
+            pieces.append(("ws", cursor, run_end))
             cursor = run_end
 
     cursor = start
-    keyword: KeywordToken | None = None
     for atom in reading.atoms:
         if atom.start == atom.end:
             if atom.kind == "keyword":
                 # An all-blank logical line (a lone continuation character) still makes
                 # BuildKit add an instruction with an empty keyword.
-                keyword = KeywordToken("KEYWORD", "", cursor)
-                tokens.append(keyword)
+                pieces.append(("keyword", cursor, cursor))
             continue
         begin = physical(atom.start)
         finish = physical(atom.end - 1) + 1
         trivia(cursor, begin)
-        token_type = _ATOM_TOKEN[atom.kind]
-        if atom.kind == "keyword":
-            keyword = KeywordToken(token_type, text[begin:finish], begin)
-            tokens.append(keyword)
-        else:
-            tokens.append(Token(token_type, text[begin:finish], begin))
+        pieces.append((_ATOM_PIECE[atom.kind], begin, finish))
         cursor = finish
     trivia(cursor, stop)
-    assert keyword is not None
-    return tokens, keyword
+    return pieces

@@ -30,6 +30,9 @@ def grammar_path() -> Path:
 def parse_tree(text: str) -> Tree:
     """The grammar's tree for ``text``; lexer errors come out as ``ParseError``.
 
+    ``parse`` builds nodes from the lexer's ``scan`` without this tree; the tree is the
+    grammar's view of the same reading, for the tests and tools that check it.
+
     The lexer decides everything context-sensitive, so its tokens already come in the
     order the grammar allows and the tree follows from them in one pass
     (``assemble``).  Lark's LALR parser stays the reference (``lark_reference``):

@@ -13,6 +13,7 @@ Everything here works on the logical line (a ``str``) and returns spans into it.
 from __future__ import annotations
 
 import json
+import re
 
 from dockfix import lazy_re
 from dockfix.lazy_dataclass import dataclass
@@ -31,6 +32,8 @@ _BYTE_SPACE_SET = frozenset("\t\n\v\f\r ")
 #: BuildKit's ``reWhitespace``.
 RE_WHITESPACE = lazy_re.compile(r"[\t\v\f\r ]+")
 RE_HEREDOC = lazy_re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
+#: A run of characters that are not Go spaces.
+_NON_SPACES = lazy_re.compile(f"[^{re.escape(GO_SPACE)}]+")
 
 
 class ReadingError(Exception):
@@ -140,7 +143,11 @@ def _read(line: str, start: int, end: int, escape: str, *, nested: bool) -> Read
     flags: list[str] = []
     args_start = args_end = end
     if match:
-        args_start, flags = _extract_flags(line, match.end(), end, atoms)
+        args_start = match.end()
+        # Cheap test first: in ASCII, after the whitespace run, only ``--`` or a newline
+        # (a byte-wise space) make ``_extract_flags`` find anything.
+        if not line.isascii() or line.startswith(("--", "\n"), args_start, end):
+            args_start, flags = _extract_flags(line, args_start, end, atoms)
         args_start = _lstrip_index(line, args_start, end)
     kind = go_lower(keyword)
     reading = Reading(keyword, None, False, tuple(flags), (), atoms)
@@ -264,6 +271,10 @@ def _extract_flag_bytes(data: bytes, words: list[str], spans: list[tuple[str, in
 
 def _parse_words(text: str, base: int, escape: str) -> list[tuple[str, int, int]]:
     """``parseWords``: quote-aware words, quotes kept; returns (value, start, end)."""
+    if escape not in text and "'" not in text and '"' not in text:
+        # Without quotes and escapes a word is a run of non-spaces (most ENV and LABEL
+        # lines): one regex scan instead of the character loop below.
+        return [(m.group(), base + m.start(), base + m.end()) for m in _NON_SPACES.finditer(text)]
     words: list[tuple[str, int, int]] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
