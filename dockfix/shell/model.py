@@ -238,7 +238,8 @@ class ShellScript:
     body: ListNode
 
 
-def _children(node: Node) -> tuple[Node, ...]:
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly inside ``node``, in source order (none for a simple command)."""
     if isinstance(node, ListNode):
         return node.items
     if isinstance(node, Pipeline):
@@ -266,7 +267,7 @@ def _all_nodes(script: ShellScript) -> tuple[Node, ...]:
         while stack:
             node = stack.pop()
             nodes.append(node)
-            stack.extend(reversed(_children(node)))
+            stack.extend(reversed(children(node)))
         found = cache["_nodes"] = tuple(nodes)
     return found
 

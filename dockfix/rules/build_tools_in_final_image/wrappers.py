@@ -19,13 +19,13 @@ from __future__ import annotations
 from dockfix.shell import (
     Compound,
     Group,
-    ListNode,
     Node,
     Opaque,
     Pipeline,
     ShellScript,
     SimpleCommand,
     Subshell,
+    children,
     command_name,
 )
 
@@ -121,16 +121,7 @@ def _path_to(root: Node, target: Node) -> list[Node]:
     """The nodes from ``root`` down to ``target`` (outermost first; empty if absent)."""
     if root is target:
         return [root]
-    children: tuple[Node, ...] = ()
-    if isinstance(root, ListNode):
-        children = root.items
-    elif isinstance(root, Pipeline):
-        children = root.commands
-    elif isinstance(root, Subshell | Group):
-        children = (root.body,)
-    elif isinstance(root, Compound):
-        children = root.bodies
-    for child in children:
+    for child in children(root):
         found = _path_to(child, target)
         if found:
             return [root, *found]
