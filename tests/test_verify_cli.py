@@ -122,3 +122,24 @@ def test_render_text_shows_both_sides_and_the_verdict() -> None:
     assert "888.9" in text and "290.2" in text
     assert "config User: '' -> '10001'" in text
     assert text.rstrip().endswith("verdict: PASS")
+
+
+def test_render_text_shows_why_a_build_failed() -> None:
+    steps = "\n".join(f"step {n}" for n in range(30))
+    log = steps + "\nError: python:3.11-slim-bookworm: image not known"
+    report = VerifyReport(
+        "Dockerfile",
+        ".",
+        "podman",
+        True,
+        "fail",
+        ("the original Dockerfile does not build here; nothing to compare",),
+        _side(success=False, log_tail=log),
+        _side(),
+        {},
+    )
+    text = render_text(report)
+    assert "original build log (last 12 lines):" in text
+    assert text.rstrip().endswith("    Error: python:3.11-slim-bookworm: image not known")
+    assert "step 18" not in text and "step 19" in text
+    assert "fixed build log" not in text

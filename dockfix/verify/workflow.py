@@ -265,7 +265,22 @@ def render_text(report: VerifyReport) -> str:
     lines.extend(render_libraries(report.libraries_after))
     lines.append(f"verdict: {report.verdict.upper()}")
     lines.extend(f"  - {reason}" for reason in report.reasons)
+    for name, side in (("original", before), ("fixed", after)):
+        lines.extend(render_failed_build(name, side))
     return "\n".join(lines) + "\n"
+
+
+#: Lines of a failed build's log the text report shows (the JSON report keeps the tail).
+SHOWN_LOG_LINES = 12
+
+
+def render_failed_build(name: str, side: Side) -> list[str]:
+    """The end of a failed build's log: the reason (a missing base image, a package
+    that does not install) is there, and without it "does not build" is a dead end."""
+    if side.success or not side.log_tail.strip():
+        return []
+    tail = side.log_tail.rstrip("\n").splitlines()[-SHOWN_LOG_LINES:]
+    return [f"{name} build log (last {len(tail)} lines):", *(f"    {line}" for line in tail)]
 
 
 def render_libraries(scan: LibraryScan | None) -> list[str]:
