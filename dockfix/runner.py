@@ -39,10 +39,13 @@ class ReportedFinding:
     severity: str = "warning"
     #: The build-context file (``.dockerignore``) the finding's fix writes, if any.
     companion: str | None = None
+    #: An unsafe fix's reason: what may change in the build or the container.
+    fix_reason: str = ""
 
     @classmethod
     def of(cls, finding: Finding) -> ReportedFinding:
         fix = finding.fix
+        unsafe = fix is not None and fix.applicability is Applicability.UNSAFE
         return cls(
             finding.line,
             finding.column,
@@ -53,7 +56,20 @@ class ReportedFinding:
             finding.note,
             finding.severity,
             fix.companion.path if fix and fix.companion else None,
+            fix.reason if unsafe and fix is not None else "",
         )
+
+    @property
+    def unsafe_note(self) -> str:
+        """`` (unsafe fix: <what may change>)`` for an unsafe fix with a reason, else ``""``:
+        the finding says exactly what may change, in every format that shows it."""
+        return f" (unsafe fix: {self.fix_reason})" if self.fix_reason else ""
+
+    @property
+    def notes(self) -> str:
+        """What follows the message: why it was not fixed, or what its fix may change."""
+        note = f" (not fixed: {self.note})" if self.note else ""
+        return note + self.unsafe_note
 
 
 #: A problem that stops dockfix from touching the file (line 0: the whole file).

@@ -401,6 +401,7 @@ def test_json_is_one_document(tree: Path, mode: str) -> None:
         "note": "",
         "severity": "warning",
         "companion": None,
+        "fix_reason": "",
         "fixed": True,
     }
     assert document["schema"] == 1

@@ -50,7 +50,6 @@ def annotate(report: FileReport, mode: Mode, settings: Settings, paths: RepoPath
     for finding in report.findings:
         if not still_open(report, finding, mode, settings):
             continue
-        note = f" (not fixed: {finding.note})" if finding.note else ""
         properties = {
             "file": path,
             "line": str(finding.line),
@@ -58,5 +57,5 @@ def annotate(report: FileReport, mode: Mode, settings: Settings, paths: RepoPath
             "title": finding.code,
         }
         kind = _KINDS.get(getattr(finding, "severity", ""), "warning")
-        out.append(_command(kind, properties, f"{finding.code} {finding.message}{note}"))
+        out.append(_command(kind, properties, f"{finding.code} {finding.message}{finding.notes}"))
     return "".join(out)

@@ -5,7 +5,8 @@ so a bot can refuse a document it does not understand instead of misreading it.
 
 Schema 1: ``{"schema": 1, "tool", "version", "mode", "files": [...], "summary": {...}}``;
 each file has ``path``, ``findings`` (each with ``fixed``: this run's output carries its fix,
-and ``companion``: the build-context file its fix writes, else null),
+``companion``: the build-context file its fix writes, else null, and ``fix_reason``: what
+an unsafe fix may change, else ""),
 ``errors``, ``changed``, ``written``, ``fixed`` (fix counts by rule), ``diff`` and ``edits``:
 ``{"start_line", "end_line", "replacement"}`` meaning lines ``start_line``..``end_line`` of the
 original (1-based, inclusive; ``end_line = start_line - 1`` for an insertion) become

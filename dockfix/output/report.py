@@ -13,6 +13,7 @@ from dockfix.edits import Applicability
 from dockfix.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from dockfix.gate import is_fixable
 from dockfix.output.diff import colorize
+from dockfix.output.fixes import is_fixed
 from dockfix.output.locations import RepoPaths
 from dockfix.output.mode import Mode
 from dockfix.rules.base import Settings
@@ -105,13 +106,21 @@ class Printer:
             for diff in (report.diff, *(c.diff for c in report.companions)):
                 if diff:
                     _write(out, colorize(diff) if self.color else diff)
+            # What the diff's unsafe fixes may change, beside it (stdout stays a patch).
+            for finding in report.findings:
+                if finding.fix_reason and is_fixed(report, finding, self.settings):
+                    where = _location(report.path, finding.line, finding.column)
+                    warning = f"{finding.code} unsafe fix: {finding.fix_reason}"
+                    _write(sys.stderr, f"{where}: {warning}\n")
             return
         for finding in report.findings:
-            if self.mode is Mode.WRITE and report.written and is_fixable(finding, report):
-                continue  # fixed: nothing left to say
             where = _location(report.path, finding.line, finding.column)
-            note = f" (not fixed: {finding.note})" if finding.note else ""
-            _write(out, f"{where}: {finding.code} {finding.message}{note}\n")
+            if self.mode is Mode.WRITE and report.written and is_fixable(finding, report):
+                if finding.fix_reason:  # applied: say once more what it may change
+                    reason = f" (unsafe fix applied: {finding.fix_reason})"
+                    _write(out, f"{where}: {finding.code} {finding.message}{reason}\n")
+                continue  # fixed: nothing left to say
+            _write(out, f"{where}: {finding.code} {finding.message}{finding.notes}\n")
 
     def _summary(self, reports: Sequence[FileReport]) -> str:
         findings = sum(len(r.findings) for r in reports)

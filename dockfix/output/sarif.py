@@ -147,11 +147,10 @@ def _result(
     edits: Sequence[LineEdit],
     other_changes: Sequence[dict[str, object]] = (),
 ) -> dict[str, object]:
-    note = f" (not fixed: {finding.note})" if finding.note else ""
     result: dict[str, object] = {
         "ruleId": finding.code,
         "level": _level(getattr(finding, "severity", None)),
-        "message": {"text": f"{finding.message}{note}"},
+        "message": {"text": f"{finding.message}{finding.notes}"},
         "locations": [
             {
                 "physicalLocation": {
@@ -170,7 +169,7 @@ def _result(
     if changes:
         result["fixes"] = [
             {
-                "description": {"text": f"{finding.code} ({_applicability(finding)} fix)"},
+                "description": {"text": _fix_description(finding)},
                 "artifactChanges": changes,
             }
         ]
@@ -215,6 +214,12 @@ def _notification(error: Error, location: dict[str, object]) -> dict[str, object
         "message": {"text": error.message},
         "locations": [{"physicalLocation": physical}],
     }
+
+
+def _fix_description(finding: ReportedFinding) -> str:
+    """``DF202 (unsafe fix): <what may change>``: a reviewer of the suggested change reads it."""
+    text = f"{finding.code} ({_applicability(finding)} fix)"
+    return f"{text}: {finding.fix_reason}" if finding.fix_reason else text
 
 
 def _applicability(finding: ReportedFinding) -> str:

@@ -119,7 +119,13 @@ def _step_section(step: Step) -> list[str]:
         out += [f"**Safety:** {_safety(rule)}. Details: `dockfix --explain {rule.code}`.", ""]
     out += ["| file | added | removed |", "|---|---:|---:|"]
     out += [f"| `{_md(c.path)}` | {c.added} | {c.removed} |" for c in step.changes]
-    return [*out, ""]
+    out.append("")
+    risks = [(c.path, line, why) for c in step.changes for line, why in c.unsafe]
+    if risks:
+        out += ["**What may change** (the unsafe fixes' own words):", ""]
+        out += [f"- `{_md(path)}:{line}`: {_md(why)}" for path, line, why in risks]
+        out.append("")
+    return out
 
 
 def _not_fixed(plan: Plan) -> list[str]:

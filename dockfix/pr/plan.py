@@ -34,6 +34,8 @@ class FileChange:
     after: str
     added: int
     removed: int
+    #: ``(line, what may change)`` for each unsafe fix the step applied to the file.
+    unsafe: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,11 @@ def line_counts(before: str, after: str, path: str) -> tuple[int, int]:
     return sum(f.added for f in patch), sum(f.removed for f in patch)
 
 
-def change(path: str, before: str, after: str) -> FileChange:
+def change(
+    path: str, before: str, after: str, unsafe: tuple[tuple[int, str], ...] = ()
+) -> FileChange:
     added, removed = line_counts(before, after, path)
-    return FileChange(path, before, after, added, removed)
+    return FileChange(path, before, after, added, removed, unsafe)
 
 
 def _run(
@@ -191,7 +195,12 @@ def make_plan(files: Sequence[tuple[Path, str, Profile]]) -> Plan:
             if report.errors:
                 continue
             if report.output is not None:
-                changes.append(change(target.rel, current[target.rel], report.output))
+                unsafe = tuple(
+                    (f.line, f.fix_reason)
+                    for f in report.findings
+                    if f.fix_reason and settings.unsafe_fixes  # else not applied
+                )
+                changes.append(change(target.rel, current[target.rel], report.output, unsafe))
                 current[target.rel] = report.output
             companions = _companion_changes(target, report.companions, planned)
             if companions:
