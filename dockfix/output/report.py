@@ -116,10 +116,12 @@ class Printer:
         for finding in report.findings:
             where = _location(report.path, finding.line, finding.column)
             if self.mode is Mode.WRITE and report.written and is_fixable(finding, report):
-                if finding.fix_reason:  # applied: say once more what it may change
-                    reason = f" (unsafe fix applied: {finding.fix_reason})"
-                    _write(out, f"{where}: {finding.code} {finding.message}{reason}\n")
-                continue  # fixed: nothing left to say
+                # Fixed: nothing left to report on stdout; an unsafe fix says once more,
+                # on stderr, what it may have changed.
+                if finding.fix_reason:
+                    warning = f"{finding.code} unsafe fix applied: {finding.fix_reason}"
+                    _write(sys.stderr, f"{where}: {warning}\n")
+                continue
             _write(out, f"{where}: {finding.code} {finding.message}{finding.notes}\n")
 
     def _summary(self, reports: Sequence[FileReport]) -> str:
