@@ -342,6 +342,7 @@ from dockfix.rules.build_tools_in_final_image.needs import (
     unread_on_full_base,
 )
 from dockfix.rules.build_tools_in_final_image.pipenv import pipenv_sites
+from dockfix.rules.build_tools_in_final_image.poetry import poetry_sites
 from dockfix.rules.build_tools_in_final_image.project import (
     check_editable_source,
     check_setup_python,
@@ -512,6 +513,8 @@ def _plan(
         return _plan_managed(context, stage, installs, from_base, purges, managed)
     base = check_base(document, facts, strategy)
     builds, pipenv = pipenv_sites(facts, builds, strategy, build_context)
+    builds, poetry = poetry_sites(facts, builds, strategy, build_context)
+    locked = [*pipenv, *poetry]
     sites = _distinct(
         [
             split_site(
@@ -520,9 +523,9 @@ def _plan(
             for instruction, package in builds
         ]
     )
-    sites = sorted([*sites, *pipenv], key=lambda site: _position(stage, site))
+    sites = sorted([*sites, *locked], key=lambda site: _position(stage, site))
     requirements = requirements_named(facts, sites, build_context)
-    if not pipenv and nothing_compiles(requirements, sites):
+    if not locked and nothing_compiles(requirements, sites):
         installs, _ = _moved_installs(facts, installs, sites, from_base)
         return plan_drop(document, facts, installs, purges, sites, requirements, from_base)
     pythons = pip_pythons([site.package for site in sites])
@@ -556,7 +559,7 @@ def _plan(
             "packages installed before it) and dependencies resolved by pip, not easy_install"
         )
     caveats += _editable_changes(facts, sites, build_context)
-    caveats += [text for site in sites if site.pipenv for text in site.pipenv.caveats]
+    caveats += [text for site in sites if site.locked for text in site.locked.caveats]
     caveats += [
         f"`setup.py {command.words[2].value}` on line {site.shell.instruction.line} is not "
         "run in the final stage: the folder it builds into (`build/`) is not there"
