@@ -88,7 +88,13 @@ What it does
     keeps its ``pip install pipenv`` and installs exactly those pins from the wheels
     (``pip install --no-deps --no-index --find-links=/wheels -r /wheels/pipenv.txt``)
     in place of ``pipenv install``.  The Pipfile and Pipfile.lock are read from the
-    build context.
+    build context.  ``poetry install`` with ``virtualenvs.create`` false (``poetry
+    config``, ``POETRY_VIRTUALENVS_CREATE`` or the project's poetry.toml) is split the
+    same way (see ``poetry.py``): the builder runs the stage's ``pip install poetry``
+    and ``poetry install`` as written, then builds a wheel of every package of
+    poetry.lock installed in the image's Python at the lock's version (hashes checked
+    on download); the final stage keeps ``pip install poetry`` and installs those
+    wheels (``-r /wheels/poetry.txt``) in place of ``poetry install``.
 
     A Python program that builds nothing between two pip installs (``python -m spacy
     download``, ``python manage.py collectstatic``) runs in the builder after it
@@ -175,7 +181,10 @@ Fix safety
       sources to build (a local wheel file is installed as the original does, with
       what it needs from ``/wheels``): ``--no-binary``, hash-checking mode,
       ``uv pip install`` (uv builds no wheels of requirements: no ``uv pip wheel``),
-      ``poetry install`` (exporting its lock needs Poetry's export plugin), ``pipenv
+      ``poetry install`` other than into the image's own Python (see ``poetry.py``:
+      a virtualenv, the root project installed, ``--sync``, a lock package from git, a
+      folder or another index, Poetry not from a ``pip install poetry`` of the stage,
+      another ``poetry`` command that changes the lock), ``pipenv
       install`` other than ``--system`` with its Pipfile and Pipfile.lock read from the
       build context on an official python image (see ``pipenv.py``: a virtualenv,
       package arguments, options that change what is installed, a VCS, path or

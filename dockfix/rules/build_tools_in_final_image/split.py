@@ -527,7 +527,8 @@ def _applied(text: str, start: int, end: int, spans: Sequence[tuple[int, int, st
 def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
     """``pip install ARGS`` -> ``pip wheel --wheel-dir /wheels ARGS`` minus install-only
     options (``--upgrade``, ``--user``...), which ``pip wheel`` rejects; ``pipenv install
-    --system`` runs as it is, followed by the export of its pins and their build."""
+    --system`` and ``poetry install`` run as they are, followed by the export of their
+    pins and their build."""
     if site.locked is not None:
         end = site.command.end
         rewrite.spans.append((end, end, f" && {site.locked.builder_text()}"))
