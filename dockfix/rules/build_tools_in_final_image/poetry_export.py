@@ -17,9 +17,10 @@ folder right after it, with the file of pins to write as its argument, it:
   else ``pkg_resources``; versions compared with ``packaging``, which Poetry depends on,
   else pip's copy): what the install selected after groups, extras and markers, read
   from what it did rather than from Poetry's resolver; stops when none is;
-* writes them (``name==version``) to the file, and builds a wheel of each with ``python
-  -m pip wheel --no-deps``, with the lock's file hashes (``files`` in lock-version 2,
-  ``[metadata.files]`` in 1.1) as ``--hash`` where the lock lists them, so pip checks them.
+* writes them (``name==version``) to the file, and builds a wheel of each into the
+  file's folder (``/wheels``) with ``python -m pip wheel --no-deps``, with the lock's
+  file hashes (``files`` in lock-version 2, ``[metadata.files]`` in 1.1) as ``--hash``
+  where the lock lists them, so pip checks them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 EXPORT = (
     "import importlib,importlib.util as u,os,re,subprocess,sys;",
     "a=sys.argv[1:];",
+    "W=os.path.dirname(a[0]);",
     "c=subprocess.check_output(['poetry','config','virtualenvs.create'])"
     ".decode().strip().splitlines()[-1:];",
     "c==['false'] or sys.exit('poetry config virtualenvs.create is not false here: "
@@ -53,14 +55,14 @@ EXPORT = (
     "r=lambda x:str(x['name'])+'=='+str(x['version']);",
     "H=lambda x:[str(y['hash']) for y in (x.get('files') or F.get(N(x['name'])) or []) "
     "if str(y.get('hash','')).split(':')[0] in ('sha256','sha384','sha512')];",
-    "os.path.isdir('/wheels') or os.makedirs('/wheels');",
+    "os.path.isdir(W) or os.makedirs(W);",
     "open(a[0],'w').write(''.join(r(x)+chr(10) for x in s));",
     "h=[r(x)+''.join(' --hash='+y for y in H(x)) for x in s if H(x)];",
     "w=[r(x) for x in s if not H(x)];",
     "[open(f,'w').write(''.join(y+chr(10) for y in q)) for f,q in "
     "(('/tmp/poetry-hashed.txt',h),('/tmp/poetry-unhashed.txt',w))];",
     "[subprocess.check_call([sys.executable,'-m','pip','wheel','--no-deps','--wheel-dir',"
-    "'/wheels','-r',f]) for f,q in "
+    "W,'-r',f]) for f,q in "
     "(('/tmp/poetry-hashed.txt',h),('/tmp/poetry-unhashed.txt',w)) if q]",
 )
 
