@@ -1,22 +1,23 @@
 """``poetry install`` without a virtualenv in DF202's split: the builder exports what it installed.
 
 With ``virtualenvs.create`` false, Poetry installs poetry.lock's packages into the
-Python it runs on: ``EnvManager.get_system_env`` (poetry/utils/env/env_manager.py)
-takes ``sys.base_prefix``, which for a Poetry pip-installed into an official python
-image is ``/usr/local``, the Python the stage's ``pip`` installs into.  ``poetry
-install`` reads poetry.lock as it is when it exists (its help: "reads the poetry.lock
-file from the current directory"; a lock out of date with pyproject.toml is a warning in
-Poetry 1.x and an error in 2.x, never a new lock), so what it installs is a part of the
-lock, chosen by the groups, extras and markers.  The split keeps all of that in the
-builder: it runs the stage's own ``pip install poetry`` and ``poetry install``
-unchanged, then a Python snippet (``poetry_export.py``) keeps the lock's packages that
-are installed at exactly the lock's version, writes them to ``/wheels/poetry.txt``
-(``name==version``) and builds a wheel of each with ``pip wheel --no-deps``, checking the
-lock's hashes.  The final stage keeps its ``pip install poetry`` as written (the
-original image has Poetry, which a CMD may run) and installs those wheels (``pip install
---no-deps --no-index --find-links=/wheels -r /wheels/poetry.txt``) in place of ``poetry
-install``.  Why not ``poetry export``: it is a plugin (poetry-plugin-export), bundled
-with Poetry 1.2 to 1.8 only.
+Python it runs on: ``EnvManager.get_system_env`` (poetry/utils/env/env_manager.py) takes
+``sys.base_prefix``, which for a Poetry pip-installed into an official python image is
+``/usr/local``, the Python the stage's ``pip`` installs into.  ``poetry install`` reads
+poetry.lock as it is when it exists (its help: "reads the poetry.lock file from the
+current directory"; a lock out of date with pyproject.toml is a warning in 1.1.15's
+poetry/installation/installer.py and a ValueError in 2.x's, never a new lock), so what
+it installs is a part of the lock, chosen by the groups, extras and markers.  The split
+keeps all of that in the builder: it runs the stage's own ``pip install poetry`` and
+``poetry install`` unchanged, then a Python snippet (``poetry_export.py``) keeps the
+lock's packages that are installed at exactly the lock's version, writes them to
+``/wheels/poetry.txt`` (``name==version``) and builds a wheel of each with ``pip wheel
+--no-deps``, checking the lock's hashes.  The final stage keeps its ``pip install
+poetry`` as written (the original image has Poetry, which a CMD may run) and installs
+those wheels (``pip install --no-deps --no-index --find-links=/wheels -r
+/wheels/poetry.txt``) in place of ``poetry install``.  Why not ``poetry export``: it is
+a plugin, poetry-plugin-export, which Poetry 1.8.3's metadata requires and 2.x's does
+not, so a stage's Poetry may lack it.
 
 What must be known, or the split is refused: ``virtualenvs.create`` is false, by
 ``POETRY_VIRTUALENVS_CREATE`` (``false`` or ``0``: Poetry's ``boolean_normalizer`` takes
