@@ -267,6 +267,12 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
             f"`poetry install` on line {line} is split only on the official python images: "
             "on this base, which Python Poetry installs into is not known"
         )
+    version = re.match(r"(\d+)(?:\.(\d+))?", image.tag or "")
+    if version is not None and (int(version[1]), int(version[2] or 99)) < (3, 7):
+        raise FixRefused(
+            f"`poetry install` on line {line} runs on Python {version[0]}: the builder's "
+            "export of what it installed needs Python 3.7 or later"
+        )
     step = facts.at(shell.instruction)
     for name in ("PATH", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PIP_TARGET", "PIP_PREFIX"):
         if step.defines(name) or re.search(rf"(?<![\w$]){name}=", shell.instruction.text):
