@@ -21,7 +21,8 @@ from dockfix.images.python import file_origin
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.refusal import FixRefused
-from dockfix.shell import Manager, PackageCommand
+from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
+from dockfix.syntax import Instruction
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,9 +51,9 @@ def read_toml(text: str, name: str, named: str) -> Mapping[str, Any]:
 
 def _poetry_configs(
     facts: StageFacts, shell: RunShell, package: PackageCommand
-) -> list[tuple[int, PackageCommand]]:
+) -> list[tuple[Instruction, PackageCommand]]:
     """The stage's ``poetry config`` commands that run before the install, in order."""
-    found: list[tuple[int, PackageCommand]] = []
+    found: list[tuple[Instruction, PackageCommand]] = []
     for instruction in facts.stage.instructions:
         other = run_shell(instruction)
         if not isinstance(other, RunShell):
@@ -61,10 +62,43 @@ def _poetry_configs(
             if instruction is shell.instruction and command.command.start >= package.command.start:
                 return found
             if command.manager is Manager.POETRY and command.action == "config":
-                found.append((instruction.line, command))
+                found.append((instruction, command))
         if instruction is shell.instruction:
             return found
     return found
+
+
+def _check_same_place(
+    facts: StageFacts, at: Instruction, config: PackageCommand, install: Instruction, named: str
+) -> None:
+    """A ``poetry config`` writes the file the install reads: the global one in the same
+    user's configuration folder (no ``USER``, ``HOME``, ``XDG_CONFIG_HOME`` or
+    ``POETRY_CONFIG_DIR`` change between them), the local one in the same folder."""
+    stage = facts.stage.instructions
+    between = stage[stage.index(at) : stage.index(install)]
+    if any(instruction.cmd == "USER" for instruction in between):
+        raise FixRefused(
+            f"a USER line runs between `poetry config` on line {at.line} and {named}: the "
+            "install may read another user's configuration"
+        )
+    before, after = facts.at(at), facts.at(install)
+    for name in ("HOME", "XDG_CONFIG_HOME", "POETRY_CONFIG_DIR"):
+        if before.value(name) != after.value(name) or before.defines(name) != after.defines(name):
+            raise FixRefused(
+                f"{name} changes between `poetry config` on line {at.line} and {named}: the "
+                "install may read another configuration file"
+            )
+    shell = run_shell(at)
+    moved = isinstance(shell, RunShell) and any(
+        command_name(command) in ("cd", "pushd")
+        for command in iter_simple_commands(shell.script)
+        if command.start < config.command.start
+    )
+    if config.has_option("--local") and (moved or before.workdir != after.workdir):
+        raise FixRefused(
+            f"`poetry config --local` on line {at.line} writes poetry.toml in another folder "
+            f"than the project of {named}"
+        )
 
 
 def check_virtualenv(
@@ -93,13 +127,15 @@ def check_virtualenv(
         )
     local: str | None = None  # the value a ``poetry config --local`` wrote
     global_value: str | None = None
-    for line, command in _poetry_configs(facts, shell, package):
+    for at, command in _poetry_configs(facts, shell, package):
+        line = at.line
         words = [word.value for word in command.packages]
         if command.has_option("--unset", "--list") or not words:
             raise FixRefused(
                 f"`poetry config` on line {line} before {named} is not followed by the split"
             )
         if words[0] == "virtualenvs.create" and len(words) == 2 and words[1] in _FALSE | _TRUE:
+            _check_same_place(facts, at, command, shell.instruction, named)
             if command.has_option("--local"):
                 local = words[1]
             else:
