@@ -23,22 +23,26 @@ What must be known, or the split is refused: ``virtualenvs.create`` is false, by
 ``POETRY_VIRTUALENVS_CREATE`` (``false`` or ``0``: Poetry's ``boolean_normalizer`` takes
 ``true``/``1`` as true, poetry/config/config.py), else by the project's poetry.toml
 (Poetry's local configuration, which overrides the global one) or ``poetry config
-[--local] virtualenvs.create false|0`` of the stage before the install; Poetry comes from
-a ``pip install poetry`` of the stage (not pipx, the install.python-poetry.org script or
-apt, whose Poetry runs in its own virtualenv or on another Python); the root project is
-not installed (``--no-root``, or ``package-mode = false`` in pyproject.toml, which
-Poetry reads from 1.8.0 on, "Announcing Poetry 1.8.0"; else Poetry installs the project
-itself in editable mode, which the wheels would not stand for); the base is an official
-python image with no PATH, VIRTUAL_ENV or POETRY_ variable but those of
-``_QUIET_VARIABLES``; pyproject.toml and poetry.lock are read from the build context in
-the install's folder (no ``cd``, ``-C`` or ``-P``), and no package of the lock has a
-``[package.source]`` (git, directory, file, url or another index: a wheel built from
-PyPI would not stand for it).  Only options that select what the lock installs
-(``--only``, ``--with``, ``--without``, ``--no-dev``, ``-E``, ``--all-extras``...) or
-change only output and caching are taken: ``--sync`` (``--remove-untracked``) removes
-packages the lock does not select, which the final stage's pip would not, ``--dry-run``
-installs nothing.  The stage may run no other Poetry command that changes the lock or
-installs (``add``, ``update``, ``lock``, ``sync``, ``self``...).
+[--local] virtualenvs.create false|0`` of the stage before the install, by the same user
+with the same configuration folder (see ``poetry_config.py``); Poetry comes from a ``pip
+install poetry`` of the stage (not pipx, the install.python-poetry.org script or apt,
+whose Poetry runs in its own virtualenv or on another Python); the root project is not
+installed (``--no-root``, or ``package-mode = false`` in pyproject.toml, which Poetry
+reads from 1.8.0 on, "Announcing Poetry 1.8.0"; else Poetry installs the project itself
+in editable mode, which the wheels would not stand for); the base is an official python
+image of Python 3.7 or later (the export's own need) with no PATH, VIRTUAL_ENV or
+POETRY_ variable but those of ``_QUIET_VARIABLES``; pyproject.toml and poetry.lock are
+read from the build context in the install's folder (no ``cd``, ``-C`` or ``-P``), and
+no package of the lock has a ``[package.source]`` (git, directory, file, url or another
+index: a wheel built from PyPI would not stand for it); pyproject.toml names no
+``requires-plugins`` (Poetry 2 installs them into ``.poetry/plugins`` beside it when it
+runs: ``ProjectPluginCache`` in poetry/plugins/plugin_manager.py).  Only options that
+select what the lock installs (``--only``, ``--with``, ``--without``, ``--no-dev``,
+``-E``, ``--all-extras``...) or change only output and caching are taken: ``--sync``
+(``--remove-untracked``) removes packages the lock does not select, which the final
+stage's pip would not, ``--dry-run`` installs nothing.  The stage may run no other
+Poetry command that changes the lock or installs (``add``, ``update``, ``lock``,
+``sync``, ``self``...).
 """
 
 from __future__ import annotations
@@ -245,6 +249,13 @@ def _poetry_install(
     project = read_toml(pyproject, "pyproject.toml", named)
     check_virtualenv(facts, shell, package, context, named)
     _check_root(facts, shell, package, project, named)
+    tool = project.get("tool", {})
+    if isinstance(tool, dict) and "requires-plugins" in tool.get("poetry", {}):
+        raise FixRefused(
+            f"pyproject.toml names `requires-plugins` for {named}: Poetry 2 installs them "
+            "into the project's .poetry/plugins folder when it runs, which the final "
+            "stage's Poetry would do again (or fail to, offline)"
+        )
     names = _locked_names(read_toml(lock, "poetry.lock", named), named)
     caveats = (
         f"the final stage installs what {named} put in the image's Python with pip from "
