@@ -50,6 +50,7 @@ def _export(tmp_path: Path, lock: str, create: str = "false") -> tuple[int, str,
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "PIP_NO_INDEX": "1",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "TMPDIR": str(tmp_path),  # the export's requirement files for pip wheel
     }
     run = subprocess.run(
         ["sh", "-c", install.builder_text()],
@@ -80,7 +81,8 @@ def test_export_reads_the_old_lock_format(tmp_path: Path) -> None:
     files = f'[metadata.files]\npytest = [\n    {{file = "p.whl", hash = "sha256:{digest}"}},\n]\n'
     _, pins, _ = _export(tmp_path, _lock(_package("pytest", PYTEST), files=files))
     assert pins == f"pytest=={PYTEST}\n"
-    hashed = Path("/tmp/poetry-hashed.txt").read_text()  # what pip wheel was given
+    (hashed_file,) = tmp_path.glob("tmp*/hashed.txt")  # what pip wheel was given
+    hashed = hashed_file.read_text()
     assert f"pytest=={PYTEST} --hash=sha256:{digest}" in hashed
 
 

@@ -26,7 +26,7 @@ folder right after it, with the file of pins to write as its argument, it:
 from __future__ import annotations
 
 EXPORT = (
-    "import importlib,importlib.util as u,os,re,subprocess,sys;",
+    "import importlib,importlib.util as u,os,re,subprocess,sys,tempfile;",
     "a=sys.argv[1:];",
     "W=os.path.dirname(a[0]);",
     "c=subprocess.check_output(['poetry','config','virtualenvs.create'])"
@@ -59,11 +59,11 @@ EXPORT = (
     "open(a[0],'w').write(''.join(r(x)+chr(10) for x in s));",
     "h=[r(x)+''.join(' --hash='+y for y in H(x)) for x in s if H(x)];",
     "w=[r(x) for x in s if not H(x)];",
-    "[open(f,'w').write(''.join(y+chr(10) for y in q)) for f,q in "
-    "(('/tmp/poetry-hashed.txt',h),('/tmp/poetry-unhashed.txt',w))];",
+    "T=tempfile.mkdtemp();",
+    "R=((os.path.join(T,'hashed.txt'),h),(os.path.join(T,'unhashed.txt'),w));",
+    "[open(f,'w').write(''.join(y+chr(10) for y in q)) for f,q in R];",
     "[subprocess.check_call([sys.executable,'-m','pip','wheel','--no-deps','--wheel-dir',"
-    "W,'-r',f]) for f,q in "
-    "(('/tmp/poetry-hashed.txt',h),('/tmp/poetry-unhashed.txt',w)) if q]",
+    "W,'-r',f]) for f,q in R if q]",
 )
 
 
