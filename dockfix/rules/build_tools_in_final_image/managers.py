@@ -159,8 +159,8 @@ def _check_uv_sync(instruction: Instruction, package: PackageCommand | None) -> 
     line, named = instruction.line, _named(package)
     if package.manager is Manager.POETRY:
         raise FixRefused(
-            f"`{named}` on line {line} changes the project's requirements; only `poetry "
-            "install` is split"
+            f"`{named}` on line {line} is not split (it changes poetry.lock, or removes "
+            "what the lock does not select): only `poetry install` is"
         )
     if _in_uv_pip(package):
         raise FixRefused(
