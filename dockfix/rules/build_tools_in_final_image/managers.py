@@ -11,9 +11,10 @@ environment working must be proven: where the environment is, which Python it us
 that the project's build writes nothing into its source folder.  ``pip install uv``
 only serves the builder and leaves the final stage.
 
-``uv pip install`` and ``poetry add`` are refused with the reason: uv has no command
-that builds wheels of requirements (``uv pip wheel`` is not implemented,
-astral-sh/uv#1681; ``uv build`` builds only the project).  ``pipenv install --system``
+``uv pip install`` and ``poetry add``/``update``/``sync`` are refused with the reason:
+uv has no command that builds wheels of requirements (``uv pip wheel`` is not
+implemented, astral-sh/uv#1681; ``uv build`` builds only the project), and Poetry's
+other commands change poetry.lock or remove what it does not select.  ``pipenv install --system``
 and ``poetry install`` are split with the pip installs (see ``pipenv.py`` and
 ``poetry.py``).
 """
