@@ -297,6 +297,12 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
                 f"{name} is set for `poetry install` on line {line}, which the split does "
                 "not follow"
             )
+    for name in ("PIP_NO_BINARY", "PIP_REQUIRE_HASHES", "PIP_CONFIG_FILE"):
+        if step.defines(name):
+            raise FixRefused(
+                f"{name} is set for `poetry install` on line {line}: the pip that builds and "
+                "installs the wheels of what Poetry installed would not take them as they are"
+            )
     if re.search(r"/activate\b|\bworkon\b|\bconda activate\b", shell.instruction.text):
         raise FixRefused(
             f"the RUN on line {line} activates an environment before `poetry install`, "
