@@ -31,18 +31,19 @@ installed (``--no-root``, or ``package-mode = false`` in pyproject.toml, which P
 reads from 1.8.0 on, "Announcing Poetry 1.8.0"; else Poetry installs the project itself
 in editable mode, which the wheels would not stand for); the base is an official python
 image of Python 3.7 or later (the export's own need) with no PATH, VIRTUAL_ENV or
-POETRY_ variable but those of ``_QUIET_VARIABLES``; pyproject.toml and poetry.lock are
-read from the build context in the install's folder (no ``cd``, ``-C`` or ``-P``), and
-no package of the lock has a ``[package.source]`` (git, directory, file, url or another
-index: a wheel built from PyPI would not stand for it); pyproject.toml names no
-``requires-plugins`` (Poetry 2 installs them into ``.poetry/plugins`` beside it when it
-runs: ``ProjectPluginCache`` in poetry/plugins/plugin_manager.py).  Only options that
-select what the lock installs (``--only``, ``--with``, ``--without``, ``--no-dev``,
-``-E``, ``--all-extras``...) or change only output and caching are taken: ``--sync``
-(``--remove-untracked``) removes packages the lock does not select, which the final
-stage's pip would not, ``--dry-run`` installs nothing.  The stage may run no other
-Poetry command that changes the lock or installs (``add``, ``update``, ``lock``,
-``sync``, ``self``...).
+POETRY_ variable but those of ``_QUIET_VARIABLES`` (nor PIP_NO_BINARY,
+PIP_REQUIRE_HASHES or PIP_CONFIG_FILE, which the wheels' pip would follow where Poetry
+does not); pyproject.toml and poetry.lock are read from the build context in the
+install's folder (no ``cd``, ``-C`` or ``-P``), and no package of the lock has a
+``[package.source]`` (git, directory, file, url or another index: a wheel built from
+PyPI would not stand for it); pyproject.toml names no ``requires-plugins`` (Poetry 2
+installs them into ``.poetry/plugins`` beside it when it runs: ``ProjectPluginCache`` in
+poetry/plugins/plugin_manager.py). Only options that select what the lock installs
+(``--only``, ``--with``, ``--without``, ``--no-dev``, ``-E``, ``--all-extras``...) or
+change only output and caching are taken: ``--sync`` (``--remove-untracked``) removes
+packages the lock does not select, which the final stage's pip would not, ``--dry-run``
+installs nothing. The stage may run no other Poetry command that changes the lock or
+installs (``add``, ``update``, ``lock``, ``sync``, ``self``...).
 """
 
 from __future__ import annotations
