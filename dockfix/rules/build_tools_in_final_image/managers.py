@@ -471,14 +471,21 @@ def _check_editable_build(pyproject: str, line: int) -> None:
         return  # not a package: uv installs only its dependencies
     backend = re.search(r'^\s*build-backend\s*=\s*["\']([^"\']+)["\']', pyproject, re.MULTILINE)
     name = backend.group(1) if backend is not None else "setuptools"
-    code = _BUILD_CODE.search(pyproject)
+    code = build_code(pyproject)
     if name not in _PURE_BACKENDS or code is not None:
-        why = f"`{code.group(0).strip()}`" if code is not None else f"the backend `{name}`"
+        why = f"`{code}`" if code is not None else f"the backend `{name}`"
         raise FixRefused(
             f"`uv sync` on line {line} installs the project editable, and its build "
             f"({why}) may compile into its source folder, which the final stage takes "
             "from the build context (`--no-editable` would install it into the environment)"
         )
+
+
+def build_code(pyproject: str) -> str | None:
+    """The project setting that makes its editable build run code or reach other
+    folders (a build hook, a build script, a path dependency), or None."""
+    found = _BUILD_CODE.search(pyproject)
+    return found.group(0).strip() if found is not None else None
 
 
 def _locked_names(lock: str) -> list[str]:

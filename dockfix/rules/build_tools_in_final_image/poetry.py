@@ -60,6 +60,13 @@ from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.checks import Site
 from dockfix.rules.build_tools_in_final_image.poetry_config import check_virtualenv, read_toml
 from dockfix.rules.build_tools_in_final_image.poetry_export import export_command
+from dockfix.rules.build_tools_in_final_image.poetry_root import (
+    ROOT_WHEELS,
+    check_only_root,
+    check_root_project,
+    root_build_command,
+    root_change,
+)
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
 from dockfix.syntax import Instruction
@@ -69,6 +76,7 @@ from dockfix.syntax import Instruction
 _SELECTING = frozenset(
     {
         *("--no-root", "--only", "--with", "--without", "--no-dev", "--default"),
+        "--only-root",
         *("-E", "--extras", "--all-extras", "--all-groups", "--no-directory"),
     }
 )
@@ -85,7 +93,6 @@ _REFUSED = {
     "--sync": _REMOVES,
     "--remove-untracked": _REMOVES,
     "--dry-run": "installs nothing",
-    "--only-root": "installs only the project itself",
 }
 #: Poetry's variables that change nothing the split relies on (output, caching, where a
 #: virtualenv would go; ``POETRY_VERSION``/``POETRY_HOME`` are read by installers only).
@@ -117,14 +124,23 @@ class PoetryInstall:
     pins: str
     names: tuple[str, ...]
     caveats: tuple[str, ...] = ()
+    #: Where the builder puts the project's editable wheel (see ``poetry_root.py``);
+    #: None when the install does not install the project.
+    root: str | None = None
+    #: ``--only-root``: the lock's packages are not installed, nothing is exported.
+    only_root: bool = False
 
     def builder_text(self) -> str:
         """What the builder runs right after the ``poetry install``."""
-        return export_command(self.pins)
+        steps = [] if self.only_root else [export_command(self.pins)]
+        steps += [root_build_command(self.root)] if self.root is not None else []
+        return " && ".join(steps)
 
     def final_text(self) -> str:
         """What the final stage runs in place of ``poetry install``."""
-        return f"pip install --no-deps --no-index --find-links=/wheels -r {self.pins}"
+        pins = [] if self.only_root else ["--find-links=/wheels", f"-r {self.pins}"]
+        wheel = [f"{self.root}/*.whl"] if self.root is not None else []
+        return " ".join(["pip install --no-deps --no-index", *pins, *wheel])
 
 
 def is_poetry_install(package: PackageCommand | None) -> bool:
@@ -249,7 +265,16 @@ def _poetry_install(
         )
     project = read_toml(pyproject, "pyproject.toml", named)
     check_virtualenv(facts, shell, package, context, named)
-    _check_root(facts, shell, package, project, named)
+    only_root = package.has_option("--only-root")
+    if only_root:
+        check_only_root(package, named)
+    root = _check_root(facts, shell, package, project, named)
+    if only_root and not root:
+        raise FixRefused(
+            f"{named} has `--only-root` and `package-mode = false`: it installs nothing"
+        )
+    if root:
+        check_root_project(project, pyproject, read, named)
     tool = project.get("tool", {})
     if isinstance(tool, dict) and "requires-plugins" in tool.get("poetry", {}):
         raise FixRefused(
@@ -258,7 +283,7 @@ def _poetry_install(
             "stage's Poetry would do again (or fail to, offline)"
         )
     names = _locked_names(read_toml(lock, "poetry.lock", named), named)
-    caveats = (
+    caveats: tuple[str, ...] = (
         f"the final stage installs what {named} put in the image's Python with pip from "
         "the builder's wheels, without Poetry: the same versions of the packages of "
         "poetry.lock, but no hash check there (the builder checks the lock's hashes when "
@@ -267,8 +292,14 @@ def _poetry_install(
         f"the final stage's `pip install poetry` for {named} runs without the build tools: "
         "a Poetry dependency with no wheel for the platform would not build there",
     )
-    pins = f"{POETRY_LIST}.txt" if count == 1 else f"{POETRY_LIST}-{count}.txt"
-    return PoetryInstall(pins, tuple(names), caveats)
+    suffix = "" if count == 1 else f"-{count}"
+    pins = f"{POETRY_LIST}{suffix}.txt"
+    if not root:
+        return PoetryInstall(pins, tuple(names), caveats)
+    caveats = (root_change(line),) if only_root else (*caveats, root_change(line))
+    return PoetryInstall(
+        pins, () if only_root else tuple(names), caveats, ROOT_WHEELS + suffix, only_root
+    )
 
 
 def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
@@ -330,24 +361,29 @@ def _check_root(
     package: PackageCommand,
     project: Mapping[str, Any],
     named: str,
-) -> None:
-    """The project itself is not installed: ``--no-root``, or ``package-mode = false``
-    with a Poetry of 1.8 or later."""
+) -> bool:
+    """Whether the install installs the project itself (no ``--no-root``, package mode),
+    which the split serves only with a Poetry of 1.8 or later (``poetry_root.py``); so
+    does ``package-mode = false``."""
     if package.has_option("--no-root"):
-        return
+        return False
     tool = project.get("tool", {})
     poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
     if not isinstance(poetry, dict) or poetry.get("package-mode", True) is not False:
-        raise FixRefused(
-            f"{named} (no --no-root) installs the project itself in editable mode, which "
-            "the builder's wheels of poetry.lock do not stand for; split it by hand"
-        )
+        if not _poetry_at_least_1_8(facts, shell):
+            raise FixRefused(
+                f"{named} (no --no-root) installs the project itself in editable mode, "
+                "which the split rebuilds with the poetry-core of Poetry 1.8 or later, and "
+                "the Poetry the stage installs is not known to be 1.8 or later"
+            )
+        return True
     if not _poetry_at_least_1_8(facts, shell):
         raise FixRefused(
             f"pyproject.toml has `package-mode = false` for {named} (no --no-root), which "
             "Poetry reads from 1.8.0 on, and the Poetry the stage installs is not known "
             "to be 1.8 or later"
         )
+    return False
 
 
 def _poetry_at_least_1_8(facts: StageFacts, shell: RunShell) -> bool:
