@@ -93,7 +93,7 @@ _VARIABLE_VERSION_TAG = re.compile(
 BUILDING_ACTIONS: dict[Manager, frozenset[str]] = {
     Manager.PIP: frozenset({"install", "wheel"}),
     Manager.UV: frozenset({"install", "sync", "add"}),
-    Manager.POETRY: frozenset({"install", "add"}),
+    Manager.POETRY: frozenset({"install", "add", "sync", "update"}),
     Manager.PIPENV: frozenset({"install", "sync"}),
 }
 _TOOLING = frozenset({"pip", "setuptools", "wheel"})

@@ -29,6 +29,8 @@ class Origin:
 
     text: str | None
     why: str = ""
+    #: A COPY of the build context puts it there, and the context has no such file.
+    missing: bool = False
 
 
 def inside(path: str, folder: str) -> bool:
@@ -109,7 +111,8 @@ def _copied(instruction: Instruction, source: str, context: BuildContext) -> Ori
         )
     text = context.read_text(source) if context.is_file(source) else None
     if text is None:
-        return Origin(None, "cannot be read from the build context")
+        missing = context.kind(source) == "missing"
+        return Origin(None, "cannot be read from the build context", missing=missing)
     return Origin(text)
 
 

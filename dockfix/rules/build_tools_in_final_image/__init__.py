@@ -88,7 +88,13 @@ What it does
     keeps its ``pip install pipenv`` and installs exactly those pins from the wheels
     (``pip install --no-deps --no-index --find-links=/wheels -r /wheels/pipenv.txt``)
     in place of ``pipenv install``.  The Pipfile and Pipfile.lock are read from the
-    build context.
+    build context.  ``poetry install`` with ``virtualenvs.create`` false (``poetry
+    config``, ``POETRY_VIRTUALENVS_CREATE`` or the project's poetry.toml) is split the
+    same way (see ``poetry.py``): the builder runs the stage's ``pip install poetry``
+    and ``poetry install`` as written, then builds a wheel of every package of
+    poetry.lock installed in the image's Python at the lock's version (hashes checked
+    on download); the final stage keeps ``pip install poetry`` and installs those
+    wheels (``-r /wheels/poetry.txt``) in place of ``poetry install``.
 
     A Python program that builds nothing between two pip installs (``python -m spacy
     download``, ``python manage.py collectstatic``) runs in the builder after it
@@ -175,7 +181,10 @@ Fix safety
       sources to build (a local wheel file is installed as the original does, with
       what it needs from ``/wheels``): ``--no-binary``, hash-checking mode,
       ``uv pip install`` (uv builds no wheels of requirements: no ``uv pip wheel``),
-      ``poetry install`` (exporting its lock needs Poetry's export plugin), ``pipenv
+      ``poetry install`` other than into the image's own Python (see ``poetry.py``:
+      a virtualenv, the root project installed, ``--sync``, a lock package from git, a
+      folder or another index, Poetry not from a ``pip install poetry`` of the stage,
+      another ``poetry`` command that changes the lock), ``pipenv
       install`` other than ``--system`` with its Pipfile and Pipfile.lock read from the
       build context on an official python image (see ``pipenv.py``: a virtualenv,
       package arguments, options that change what is installed, a VCS, path or
@@ -342,6 +351,7 @@ from dockfix.rules.build_tools_in_final_image.needs import (
     unread_on_full_base,
 )
 from dockfix.rules.build_tools_in_final_image.pipenv import pipenv_sites
+from dockfix.rules.build_tools_in_final_image.poetry import poetry_sites
 from dockfix.rules.build_tools_in_final_image.project import (
     check_editable_source,
     check_setup_python,
@@ -512,6 +522,8 @@ def _plan(
         return _plan_managed(context, stage, installs, from_base, purges, managed)
     base = check_base(document, facts, strategy)
     builds, pipenv = pipenv_sites(facts, builds, strategy, build_context)
+    builds, poetry = poetry_sites(facts, builds, strategy, build_context)
+    locked = [*pipenv, *poetry]
     sites = _distinct(
         [
             split_site(
@@ -520,9 +532,9 @@ def _plan(
             for instruction, package in builds
         ]
     )
-    sites = sorted([*sites, *pipenv], key=lambda site: _position(stage, site))
+    sites = sorted([*sites, *locked], key=lambda site: _position(stage, site))
     requirements = requirements_named(facts, sites, build_context)
-    if not pipenv and nothing_compiles(requirements, sites):
+    if not locked and nothing_compiles(requirements, sites):
         installs, _ = _moved_installs(facts, installs, sites, from_base)
         return plan_drop(document, facts, installs, purges, sites, requirements, from_base)
     pythons = pip_pythons([site.package for site in sites])
@@ -556,7 +568,7 @@ def _plan(
             "packages installed before it) and dependencies resolved by pip, not easy_install"
         )
     caveats += _editable_changes(facts, sites, build_context)
-    caveats += [text for site in sites if site.pipenv for text in site.pipenv.caveats]
+    caveats += [text for site in sites if site.locked for text in site.locked.caveats]
     caveats += [
         f"`setup.py {command.words[2].value}` on line {site.shell.instruction.line} is not "
         "run in the final stage: the folder it builds into (`build/`) is not there"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dockfix.images.python import (
     artifact_dirs,
@@ -45,9 +45,6 @@ from dockfix.shell import (
     iter_simple_commands,
 )
 from dockfix.syntax import Instruction, Stage
-
-if TYPE_CHECKING:
-    from dockfix.rules.build_tools_in_final_image.pipenv import PipenvInstall
 
 APT = frozenset({Manager.APT_GET, Manager.APT})
 SYSTEM_MANAGERS = APT | {Manager.APK, Manager.DNF, Manager.YUM, Manager.MICRODNF}
@@ -145,6 +142,26 @@ class Purge:
     words: tuple[Word, ...]
 
 
+class LockedInstall(Protocol):
+    """An install of what a lock file pins (``pipenv install --system``, see
+    ``pipenv.py``; ``poetry install`` without a virtualenv, see ``poetry.py``): the
+    builder runs it as it is, then builds a wheel of every pin it installed."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    @property
+    def caveats(self) -> tuple[str, ...]: ...
+
+    def builder_text(self) -> str:
+        """What the builder runs right after the install."""
+        ...
+
+    def final_text(self) -> str:
+        """What the final stage runs in place of the install."""
+        ...
+
+
 @dataclass(frozen=True)
 class Site:
     """A ``pip install`` that may compile: the builder builds for it."""
@@ -163,8 +180,9 @@ class Site:
     #: Commands of the RUN that only prepared the install (``setup.py build``): the
     #: builder runs them, the final stage drops them.
     dropped: tuple[SimpleCommand, ...] = ()
-    #: A ``pipenv install --system`` (``package`` is pipenv's): see ``pipenv.py``.
-    pipenv: PipenvInstall | None = None
+    #: A lock file's install (``package`` is pipenv's or Poetry's): see ``pipenv.py``
+    #: and ``poetry.py``.
+    locked: LockedInstall | None = None
 
     @property
     def command(self) -> SimpleCommand:

@@ -11,11 +11,12 @@ environment working must be proven: where the environment is, which Python it us
 that the project's build writes nothing into its source folder.  ``pip install uv``
 only serves the builder and leaves the final stage.
 
-``uv pip install`` and ``poetry`` installs are refused with the reason: uv has no
-command that builds wheels of requirements (``uv pip wheel`` is not implemented,
-astral-sh/uv#1681; ``uv build`` builds only the project), and Poetry's lock file would
-have to be exported (``poetry export``, a plugin that Poetry 2.0 no longer bundles).
-``pipenv install --system`` is split with the pip installs (see ``pipenv.py``).
+``uv pip install`` and ``poetry add``/``update``/``sync`` are refused with the reason:
+uv has no command that builds wheels of requirements (``uv pip wheel`` is not
+implemented, astral-sh/uv#1681; ``uv build`` builds only the project), and Poetry's
+other commands change poetry.lock or remove what it does not select.  ``pipenv install --system``
+and ``poetry install`` are split with the pip installs (see ``pipenv.py`` and
+``poetry.py``).
 """
 
 from __future__ import annotations
@@ -100,9 +101,13 @@ def is_manager(package: PackageCommand | None) -> bool:
     return package is not None and package.manager in MANAGERS
 
 
-def is_pipenv(package: PackageCommand | None) -> bool:
-    """``pipenv install`` is split with the pip installs (see ``pipenv.py``)."""
-    return package is not None and package.manager is Manager.PIPENV
+def is_split_with_pip(package: PackageCommand | None) -> bool:
+    """``pipenv install`` and ``poetry install`` are split with the pip installs (see
+    ``pipenv.py`` and ``poetry.py``)."""
+    return package is not None and (
+        package.manager is Manager.PIPENV
+        or (package.manager is Manager.POETRY and package.action == "install")
+    )
 
 
 def plan_managers(
@@ -112,13 +117,13 @@ def plan_managers(
 ) -> ManagerPlan | None:
     """None when no build is by uv/Poetry/pipenv; else the ``uv sync`` split, or
     FixRefused with what could not be proven."""
-    managed = [(i, p) for i, p in builds if is_manager(p) and not is_pipenv(p)]
+    managed = [(i, p) for i, p in builds if is_manager(p) and not is_split_with_pip(p)]
     if not managed:
         return None
     for instruction, package in managed:
         _check_uv_sync(instruction, package)
     syncs = [(i, p) for i, p in managed if p is not None]
-    others = [(i, p) for i, p in builds if not is_manager(p) or is_pipenv(p)]
+    others = [(i, p) for i, p in builds if not is_manager(p) or is_split_with_pip(p)]
     uv_installs = [_uv_install_site(i, p) for i, p in others]
     venv = _check_sync_sites(facts, syncs)
     sync_sites = [_site(i, p) for i, p in syncs]
@@ -155,10 +160,8 @@ def _check_uv_sync(instruction: Instruction, package: PackageCommand | None) -> 
     line, named = instruction.line, _named(package)
     if package.manager is Manager.POETRY:
         raise FixRefused(
-            f"`{named}` on line {line} installs what poetry.lock pins into Poetry's "
-            "virtualenv (or, with `virtualenvs.create false`, the system Python): the lock "
-            "is not read here, and exporting it needs the poetry-plugin-export plugin (not "
-            "bundled since Poetry 2.0); split it by hand"
+            f"`{named}` on line {line} is not split (it changes poetry.lock, or removes "
+            "what the lock does not select): only `poetry install` is"
         )
     if _in_uv_pip(package):
         raise FixRefused(
@@ -468,14 +471,21 @@ def _check_editable_build(pyproject: str, line: int) -> None:
         return  # not a package: uv installs only its dependencies
     backend = re.search(r'^\s*build-backend\s*=\s*["\']([^"\']+)["\']', pyproject, re.MULTILINE)
     name = backend.group(1) if backend is not None else "setuptools"
-    code = _BUILD_CODE.search(pyproject)
+    code = build_code(pyproject)
     if name not in _PURE_BACKENDS or code is not None:
-        why = f"`{code.group(0).strip()}`" if code is not None else f"the backend `{name}`"
+        why = f"`{code}`" if code is not None else f"the backend `{name}`"
         raise FixRefused(
             f"`uv sync` on line {line} installs the project editable, and its build "
             f"({why}) may compile into its source folder, which the final stage takes "
             "from the build context (`--no-editable` would install it into the environment)"
         )
+
+
+def build_code(pyproject: str) -> str | None:
+    """The project setting that makes its editable build run code or reach other
+    folders (a build hook, a build script, a path dependency), or None."""
+    found = _BUILD_CODE.search(pyproject)
+    return found.group(0).strip() if found is not None else None
 
 
 def _locked_names(lock: str) -> list[str]:

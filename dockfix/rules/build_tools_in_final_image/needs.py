@@ -34,8 +34,8 @@ def requirements_named(facts: StageFacts, sites: list[Site], context: BuildConte
         if site.package is None:
             found.unread.append("setup.py")  # the project's own requirements
             continue
-        if site.pipenv is not None:  # the pins of Pipfile.lock, read by ``pipenv.py``
-            found.names += [(name, "") for name in site.pipenv.names]
+        if site.locked is not None:  # the pins of a lock file: ``pipenv.py``, ``poetry.py``
+            found.names += [(name, "") for name in site.locked.names]
             continue
         read = image_reader(facts, site.shell.instruction, context)
         found.extend(requirements_of(site.package, read))

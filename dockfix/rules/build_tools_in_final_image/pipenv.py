@@ -167,7 +167,7 @@ def pipenv_sites(
             assert isinstance(shell, RunShell)
             read = image_reader(facts, instruction, context)
             install = pipenv_install(facts, shell, package, read, len(sites) + 1)
-            sites.append(Site(shell, package, pipenv=install))
+            sites.append(Site(shell, package, locked=install))
     tool = False  # a ``pip install pipenv`` ran before: the builder has pipenv too
     for instruction, package in builds:
         tool = tool or is_pipenv_tool_install(package)

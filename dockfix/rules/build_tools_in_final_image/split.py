@@ -316,7 +316,7 @@ class Split:
         rewrite = Rewrite(shell, extra, [])
         if self.strategy == "wheels":
             for site in sites:
-                if id(site.command) in self.builder_installs and site.pipenv is None:
+                if id(site.command) in self.builder_installs and site.locked is None:
                     rewrite.spans = _build_then_install(rewrite.spans, site)
                 else:
                     _to_pip_wheel(rewrite, site)
@@ -486,8 +486,8 @@ def _after_last_site(shell: RunShell, sites: list[Site]) -> list[SimpleCommand]:
 
 def final_site_spans(site: Site) -> list[tuple[int, int, str]]:
     """The final stage's install for ``site``: from the builder's wheels, in place."""
-    if site.pipenv is not None:
-        return [(site.command.start, site.command.end, site.pipenv.final_text())]
+    if site.locked is not None:
+        return [(site.command.start, site.command.end, site.locked.final_text())]
     if site.package is None:
         assert site.setup is not None
         return [setup_spans(site.setup, builder=False, directory=site.project_dir)]
@@ -527,10 +527,11 @@ def _applied(text: str, start: int, end: int, spans: Sequence[tuple[int, int, st
 def _to_pip_wheel(rewrite: Rewrite, site: Site) -> None:
     """``pip install ARGS`` -> ``pip wheel --wheel-dir /wheels ARGS`` minus install-only
     options (``--upgrade``, ``--user``...), which ``pip wheel`` rejects; ``pipenv install
-    --system`` runs as it is, followed by the export of its pins and their build."""
-    if site.pipenv is not None:
+    --system`` and ``poetry install`` run as they are, followed by the export of their
+    pins and their build."""
+    if site.locked is not None:
         end = site.command.end
-        rewrite.spans.append((end, end, f" && {site.pipenv.builder_text()}"))
+        rewrite.spans.append((end, end, f" && {site.locked.builder_text()}"))
         return
     package = site.package
     if package is None:
