@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dockfix.cli import main
-from dockfix.pr.body import body
+from dockfix.pr.body import body, commit_message
 from dockfix.pr.plan import make_plan
 from dockfix.profiles import Profile
 from dockfix.rules import select_rules
@@ -92,3 +92,12 @@ def test_pr_body_lists_what_may_change(app: Path) -> None:
     text = body(make_plan([(app, "Dockerfile", profile)]))
     assert "**What may change** (the unsafe fixes' own words):" in text
     assert f"- `Dockerfile:4`: {REASON}" in text
+
+
+def test_pr_commit_message_keeps_what_may_change(app: Path) -> None:
+    profile = Profile(tuple(select_rules(["DF201"])), Settings(unsafe_fixes=True))
+    (step,) = make_plan([(app, "Dockerfile", profile)]).steps
+    message = commit_message(step)
+    assert "\n\nMay change:\n- Dockerfile:4: the container then runs as `app` (uid" in message
+    assert " ".join(message.split("May change:")[1].split()) == f"- Dockerfile:4: {REASON}"
+    assert all(len(line) <= 72 for line in message.split("May change:")[1].splitlines())

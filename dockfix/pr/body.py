@@ -72,7 +72,14 @@ def commit_message(step: Step) -> str:
         reason = section(step.rule.explanation, "Why is this bad?")
         if reason:
             why += "\n\n" + _wrap(reason)
-    return f"{step_title(step)}\n\n{why}\n\nFiles:\n{_files(step.changes)}"
+    message = f"{step_title(step)}\n\n{why}\n\nFiles:\n{_files(step.changes)}"
+    risks = [(c.path, line, text) for c in step.changes for line, text in c.unsafe]
+    if risks:  # the history keeps what an unsafe fix may change, beside the change
+        message += "\n\nMay change:\n" + "\n".join(
+            _wrap(f"- {path}:{line}: {text}", width=70).replace("\n", "\n  ")
+            for path, line, text in risks
+        )
+    return message
 
 
 def _wrap(text: str, width: int = 72) -> str:
