@@ -26,10 +26,13 @@ What must be known, or the split is refused: ``virtualenvs.create`` is false, by
 [--local] virtualenvs.create false|0`` of the stage before the install, by the same user
 with the same configuration folder (see ``poetry_config.py``); Poetry comes from a ``pip
 install poetry`` of the stage (not pipx, the install.python-poetry.org script or apt,
-whose Poetry runs in its own virtualenv or on another Python); the root project is not
-installed (``--no-root``, or ``package-mode = false`` in pyproject.toml, which Poetry
-reads from 1.8.0 on, "Announcing Poetry 1.8.0"; else Poetry installs the project itself
-in editable mode, which the wheels would not stand for); the base is an official python
+whose Poetry runs in its own virtualenv or on another Python); ``package-mode = false``
+in pyproject.toml (no root project), which Poetry reads from 1.8.0 on ("Announcing
+Poetry 1.8.0"), only with a Poetry of 1.8 or later.  Without ``--no-root`` (or with
+``--only-root``, which installs no package of the lock: nothing is exported), Poetry
+installs the project itself in editable mode: the builder then also builds its
+editable wheel and the final stage installs it (``poetry_root.py`` says how, and what
+it refuses); the base is an official python
 image of Python 3.7 or later (the export's own need) with no PATH, VIRTUAL_ENV or
 POETRY_ variable but those of ``_QUIET_VARIABLES`` (nor PIP_NO_BINARY,
 PIP_REQUIRE_HASHES or PIP_CONFIG_FILE, which the wheels' pip would follow where Poetry
