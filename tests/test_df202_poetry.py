@@ -31,22 +31,25 @@ def _package(name: str, version: str, extra: str = "") -> str:
     )
 
 
-def _export(tmp_path: Path, lock: str, create: str = "false") -> tuple[int, str, str]:
+def _export(
+    tmp_path: Path, lock: str, create: str = "false", environment: str = ""
+) -> tuple[int, str, str]:
     """Run the builder's export in ``tmp_path`` (poetry.lock there); the pins file and
-    the output."""
+    the output.  The stand-in ``poetry config`` prints ``POETRY_VIRTUALENVS_CREATE``,
+    else ``create``."""
     (tmp_path / "poetry.lock").write_text(lock)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     poetry = bin_dir / "poetry"
-    poetry.write_text(f"#!/bin/sh\necho {create}\n")
+    poetry.write_text(f"#!/bin/sh\necho ${{POETRY_VIRTUALENVS_CREATE:-{create}}}\n")
     poetry.chmod(0o755)
     python = bin_dir / "python"  # a script, not a link: a link would leave this venv
     python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
     python.chmod(0o755)
     pins = tmp_path / "wheels" / "poetry.txt"
-    install = PoetryInstall(str(pins), ())
+    install = PoetryInstall(str(pins), (), environment=environment)
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "POETRY_VIRTUALENVS_CREATE"},
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "PIP_NO_INDEX": "1",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -74,6 +77,14 @@ def test_export_keeps_the_lock_packages_installed_at_the_lock_version(tmp_path: 
     code, pins, _ = _export(tmp_path, lock)
     assert pins == f"Click=={CLICK}\n"
     assert code != 0  # no index here: pip wheel fails after the pins are written
+
+
+def test_export_sees_the_install_s_own_virtualenvs_create(tmp_path: Path) -> None:
+    """``POETRY_VIRTUALENVS_CREATE=false poetry install``: the export's ``poetry config``
+    runs with the same assignment, so it reads false where the configuration says true."""
+    lock = _lock(_package("click", CLICK))
+    _, pins, _ = _export(tmp_path, lock, "true", "POETRY_VIRTUALENVS_CREATE=false")
+    assert pins == f"click=={CLICK}\n"
 
 
 def test_export_reads_the_old_lock_format(tmp_path: Path) -> None:
