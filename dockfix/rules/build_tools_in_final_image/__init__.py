@@ -94,7 +94,12 @@ What it does
     and ``poetry install`` as written, then builds a wheel of every package of
     poetry.lock installed in the image's Python at the lock's version (hashes checked
     on download); the final stage keeps ``pip install poetry`` and installs those
-    wheels (``-r /wheels/poetry.txt``) in place of ``poetry install``.
+    wheels (``-r /wheels/poetry.txt``) in place of ``poetry install``.  When the
+    install also installs the project itself (no ``--no-root``, or ``--only-root``),
+    the builder builds the project's PEP 660 editable wheel with the poetry-core its
+    Poetry runs with, and the final stage installs it with pip: the same ``.pth``
+    naming the source folder (which the stage's COPY brings, as before) and the same
+    console scripts (see ``poetry_root.py``).
 
     A Python program that builds nothing between two pip installs (``python -m spacy
     download``, ``python manage.py collectstatic``) runs in the builder after it
@@ -182,7 +187,8 @@ Fix safety
       what it needs from ``/wheels``): ``--no-binary``, hash-checking mode,
       ``uv pip install`` (uv builds no wheels of requirements: no ``uv pip wheel``),
       ``poetry install`` other than into the image's own Python (see ``poetry.py``:
-      a virtualenv, the root project installed, ``--sync``, a lock package from git, a
+      a virtualenv, the root project with a build script, a file script or packages
+      not copied from the build context, ``--sync``, a lock package from git, a
       folder or another index, Poetry not from a ``pip install poetry`` of the stage,
       another ``poetry`` command that changes the lock), ``pipenv
       install`` other than ``--system`` with its Pipfile and Pipfile.lock read from the

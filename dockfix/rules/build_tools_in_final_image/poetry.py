@@ -21,15 +21,20 @@ not, so a stage's Poetry may lack it.
 
 What must be known, or the split is refused: ``virtualenvs.create`` is false, by
 ``POETRY_VIRTUALENVS_CREATE`` (``false`` or ``0``: Poetry's ``boolean_normalizer`` takes
-``true``/``1`` as true, poetry/config/config.py), else by the project's poetry.toml
+``true``/``1`` as true, poetry/config/config.py) set on the install command itself
+(``POETRY_VIRTUALENVS_CREATE=false poetry install``: the builder's export runs with the
+same assignment) or for the stage, else by the project's poetry.toml
 (Poetry's local configuration, which overrides the global one) or ``poetry config
 [--local] virtualenvs.create false|0`` of the stage before the install, by the same user
 with the same configuration folder (see ``poetry_config.py``); Poetry comes from a ``pip
 install poetry`` of the stage (not pipx, the install.python-poetry.org script or apt,
-whose Poetry runs in its own virtualenv or on another Python); the root project is not
-installed (``--no-root``, or ``package-mode = false`` in pyproject.toml, which Poetry
-reads from 1.8.0 on, "Announcing Poetry 1.8.0"; else Poetry installs the project itself
-in editable mode, which the wheels would not stand for); the base is an official python
+whose Poetry runs in its own virtualenv or on another Python); ``package-mode = false``
+in pyproject.toml (no root project), which Poetry reads from 1.8.0 on ("Announcing
+Poetry 1.8.0"), only with a Poetry of 1.8 or later.  Without ``--no-root`` (or with
+``--only-root``, which installs no package of the lock: nothing is exported), Poetry
+installs the project itself in editable mode: the builder then also builds its
+editable wheel and the final stage installs it (``poetry_root.py`` says how, and what
+it refuses); the base is an official python
 image of Python 3.7 or later (the export's own need) with no PATH, VIRTUAL_ENV or
 POETRY_ variable but those of ``_QUIET_VARIABLES`` (nor PIP_NO_BINARY,
 PIP_REQUIRE_HASHES or PIP_CONFIG_FILE, which the wheels' pip would follow where Poetry
@@ -58,7 +63,11 @@ from dockfix.images.python_requirements import image_reader
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.checks import Site
-from dockfix.rules.build_tools_in_final_image.poetry_config import check_virtualenv, read_toml
+from dockfix.rules.build_tools_in_final_image.poetry_config import (
+    check_virtualenv,
+    inline_create,
+    read_toml,
+)
 from dockfix.rules.build_tools_in_final_image.poetry_export import export_command
 from dockfix.rules.build_tools_in_final_image.poetry_root import (
     ROOT_WHEELS,
@@ -129,10 +138,14 @@ class PoetryInstall:
     root: str | None = None
     #: ``--only-root``: the lock's packages are not installed, nothing is exported.
     only_root: bool = False
+    #: The install's own ``POETRY_VIRTUALENVS_CREATE=false``: the export, which asks
+    #: ``poetry config virtualenvs.create``, runs with it too.
+    environment: str = ""
 
     def builder_text(self) -> str:
         """What the builder runs right after the ``poetry install``."""
-        steps = [] if self.only_root else [export_command(self.pins)]
+        prefix = f"{self.environment} " if self.environment else ""
+        steps = [] if self.only_root else [prefix + export_command(self.pins)]
         steps += [root_build_command(self.root)] if self.root is not None else []
         return " && ".join(steps)
 
@@ -252,7 +265,8 @@ def _poetry_install(
             )
     if package.packages:
         raise FixRefused(f"{named} has an argument `{package.packages[0].text}`")
-    _check_base(facts, shell, line)
+    inline = inline_create(package)
+    _check_base(facts, shell, line, inline)
     _check_no_cd(shell, package, line)
     read = image_reader(facts, shell.instruction, context)
     pyproject, lock = read("pyproject.toml"), read("poetry.lock")
@@ -295,15 +309,17 @@ def _poetry_install(
     suffix = "" if count == 1 else f"-{count}"
     pins = f"{POETRY_LIST}{suffix}.txt"
     if not root:
-        return PoetryInstall(pins, tuple(names), caveats)
+        return PoetryInstall(pins, tuple(names), caveats, environment=inline or "")
     caveats = (root_change(line),) if only_root else (*caveats, root_change(line))
-    return PoetryInstall(
-        pins, () if only_root else tuple(names), caveats, ROOT_WHEELS + suffix, only_root
-    )
+    names = [] if only_root else names
+    directory = ROOT_WHEELS + suffix
+    return PoetryInstall(pins, tuple(names), caveats, directory, only_root, inline or "")
 
 
-def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
-    """Poetry runs on the official image's Python, the one the final stage's pip uses."""
+def _check_base(facts: StageFacts, shell: RunShell, line: int, inline: str | None) -> None:
+    """Poetry runs on the official image's Python, the one the final stage's pip uses.
+    ``inline``: the install's own ``POETRY_VIRTUALENVS_CREATE=`` (``check_virtualenv``
+    reads it), the one POETRY_ variable the RUN may set."""
     image = facts.image or facts.stage.image
     if image.has_variables or not is_python_image(image):
         raise FixRefused(
@@ -340,7 +356,8 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
             f"the RUN on line {line} activates an environment before `poetry install`, "
             "whose Python is not the one the final stage's pip installs into"
         )
-    if re.search(r"\bPOETRY_\w+=", shell.instruction.text):
+    text = shell.instruction.text.replace(inline, "", 1) if inline else shell.instruction.text
+    if re.search(r"\bPOETRY_\w+=", text):
         raise FixRefused(f"the RUN on line {line} sets a POETRY_ variable for `poetry install`")
 
 

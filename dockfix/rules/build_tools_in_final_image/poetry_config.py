@@ -3,7 +3,9 @@ Poetry runs on only when ``virtualenvs.create`` is false.
 
 Poetry's ``Config.get`` (poetry/config/config.py) takes ``POETRY_VIRTUALENVS_CREATE``
 first, normalised by ``boolean_normalizer`` (``true`` and ``1`` are true, so ``false``
-and ``0`` are false; ``poetry config`` accepts only those four, ``boolean_validator``);
+and ``0`` are false; ``poetry config`` accepts only those four, ``boolean_validator``),
+set for the stage (``ENV``, ``ARG``) or on the install command itself (``VAR=false poetry
+install``: that command's environment, read before the stage's);
 then the configuration files: the project's ``poetry.toml`` (written by ``poetry config
 --local``), merged over the global ``config.toml`` (written by ``poetry config``).  The
 default is true.  A ``poetry config`` key other than the ones of ``_QUIET_KEYS``
@@ -101,6 +103,19 @@ def _check_same_place(
         )
 
 
+#: The variable Poetry reads for ``virtualenvs.create``.
+CREATE = "POETRY_VIRTUALENVS_CREATE"
+
+
+def inline_create(package: PackageCommand) -> str | None:
+    """The ``POETRY_VIRTUALENVS_CREATE=...`` assignment on the install command itself
+    (``POETRY_VIRTUALENVS_CREATE=false poetry install``), as written; None without."""
+    for word in package.command.assignments:
+        if word.value.split("=", 1)[0] == CREATE:
+            return word.text
+    return None
+
+
 def check_virtualenv(
     facts: StageFacts,
     shell: RunShell,
@@ -116,8 +131,18 @@ def check_virtualenv(
         "false), at a path derived from the project, which the final stage would have to "
         "make again with Poetry; split it by hand"
     )
-    if step.defines("POETRY_VIRTUALENVS_CREATE"):
-        value = step.value("POETRY_VIRTUALENVS_CREATE")
+    inline = next(
+        (w for w in package.command.assignments if w.text == inline_create(package)), None
+    )
+    if inline is not None:  # the command's own environment: it wins over ENV
+        value = inline.value.split("=", 1)[1] if inline.is_literal else None
+        if value in _FALSE:
+            return
+        raise FixRefused(
+            virtualenv if value in _TRUE else f"{CREATE} for {named} is not known to be false or 0"
+        )
+    if step.defines(CREATE):
+        value = step.value(CREATE)
         if value in _FALSE:
             return
         raise FixRefused(

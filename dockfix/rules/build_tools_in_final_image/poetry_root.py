@@ -34,12 +34,13 @@ before 21.3 has no PEP 660 editable installs.
 What must be known, or the split is refused: the stage's Poetry is 1.8 or later (its
 poetry-core, 1.9 or later, has ``build_editable``: ``_poetry_at_least_1_8`` in
 ``poetry.py``); the project has no build script (``[tool.poetry.build]`` or ``build =``:
-``BUILD_CODE`` of ``managers.py``, as for ``uv sync``'s editable project), no script of
-``type = "file"``, and its packages are plain ``include``/``from`` entries (no ``to``,
-``format`` or glob) whose files a COPY of the build context put in the install's folder
-before it (else Poetry 1.8 only warns that the project could not be installed, and the
-builder's wheel would fail); ``--only-root`` comes with no group option (``--only``,
-``--with``, ``--without``, ``--all-groups``: Poetry refuses them together) and no extras.
+``build_code`` of ``managers.py``, as for ``uv sync``'s editable project), no script of
+``type = "file"`` in ``[tool.poetry.scripts]``, and its packages are plain
+``include``/``from`` entries (no ``to``, ``format`` or glob) whose files a COPY of the
+build context put in the install's folder before it (else Poetry 1.8 only warns that the
+project could not be installed, and the builder's wheel would fail); ``--only-root``
+comes with no group option (``--only``, ``--with``, ``--without``, ``--all-groups``:
+Poetry refuses them together) and no extras.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def check_root_project(
             "script that may compile or write into its folder; split it by hand"
         )
     poetry = _table(_table(project, "tool"), "poetry")
-    for name, script in {**_table(poetry, "scripts"), **_table(project, "scripts")}.items():
+    for name, script in _table(poetry, "scripts").items():  # ``[project.scripts]``: names
         if isinstance(script, Mapping) and script.get("type") == "file":
             raise FixRefused(
                 f"the project of {named} has a file script (`{name}`), which Poetry's "
