@@ -156,6 +156,9 @@ def configures(shell: RunShell, setting: str) -> bool:
     from its options.
     """
     text = shell.script.text
+    wanted = setting.lower()
+    if " " not in wanted and wanted not in text.lower():
+        return False  # blanking commands out cannot make a setting without spaces appear
     for package in packages(shell, APT):
         command = package.command
         text = text[: command.start] + " " * (command.end - command.start) + text[command.end :]

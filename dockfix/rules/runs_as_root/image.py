@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 
+from dockfix.cached import cached_property
 from dockfix.images import ImageTraits
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts, Step
@@ -72,7 +73,9 @@ class Image:
     #: How ``traits`` were found for an image the table does not know ("" if it does).
     derived: str = ""
 
-    @property
+    # ``stages`` and ``instructions`` are read thousands of times by the blockers' checks;
+    # an ``Image`` and the model it reads never change, so each is computed once.
+    @cached_property
     def stages(self) -> tuple[Stage, ...]:
         """The final stage and the earlier stages it is built ``FROM``, oldest first."""
         return tuple(facts.stage for facts in reversed(self.facts.lineage))
@@ -88,7 +91,7 @@ class Image:
     def final(self) -> Stage:
         return self.stages[-1]
 
-    @property
+    @cached_property
     def instructions(self) -> tuple[Instruction, ...]:
         return tuple(i for stage in self.stages for i in stage.instructions)
 
