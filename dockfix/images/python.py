@@ -224,15 +224,18 @@ def python_builds(stage: Stage) -> Iterator[tuple[Instruction, PackageCommand | 
         shell = run_shell(instruction)
         if not isinstance(shell, RunShell):
             continue
-        artifacts = artifact_dirs(stage, instruction)
         for command in iter_simple_commands(shell.script):
-            words = [word.value for word in command.words]
-            name = command_name(command) or ""
-            if name.startswith("python") and "setup.py" in words:
+            # The word test first: few commands name setup.py, and the name costs more.
+            if any(word.value == "setup.py" for word in command.words) and (
+                command_name(command) or ""
+            ).startswith("python"):
                 yield instruction, None
+        artifacts: set[str] | None = None  # read only for a RUN that installs
         for package in shell.packages():
             if package.action not in BUILDING_ACTIONS.get(package.manager, ()):
                 continue
+            if artifacts is None:
+                artifacts = artifact_dirs(stage, instruction)
             if not is_binary_only(package, artifacts):
                 yield instruction, package
 
