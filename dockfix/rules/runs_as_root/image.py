@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from dockfix.cached import cached_property
@@ -95,6 +95,11 @@ class Image:
     def instructions(self) -> tuple[Instruction, ...]:
         return tuple(i for stage in self.stages for i in stage.instructions)
 
+    @cached_property
+    def run_commands(self) -> tuple[tuple[Instruction, SimpleCommand], ...]:
+        """``run_commands``' answer: the checks walk the commands a dozen times."""
+        return _run_commands(self)
+
     @property
     def has_shell(self) -> bool:
         return self.traits is None or self.traits.shell
@@ -174,13 +179,19 @@ def _option_value(words: list[str], *names: str) -> str | None:
     return None
 
 
-def run_commands(image: Image) -> Iterator[tuple[Instruction, SimpleCommand]]:
+def run_commands(image: Image) -> tuple[tuple[Instruction, SimpleCommand], ...]:
     """Every simple command of every readable shell-form RUN of the image."""
+    return image.run_commands
+
+
+def _run_commands(image: Image) -> tuple[tuple[Instruction, SimpleCommand], ...]:
+    found = []
     for instruction in image.instructions:
         shell = run_shell(instruction)
         if isinstance(shell, RunShell):
             for command in iter_simple_commands(shell.script):
-                yield instruction, command
+                found.append((instruction, command))
+    return tuple(found)
 
 
 def expanded_words(command: SimpleCommand, variables: Mapping[str, str | None]) -> list[str] | None:
