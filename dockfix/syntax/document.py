@@ -110,18 +110,9 @@ class Dockerfile:
         upper = sum(1 for k in keywords if k.isupper())
         eols = Counter(node.to_string()[-2:] == "\r\n" for node in self.nodes if node.to_string())
         indents: Counter[str] = Counter()
-        escaped = re.escape(self.escape)
-        continuation = re.compile(escaped + r"[ \t]*\r?\n([ \t]+)(?=[^ \t\r\n#])")
+        escape = self.escape
         for instruction in self.instructions:
-            for piece_before, piece in zip(
-                instruction.pieces, instruction.pieces[1:], strict=False
-            ):
-                if piece_before.kind == "linebreak" and piece.kind == "ws":
-                    indents[piece.text] += 1
-            for piece in instruction.pieces:
-                # Shell text keeps its continuation lines inside one piece.
-                if piece.kind == "shell" and "\n" in piece.text:
-                    indents.update(continuation.findall(piece.text))
+            indents.update(_continuation_indents(instruction, escape))
         return Style(
             upper_keywords=upper * 2 >= len(keywords),
             eol="\r\n" if eols[True] > eols[False] else "\n",
@@ -353,6 +344,29 @@ def _check_flag(instruction: Instruction, flag_text: str) -> None:
     if match.group(1) not in allowed:
         takes = ", ".join(f"--{name}" for name in sorted(allowed)) or "no flags"
         raise ValueError(f"{cmd} does not take --{match.group(1)} ({cmd} takes {takes})")
+
+
+def _continuation_indents(instruction: Instruction, escape: str) -> tuple[str, ...]:
+    """The indentation of each continuation line of ``instruction``, in order (``style``
+    counts them): a function of its pieces and the escape character alone, so read once
+    per instruction (every round's document asks again of the instructions it kept)."""
+    cache = instruction.__dict__
+    known: tuple[str, tuple[str, ...]] | None = cache.get("_continuation_indents")
+    if known is not None and known[0] == escape:
+        return known[1]
+    found: list[str] = []
+    pieces = instruction.pieces
+    for piece_before, piece in itertools.pairwise(pieces):
+        if piece_before.kind == "linebreak" and piece.kind == "ws":
+            found.append(piece.text)
+    continuation = re.compile(re.escape(escape) + r"[ \t]*\r?\n([ \t]+)(?=[^ \t\r\n#])")
+    for piece in pieces:
+        # Shell text keeps its continuation lines inside one piece.
+        if piece.kind == "shell" and "\n" in piece.text:
+            found.extend(continuation.findall(piece.text))
+    indents = tuple(found)
+    cache["_continuation_indents"] = (escape, indents)
+    return indents
 
 
 def ends_in_continuation(instruction: Instruction) -> bool:
