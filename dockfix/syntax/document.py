@@ -112,7 +112,9 @@ class Dockerfile:
         indents: Counter[str] = Counter()
         escape = self.escape
         for instruction in self.instructions:
-            indents.update(_continuation_indents(instruction, escape))
+            found = _continuation_indents(instruction, escape)
+            if found:  # (most instructions are one line: no call for them)
+                indents.update(found)
         return Style(
             upper_keywords=upper * 2 >= len(keywords),
             eol="\r\n" if eols[True] > eols[False] else "\n",

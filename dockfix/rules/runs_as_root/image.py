@@ -100,6 +100,11 @@ class Image:
         """``run_commands``' answer: the checks walk the commands a dozen times."""
         return _run_commands(self)
 
+    @cached_property
+    def runtime_scripts(self) -> tuple[ShellScript, ...]:
+        """``runtime_scripts``' answer (three checks ask for it)."""
+        return _runtime_scripts(self)
+
     @property
     def has_shell(self) -> bool:
         return self.traits is None or self.traits.shell
@@ -372,6 +377,10 @@ def writes_outside(
 
 def runtime_scripts(image: Image) -> list[ShellScript]:
     """The effective ENTRYPOINT and CMD as shell scripts (exec form quoted back)."""
+    return list(image.runtime_scripts)
+
+
+def _runtime_scripts(image: Image) -> tuple[ShellScript, ...]:
     scripts = []
     for cmd in ("ENTRYPOINT", "CMD"):
         found = [i for i in image.instructions if i.cmd == cmd and i.value]
@@ -379,7 +388,7 @@ def runtime_scripts(image: Image) -> list[ShellScript]:
             last = found[-1]
             text = shlex.join(last.value) if last.is_json else last.value[0]
             scripts.extend(_parse_nested(text, depth=2))
-    return scripts
+    return tuple(scripts)
 
 
 def _parse_nested(text: str, depth: int) -> list[ShellScript]:
