@@ -108,7 +108,13 @@ class Dockerfile:
     def style(self) -> Style:
         keywords = [i.keyword for i in self.instructions if i.keyword]
         upper = sum(1 for k in keywords if k.isupper())
-        eols = Counter(node.to_string()[-2:] == "\r\n" for node in self.nodes if node.to_string())
+        crlf = other = 0  # nodes ending in CRLF, and other non-empty nodes
+        for node in self.nodes:
+            text = node.to_string()
+            if text.endswith("\r\n"):
+                crlf += 1
+            elif text:
+                other += 1
         indents: Counter[str] = Counter()
         escape = self.escape
         for instruction in self.instructions:
@@ -117,7 +123,7 @@ class Dockerfile:
                 indents.update(found)
         return Style(
             upper_keywords=upper * 2 >= len(keywords),
-            eol="\r\n" if eols[True] > eols[False] else "\n",
+            eol="\r\n" if crlf > other else "\n",
             escape=self.escape,
             indent=indents.most_common(1)[0][0] if indents else "    ",
         )
