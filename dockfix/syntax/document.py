@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -406,10 +407,14 @@ def layout_problem(before: Sequence[Node], after: Sequence[Node]) -> str:
     for node in after[block:]:
         if isinstance(node, Directive):
             return f"an edit puts a line above the parser directive `{node.text.strip()}`"
-    next_of = {id(node): id(following) for node, following in itertools.pairwise(before)}
-    for node, following in itertools.pairwise(after):
-        if next_of.get(id(node)) == id(following):
-            continue  # the two lines were already neighbours
+    # The pairs of lines that were not neighbours before, found without a Python step per
+    # line (a round applies its fixes one by one, each over the whole file): ``next_of``
+    # is the same map as ``{id(a): id(b) for a, b in pairwise(before)}``.
+    next_of = dict(itertools.pairwise(map(id, before)))
+    ids = list(map(id, after))
+    moved = map(operator.ne, map(next_of.get, ids), ids[1:])
+    for index in itertools.compress(range(len(ids) - 1), moved):
+        node = after[index]
         if _dangles(node):
             return f"an edit puts a line after `{node.to_string().strip()}`, which would join it"
     return ""
