@@ -72,7 +72,7 @@ def _comment_lines_of(nodes: Sequence[Node]) -> Counter[str]:
     for node in nodes:
         if isinstance(node, Comment | Directive):
             found[node.text.strip()] += 1
-        elif isinstance(node, Instruction):
+        elif isinstance(node, Instruction) and node.comments:  # (few instructions have any)
             found.update(line.strip() for line in node.comments)
     return found
 

@@ -292,9 +292,10 @@ def _targets(document: Dockerfile) -> list[tuple[Comment, Instruction | None]]:
             if is_pragma_comment(node):
                 pending.append(node)
             continue
-        target = node if isinstance(node, Instruction) else None
-        result.extend((comment, target) for comment in pending)
-        pending = []
+        if pending:  # (most nodes follow no pragma)
+            target = node if isinstance(node, Instruction) else None
+            result.extend((comment, target) for comment in pending)
+            pending = []
     result.extend((comment, None) for comment in pending)
     return result
 

@@ -24,6 +24,7 @@ from dockfix.model.runs import RunShell, parse_text, run_shell
 from dockfix.shell import (
     Manager,
     PackageCommand,
+    ShellScript,
     SimpleCommand,
     classify,
     command_name,
@@ -215,6 +216,22 @@ def is_binary_only(package: PackageCommand, artifacts: set[str]) -> bool:
     )
 
 
+def _setup_py_runs(script: ShellScript) -> tuple[SimpleCommand, ...]:
+    """The script's ``python ... setup.py`` commands, found once per script (a parsed
+    script never changes, and every RUN is asked again every round)."""
+    cache = script.__dict__
+    found: tuple[SimpleCommand, ...] | None = cache.get("_setup_py_runs")
+    if found is None:
+        found = cache["_setup_py_runs"] = tuple(
+            command
+            for command in iter_simple_commands(script)
+            # The word test first: few commands name setup.py, and the name costs more.
+            if any(word.value == "setup.py" for word in command.words)
+            and (command_name(command) or "").startswith("python")
+        )
+    return found
+
+
 def python_builds(stage: Stage) -> Iterator[tuple[Instruction, PackageCommand | None]]:
     """Python package installs of the stage that may compile, with their RUN.
 
@@ -224,15 +241,14 @@ def python_builds(stage: Stage) -> Iterator[tuple[Instruction, PackageCommand | 
         shell = run_shell(instruction)
         if not isinstance(shell, RunShell):
             continue
-        artifacts = artifact_dirs(stage, instruction)
-        for command in iter_simple_commands(shell.script):
-            words = [word.value for word in command.words]
-            name = command_name(command) or ""
-            if name.startswith("python") and "setup.py" in words:
-                yield instruction, None
+        for _ in _setup_py_runs(shell.script):
+            yield instruction, None
+        artifacts: set[str] | None = None  # read only for a RUN that installs
         for package in shell.packages():
             if package.action not in BUILDING_ACTIONS.get(package.manager, ()):
                 continue
+            if artifacts is None:
+                artifacts = artifact_dirs(stage, instruction)
             if not is_binary_only(package, artifacts):
                 yield instruction, package
 

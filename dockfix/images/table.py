@@ -12,6 +12,7 @@ Facts come from the images' own Dockerfiles (docker-library, distroless, UBI doc
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import field, replace
@@ -265,6 +266,15 @@ def lookup(
 
     *aliases* (``Settings.image_aliases``) map internal registries and mirrors first.
     """
+    return _lookup(repository, tag, tuple((alias, canonical) for alias, canonical in aliases))
+
+
+@functools.lru_cache(maxsize=2048)
+def _lookup(
+    repository: str, tag: str | None, aliases: tuple[tuple[str, str], ...]
+) -> ImageTraits | None:
+    """``lookup``, once per question: the table is fixed, and a file's rules ask about the
+    same few images again and again (each question matches every row's patterns)."""
     repository = canonical_image(repository, aliases)
     if repository.startswith("docker.io/"):
         repository = repository.removeprefix("docker.io/")

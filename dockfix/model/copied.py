@@ -48,8 +48,10 @@ def origin_of(
     destination (None: not known)."""
     found: Origin | None = None
     for instruction in instructions:
-        values = list(instruction.value)
-        if instruction.cmd not in ("COPY", "ADD") or len(values) < 2 or instruction.heredocs:
+        if instruction.cmd not in ("COPY", "ADD"):
+            continue  # (most instructions: their arguments need not be read)
+        values = instruction.value
+        if len(values) < 2 or instruction.heredocs:
             continue
         dest = destination(instruction)
         if dest is None:

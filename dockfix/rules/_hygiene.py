@@ -156,6 +156,9 @@ def configures(shell: RunShell, setting: str) -> bool:
     from its options.
     """
     text = shell.script.text
+    wanted = setting.lower()
+    if " " not in wanted and wanted not in text.lower():
+        return False  # blanking commands out cannot make a setting without spaces appear
     for package in packages(shell, APT):
         command = package.command
         text = text[: command.start] + " " * (command.end - command.start) + text[command.end :]
@@ -259,22 +262,37 @@ def _file_style(
     follow ``&& \``); None when no line does."""
     votes: Counter[str] = Counter()
     indents: dict[str, Counter[str]] = {_LEADING: Counter(), _TRAILING: Counter()}
-    trailing = re.compile(rf"&&\s*{re.escape(document.escape)}\s*$")
+    escape = document.escape
     for instruction in document.instructions if instructions is None else instructions:
         if instruction.cmd != "RUN":
             continue
-        lines = instruction.text.splitlines()
-        for before, line in itertools.pairwise(lines):
-            indent = line[: len(line) - len(line.lstrip())]
-            if line.lstrip().startswith("&&"):
-                votes[_LEADING] += 1
-                indents[_LEADING][indent] += 1
-            if trailing.search(before) and line.strip() and not line.lstrip().startswith("#"):
-                votes[_TRAILING] += 1
-                indents[_TRAILING][indent] += 1
+        for kind, indent in _and_breaks(instruction, escape):
+            votes[kind] += 1
+            indents[kind][indent] += 1
     style = _TRAILING if votes[_TRAILING] > votes[_LEADING] else _LEADING
     common = indents[style].most_common(1)
     return style, common[0][0] if common else None
+
+
+def _and_breaks(instruction: Instruction, escape: str) -> tuple[tuple[str, str], ...]:
+    """``(style, indent)`` of each line of a RUN that starts with ``&&`` or follows
+    ``&& \\``, in order: a function of the text and the escape character alone, so read
+    once per instruction (``_file_style`` asks of every RUN of the file, every round)."""
+    cache = instruction.__dict__
+    known: tuple[str, tuple[tuple[str, str], ...]] | None = cache.get("_and_breaks")
+    if known is not None and known[0] == escape:
+        return known[1]
+    trailing = re.compile(rf"&&\s*{re.escape(escape)}\s*$")
+    found: list[tuple[str, str]] = []
+    for before, line in itertools.pairwise(instruction.text.splitlines()):
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.lstrip().startswith("&&"):
+            found.append((_LEADING, indent))
+        if trailing.search(before) and line.strip() and not line.lstrip().startswith("#"):
+            found.append((_TRAILING, indent))
+    breaks = tuple(found)
+    cache["_and_breaks"] = (escape, breaks)
+    return breaks
 
 
 def join_layout(

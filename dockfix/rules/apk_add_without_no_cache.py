@@ -97,8 +97,8 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
         for shell in stage_runs(stage):
             if "/etc/apk/cache" in shell.script.text:
                 uses_cache = True  # the stage enables apk's package cache on purpose
-            if uses_cache or has_mount_under(shell.instruction, *_CACHE_DIRECTORIES):
-                continue  # a cache mount: the cache-mount rule decides
+            if uses_cache:
+                continue
             missing = [
                 package
                 for package in packages(shell, [Manager.APK])
@@ -107,7 +107,9 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 and not package.has_option(*_WANTS_CACHE)
             ]
             if not missing:
-                continue
+                continue  # (most RUNs: read before the mounts, which cost more)
+            if has_mount_under(shell.instruction, *_CACHE_DIRECTORIES):
+                continue  # a cache mount: the cache-mount rule decides
             blocked = [
                 p
                 for p in missing

@@ -69,13 +69,18 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
     message = "`apt-get install` without `-y` aborts at its confirmation prompt"
     for shell in runs_before_apt_setting(document, "assume-yes"):
+        installs = [
+            package
+            for package in packages(shell, APT)
+            if is_apt(package, "install") and package.subcommand_word is not None
+        ]
+        if not installs:
+            continue  # (most RUNs: the pipes need not be read)
         fed = stdin_fed(shell)
         missing = [
             package
-            for package in packages(shell, APT)
-            if is_apt(package, "install")
-            and package.subcommand_word is not None
-            and id(package.command) not in fed  # `yes | apt-get install`: answered
+            for package in installs
+            if id(package.command) not in fed  # `yes | apt-get install`: answered
             and not answers_prompt(package)
         ]
         if not missing:

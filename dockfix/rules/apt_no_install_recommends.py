@@ -197,16 +197,18 @@ def _kept(
     for name in sorted(wanted):
         for rec in RECOMMENDS.get(name, ()):
             recommended.setdefault(rec, name)
-    have = wanted | _installed_before(model, shell.instruction)
+    have = wanted
     needs: list[Need] = []
-    for command, line in _later_commands(model, shell, package.command.end):
-        classified = classify(command)
-        if classified is not None and is_apt(classified, "install"):
-            have |= _names(classified)
-        for need in _needs(command, line):
-            fresh = all(n.package != need.package for n in needs)
-            if need.package in recommended and need.package not in have and fresh:
-                needs.append(need)
+    if recommended:  # (else no later command can need one: nothing to read)
+        have = have | _installed_before(model, shell.instruction)
+        for command, line in _later_commands(model, shell, package.command.end):
+            classified = classify(command)
+            if classified is not None and is_apt(classified, "install"):
+                have |= _names(classified)
+            for need in _needs(command, line):
+                fresh = all(n.package != need.package for n in needs)
+                if need.package in recommended and need.package not in have and fresh:
+                    needs.append(need)
     added = {n.package for n in needs}
     lost: dict[str, list[str]] = {}
     for rec, owner in recommended.items():

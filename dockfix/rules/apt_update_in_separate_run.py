@@ -75,10 +75,12 @@ PRAGMA_NOTE = "a pragma above the update RUN would then apply to another instruc
 
 def lone_update(shell: RunShell) -> bool:
     """True for a RUN whose commands are all ``apt-get update`` (``&&``-chained)."""
+    found = packages(shell, APT)
+    if not found:
+        return False
     chain = top_level_and_chain(shell.script)
     if not chain:
         return False
-    found = packages(shell, APT)
     return len(found) == len(chain) and all(package.action == "update" for package in found)
 
 
@@ -103,6 +105,8 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             shell = run_shell(instruction)
             if not isinstance(shell, RunShell):
                 continue  # exec form, heredocs, unparsed shell: commands out of sight
+            if not packages(shell, APT):
+                continue  # no apt command: no update, no install (most RUNs)
             if lone_update(shell):
                 for finding, about in _merge(rule, document, stage, index, shell):
                     reported.add(id(about))

@@ -28,11 +28,20 @@ from collections.abc import Iterator
 
 from dockfix.edits import FixAvailability
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
-from dockfix.syntax import Piece
+from dockfix.syntax import Instruction, Piece
 
 
 def _cased(word: str, upper: bool) -> str:
     return word.upper() if upper else word.lower()
+
+
+def _keyword_pieces(instruction: Instruction) -> tuple[Piece, ...]:
+    """The keyword and, for ``ONBUILD``, the keywords it wraps: only an instruction read
+    with a wrapped command (``reading.sub_cmd``) has those, so the others' pieces need
+    no search."""
+    if instruction.reading.sub_cmd is None:
+        return (instruction.keyword_piece,)
+    return (instruction.keyword_piece, *instruction.pieces_of("subkeyword"))
 
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
@@ -45,7 +54,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     casing = "upper" if majority_upper else "lower"
     for instruction in instructions:
         changes: list[tuple[Piece, str]] = []
-        for piece in (instruction.keyword_piece, *instruction.pieces_of("subkeyword")):
+        for piece in _keyword_pieces(instruction):
             wanted = _cased(piece.text, majority_upper)
             if piece.text != wanted:
                 changes.append((piece, wanted))

@@ -267,12 +267,15 @@ def _runtime_lib_check(
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
+    # The image test first: most files have no full python stage, and then which stages
+    # ship need not be read.
+    full = [facts for facts in context.model.stages if is_full_python(facts.stage.image)]
+    if not full:
+        return
     shipped = set(range(len(document.stages))) - _referenced_stages(document)
-    for facts in context.model.stages:
+    for facts in full:
         if facts.index not in shipped:
             continue  # a builder: its size does not ship, and it may need the compilers
-        if not is_full_python(facts.stage.image):
-            continue
         yield _check_stage(rule, context, facts)
 
 

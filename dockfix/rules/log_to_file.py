@@ -133,7 +133,9 @@ def env_findings(rule: Rule, instruction: Instruction) -> Iterator[Finding]:
             for option, value in _env_options(server, _unquote(pairs[server.options_env])):
                 yield rule.finding(message(server, option, value), instruction)
         for variable, option in server.env_options:
-            value = _unquote(pairs.get(variable, "-"))
+            if variable not in pairs:
+                continue  # unset: nothing to read (and no shlex run, which costs)
+            value = _unquote(pairs[variable])
             if "$" not in value and value not in STANDARD_STREAMS:
                 yield rule.finding(message(server, option, value), instruction)
 

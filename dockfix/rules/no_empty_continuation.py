@@ -37,6 +37,18 @@ from dockfix.syntax.nodes import Position
 def _without_empty_lines(instruction: Instruction) -> tuple[str, int] | None:
     """The instruction's head text without its empty continuation lines, and the
     line number of the first one (None when it has none)."""
+    # Read once per instruction (the rule runs every round, and an unedited instruction
+    # is the same object): the answer is kept as the line's offset from the start.
+    cache = instruction.__dict__
+    try:
+        found: tuple[str, int] | None = cache["_empty_continuation"]
+    except KeyError:
+        found = cache["_empty_continuation"] = _empty_lines_removed(instruction)
+    return None if found is None else (found[0], instruction.start_line + found[1])
+
+
+def _empty_lines_removed(instruction: Instruction) -> tuple[str, int] | None:
+    """``_without_empty_lines`` with the index of the first empty line in the instruction."""
     pieces = instruction.pieces
     if pieces[-1].kind != "eol":
         return None
@@ -52,7 +64,7 @@ def _without_empty_lines(instruction: Instruction) -> tuple[str, int] | None:
     for index, line in enumerate(lines):
         if 0 < index < last_text and not line.strip():
             if not first:
-                first = instruction.start_line + index
+                first = index
             continue
         kept.append(line)
     if not first:

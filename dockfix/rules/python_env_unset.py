@@ -126,9 +126,11 @@ def is_python_image(facts: StageFacts) -> bool:
     repository = facts.root.stage.image.repository.lower()
     if traits is None and "$" not in repository and posixpath.basename(repository) == "python":
         return True
-    installs = any(PYTHON_PACKAGES.fullmatch(name) for name in facts.installed)
-    installs = installs or _conda_installs_python(facts)
-    return installs and runs is None and _plain_os(facts)
+    if runs is not None or not _plain_os(facts):
+        return False  # only a bare OS image that starts nothing is told by its installs
+    return any(PYTHON_PACKAGES.fullmatch(name) for name in facts.installed) or (
+        _conda_installs_python(facts)
+    )
 
 
 def _conda_installs_python(facts: StageFacts) -> bool:
@@ -196,11 +198,12 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
         return
     if facts.platform is Platform.WINDOWS:
         return  # Windows images: the rules about Linux containers leave them alone
-    if not is_python_image(facts):
-        return
+    # Which variables are missing is cheaper to read than whether the image is Python.
     set_by_env = _set_by_env(facts)
     missing = [name for name in VARIABLES if name not in set_by_env]
     if not missing:
+        return
+    if not is_python_image(facts):
         return
     args = declared_args(facts)
     arg_only = [name for name in missing if name in args]

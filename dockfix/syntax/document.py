@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -108,23 +109,22 @@ class Dockerfile:
     def style(self) -> Style:
         keywords = [i.keyword for i in self.instructions if i.keyword]
         upper = sum(1 for k in keywords if k.isupper())
-        eols = Counter(node.to_string()[-2:] == "\r\n" for node in self.nodes if node.to_string())
+        crlf = other = 0  # nodes ending in CRLF, and other non-empty nodes
+        for node in self.nodes:
+            text = node.to_string()
+            if text.endswith("\r\n"):
+                crlf += 1
+            elif text:
+                other += 1
         indents: Counter[str] = Counter()
-        escaped = re.escape(self.escape)
-        continuation = re.compile(escaped + r"[ \t]*\r?\n([ \t]+)(?=[^ \t\r\n#])")
+        escape = self.escape
         for instruction in self.instructions:
-            for piece_before, piece in zip(
-                instruction.pieces, instruction.pieces[1:], strict=False
-            ):
-                if piece_before.kind == "linebreak" and piece.kind == "ws":
-                    indents[piece.text] += 1
-            for piece in instruction.pieces:
-                # Shell text keeps its continuation lines inside one piece.
-                if piece.kind == "shell" and "\n" in piece.text:
-                    indents.update(continuation.findall(piece.text))
+            found = _continuation_indents(instruction, escape)
+            if found:  # (most instructions are one line: no call for them)
+                indents.update(found)
         return Style(
             upper_keywords=upper * 2 >= len(keywords),
-            eol="\r\n" if eols[True] > eols[False] else "\n",
+            eol="\r\n" if crlf > other else "\n",
             escape=self.escape,
             indent=indents.most_common(1)[0][0] if indents else "    ",
         )
@@ -355,6 +355,29 @@ def _check_flag(instruction: Instruction, flag_text: str) -> None:
         raise ValueError(f"{cmd} does not take --{match.group(1)} ({cmd} takes {takes})")
 
 
+def _continuation_indents(instruction: Instruction, escape: str) -> tuple[str, ...]:
+    """The indentation of each continuation line of ``instruction``, in order (``style``
+    counts them): a function of its pieces and the escape character alone, so read once
+    per instruction (every round's document asks again of the instructions it kept)."""
+    cache = instruction.__dict__
+    known: tuple[str, tuple[str, ...]] | None = cache.get("_continuation_indents")
+    if known is not None and known[0] == escape:
+        return known[1]
+    found: list[str] = []
+    pieces = instruction.pieces
+    for piece_before, piece in itertools.pairwise(pieces):
+        if piece_before.kind == "linebreak" and piece.kind == "ws":
+            found.append(piece.text)
+    continuation = re.compile(re.escape(escape) + r"[ \t]*\r?\n([ \t]+)(?=[^ \t\r\n#])")
+    for piece in pieces:
+        # Shell text keeps its continuation lines inside one piece.
+        if piece.kind == "shell" and "\n" in piece.text:
+            found.extend(continuation.findall(piece.text))
+    indents = tuple(found)
+    cache["_continuation_indents"] = (escape, indents)
+    return indents
+
+
 def ends_in_continuation(instruction: Instruction) -> bool:
     """True for ``RUN a \\`` at the end of the file: a dangling line continuation."""
     meaningful = [piece for piece in instruction.pieces if piece.kind not in ("eol", "ws")]
@@ -384,10 +407,14 @@ def layout_problem(before: Sequence[Node], after: Sequence[Node]) -> str:
     for node in after[block:]:
         if isinstance(node, Directive):
             return f"an edit puts a line above the parser directive `{node.text.strip()}`"
-    next_of = {id(node): id(following) for node, following in itertools.pairwise(before)}
-    for node, following in itertools.pairwise(after):
-        if next_of.get(id(node)) == id(following):
-            continue  # the two lines were already neighbours
+    # The pairs of lines that were not neighbours before, found without a Python step per
+    # line (a round applies its fixes one by one, each over the whole file): ``next_of``
+    # is the same map as ``{id(a): id(b) for a, b in pairwise(before)}``.
+    next_of = dict(itertools.pairwise(map(id, before)))
+    ids = list(map(id, after))
+    moved = map(operator.ne, map(next_of.get, ids), ids[1:])
+    for index in itertools.compress(range(len(ids) - 1), moved):
+        node = after[index]
         if _dangles(node):
             return f"an edit puts a line after `{node.to_string().strip()}`, which would join it"
     return ""

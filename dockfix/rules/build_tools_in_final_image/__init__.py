@@ -394,11 +394,12 @@ def _check_final_stage(rule: Rule, context: RuleContext, stage: Stage) -> Findin
     installs = _build_installs(stage)
     resolved = context.model.facts_of(stage).image
     from_base = is_full_python(resolved or stage.image)
+    # The cheaper test first (most final stages have no build tools); both end in None.
+    if not installs and not from_base:
+        return None  # no build tools in this image
     builds = list(python_builds(stage))
     if not builds:
         return None  # nothing Python is compiled: the build tools serve something else
-    if not installs and not from_base:
-        return None  # no build tools in this image
     purged = _purged(stage)
     for install in installs:  # ``apk add --virtual .deps ...`` then ``apk del .deps``
         groups = install.package.option_values("--virtual", "-t")

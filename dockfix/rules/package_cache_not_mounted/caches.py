@@ -168,6 +168,13 @@ def _poetry_configured(where: Where, shell: RunShell, package: PackageCommand) -
     return False
 
 
+#: The managers ``caches_of`` knows a cache folder of: for any other it returns nothing, so
+#: a RUN without one of these has nothing to mount (and its state need not be read).
+CACHING_MANAGERS = frozenset(
+    {Manager.PIP, Manager.UV, Manager.POETRY, Manager.NPM, Manager.YARN, Manager.GO}
+)
+
+
 def caches_of(package: PackageCommand, where: Where, shell: RunShell) -> list[Cache]:
     """The cache folders ``package`` fills at ``where`` (empty when it keeps none)."""
     manager = package.manager

@@ -7,7 +7,7 @@ from dataclasses import field
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import FileModel, StageFacts, is_root_user
 from dockfix.rules._shell import RunShell
-from dockfix.rules.package_cache_not_mounted.caches import Cache, caches_of
+from dockfix.rules.package_cache_not_mounted.caches import CACHING_MANAGERS, Cache, caches_of
 from dockfix.rules.package_cache_not_mounted.conflicts import (
     module_mounts,
     module_readers,
@@ -44,9 +44,14 @@ def unmounted_caches(
     """(package, state, cache) the RUN leaves unmounted, and notes on the others."""
     wanted: list[tuple[PackageCommand, Where, Cache]] = []
     notes: list[str] = []
+    # Most RUNs install nothing with a download cache (apt, apk...): skip reading their
+    # user and variables, which only ``caches_of`` would use.
+    packages = [package for package in shell.packages() if package.manager in CACHING_MANAGERS]
+    if not packages:
+        return wanted, notes
     step = facts.at(instruction)
     user = user_of(facts, instruction)
-    for package in shell.packages():
+    for package in packages:
         where = where_of(facts, instruction, shell, package.command, user)
         for cache in caches_of(package, where, shell):
             if cache.path is None:

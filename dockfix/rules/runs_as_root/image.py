@@ -5,9 +5,10 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from dockfix.cached import cached_property
 from dockfix.images import ImageTraits
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts, Step
@@ -72,7 +73,9 @@ class Image:
     #: How ``traits`` were found for an image the table does not know ("" if it does).
     derived: str = ""
 
-    @property
+    # ``stages`` and ``instructions`` are read thousands of times by the blockers' checks;
+    # an ``Image`` and the model it reads never change, so each is computed once.
+    @cached_property
     def stages(self) -> tuple[Stage, ...]:
         """The final stage and the earlier stages it is built ``FROM``, oldest first."""
         return tuple(facts.stage for facts in reversed(self.facts.lineage))
@@ -88,9 +91,19 @@ class Image:
     def final(self) -> Stage:
         return self.stages[-1]
 
-    @property
+    @cached_property
     def instructions(self) -> tuple[Instruction, ...]:
         return tuple(i for stage in self.stages for i in stage.instructions)
+
+    @cached_property
+    def run_commands(self) -> tuple[tuple[Instruction, SimpleCommand], ...]:
+        """``run_commands``' answer: the checks walk the commands a dozen times."""
+        return _run_commands(self)
+
+    @cached_property
+    def runtime_scripts(self) -> tuple[ShellScript, ...]:
+        """``runtime_scripts``' answer (three checks ask for it)."""
+        return _runtime_scripts(self)
 
     @property
     def has_shell(self) -> bool:
@@ -171,13 +184,19 @@ def _option_value(words: list[str], *names: str) -> str | None:
     return None
 
 
-def run_commands(image: Image) -> Iterator[tuple[Instruction, SimpleCommand]]:
+def run_commands(image: Image) -> tuple[tuple[Instruction, SimpleCommand], ...]:
     """Every simple command of every readable shell-form RUN of the image."""
+    return image.run_commands
+
+
+def _run_commands(image: Image) -> tuple[tuple[Instruction, SimpleCommand], ...]:
+    found = []
     for instruction in image.instructions:
         shell = run_shell(instruction)
         if isinstance(shell, RunShell):
             for command in iter_simple_commands(shell.script):
-                yield instruction, command
+                found.append((instruction, command))
+    return tuple(found)
 
 
 def expanded_words(command: SimpleCommand, variables: Mapping[str, str | None]) -> list[str] | None:
@@ -358,6 +377,10 @@ def writes_outside(
 
 def runtime_scripts(image: Image) -> list[ShellScript]:
     """The effective ENTRYPOINT and CMD as shell scripts (exec form quoted back)."""
+    return list(image.runtime_scripts)
+
+
+def _runtime_scripts(image: Image) -> tuple[ShellScript, ...]:
     scripts = []
     for cmd in ("ENTRYPOINT", "CMD"):
         found = [i for i in image.instructions if i.cmd == cmd and i.value]
@@ -365,7 +388,7 @@ def runtime_scripts(image: Image) -> list[ShellScript]:
             last = found[-1]
             text = shlex.join(last.value) if last.is_json else last.value[0]
             scripts.extend(_parse_nested(text, depth=2))
-    return scripts
+    return tuple(scripts)
 
 
 def _parse_nested(text: str, depth: int) -> list[ShellScript]:
