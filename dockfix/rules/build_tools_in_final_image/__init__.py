@@ -351,6 +351,7 @@ from dockfix.rules.build_tools_in_final_image.needs import (
     unread_on_full_base,
 )
 from dockfix.rules.build_tools_in_final_image.pipenv import pipenv_sites
+from dockfix.rules.build_tools_in_final_image.pipenv_venv import plan_pipenv_venv
 from dockfix.rules.build_tools_in_final_image.poetry import poetry_sites
 from dockfix.rules.build_tools_in_final_image.project import (
     check_editable_source,
@@ -517,7 +518,9 @@ def _plan(
     facts = context.model.facts_of(stage)
     build_context = context.model.context
     strategy = context.settings.split_strategy
-    managed = plan_managers(facts, builds, build_context)
+    managed = plan_pipenv_venv(facts, builds, build_context) or plan_managers(
+        facts, builds, build_context
+    )
     if managed is not None:
         return _plan_managed(context, stage, installs, from_base, purges, managed)
     base = check_base(document, facts, strategy)
