@@ -219,17 +219,17 @@ def pipenv_install(
     read: Reader,
     count: int,
     *,
-    virtualenv: str | None = None,
+    virtualenv: bool = False,
 ) -> PipenvInstall:
     """The install as the split serves it, or FixRefused with what is not known.
 
-    ``virtualenv``: the folder the builder's virtualenv is copied from (see
-    ``pipenv_venv.py``), None for ``--system``; the checks of the base, the variables,
-    the folder and the Pipfile and its lock are the same."""
+    ``virtualenv``: the install is into the virtualenv pipenv makes, which the final
+    stage copies (see ``pipenv_venv.py``); the checks of the base, the variables, the
+    folder and the Pipfile and its lock are those of ``--system``."""
     line = shell.instruction.line
     named = f"`pipenv {package.action}` on line {line}"
     if package.action != "install":
-        system = "" if virtualenv is not None else " --system"
+        system = "" if virtualenv else " --system"
         raise FixRefused(f"{named}: only `pipenv install{system}` is split")
     if not any(item is package.command for item in shell.script.body.items):
         raise FixRefused(f"{named} is inside a pipeline, group or condition")
@@ -245,7 +245,7 @@ def pipenv_install(
             f"{named} adds `{package.packages[0].text}` to the Pipfile and locks again; "
             "split it by hand"
         )
-    if virtualenv is None and not package.has_option("--system"):
+    if not virtualenv and not package.has_option("--system"):
         raise FixRefused(
             f"{named} installs into a virtualenv pipenv makes (no --system), whose "
             "folder is not known; split it by hand"
@@ -259,7 +259,7 @@ def pipenv_install(
         raise FixRefused(
             f"the {missing} of {named} could not be read (no build context, or no COPY "
             "brings it into the install's folder): whether it pins only released "
-            "versions from one index is not known"
+            f"versions{'' if virtualenv else ' from one index'} is not known"
         )
     local = _PIPFILE_LOCAL.search(pipfile)
     if local is not None:
@@ -269,12 +269,12 @@ def pipenv_install(
             "wheels would not stand for"
         )
     dev = package.has_option("--dev", "-d")
-    names = _locked_names(lock, dev, named, virtualenv is None)
+    names = _locked_names(lock, dev, named, one_index=not virtualenv)
     caveats = [
         "the final stage installs the pins of Pipfile.lock without pipenv's hash "
         f"check (the builder checks them when it downloads, for {named})"
     ]
-    if virtualenv is not None:
+    if virtualenv:
         caveats = [
             f"the virtualenv is the one the builder's pipenv made for {named} (its "
             "bin/python links to the base image's Python, which the final image has), "
@@ -287,7 +287,7 @@ def pipenv_install(
                 "Pipfile.lock is out of date: on the full image, a package of that lock may need a "
                 "library or program -slim lacks, and it is not read"
             )
-        what = "installs what it pinned" if virtualenv is None else "has what it installed"
+        what = "has what it installed" if virtualenv else "installs what it pinned"
         caveats.append(
             f"{named} (no --deploy or --ignore-pipfile) may lock again when Pipfile.lock "
             "is out of date with the Pipfile (older pipenv does, even with --system): the "
@@ -298,13 +298,13 @@ def pipenv_install(
     return PipenvInstall(dev, pins, tuple(names), tuple(caveats))
 
 
-def _check_base(facts: StageFacts, shell: RunShell, line: int, virtualenv: str | None) -> None:
+def _check_base(facts: StageFacts, shell: RunShell, line: int, virtualenv: bool) -> None:
     """The pip pipenv runs (``pip`` on PATH before 2022, ``python -m pip`` since) is the
     official image's, the same one the final stage's ``pip install`` runs; in a
     virtualenv, the Python it links to is the official image's, which ``-slim`` has."""
     image = facts.image or facts.stage.image
     if image.has_variables or not is_python_image(image):
-        if virtualenv is not None:
+        if virtualenv:
             raise FixRefused(
                 f"`pipenv install` on line {line} is split only on the official python "
                 "images: on this base, which Python its virtualenv links to (and whether "
@@ -317,7 +317,7 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int, virtualenv: str |
         )
     step = facts.at(shell.instruction)
     names = ("PATH", "VIRTUAL_ENV", "PIPENV_PIPFILE", "PIPENV_PYPI_MIRROR")
-    for name in names[1:] if virtualenv is not None else names:  # PATH: see pipenv_venv
+    for name in names[1:] if virtualenv else names:  # PATH: see pipenv_venv
         if step.defines(name) or re.search(rf"(?<![\w$]){name}=", shell.instruction.text):
             raise FixRefused(
                 f"{name} is set for `pipenv install` on line {line}: which pip it runs, "
