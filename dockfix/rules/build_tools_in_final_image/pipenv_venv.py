@@ -114,6 +114,7 @@ def plan_pipenv_venv(
     install = pipenv_install(facts, shell, package, read, 1, virtualenv=True)
     step = facts.at(instruction)
     folder = virtualenv_folder(step, instruction)
+    _check_apart(folder, step.workdir or "/", line)
     _check_variables(facts, step, instruction, folder)
     _check_project(read, _base_version(facts), line)
     _check_before(facts, shell, package, folder)
@@ -182,7 +183,7 @@ def virtualenv_folder(step: Step, instruction: Instruction) -> str:
                 f"{shown} is set for {named}: not an absolute path known here, so where "
                 "pipenv makes its virtualenv is not known"
             )
-        return posixpath.join(posixpath.normpath(value), below).rstrip("/")
+        return posixpath.normpath(posixpath.join(value, below))
     home = step.home
     if home is None or not home.startswith("/") or "$" in home:
         raise FixRefused(
@@ -190,6 +191,17 @@ def virtualenv_folder(step: Step, instruction: Instruction) -> str:
             "~/.local/share/virtualenvs, where pipenv makes its virtualenv"
         )
     return posixpath.join(posixpath.normpath(home), ".local/share/virtualenvs")
+
+
+def _check_apart(folder: str, workdir: str, line: int) -> None:
+    """The copied folder holds only virtualenvs: not ``/``, not the project folder or one
+    above it (the builder's Pipfile.lock, which pipenv may write again, would come too)."""
+    project = posixpath.normpath(workdir)
+    if folder in ("", "/") or project == folder or project.startswith(folder + "/"):
+        raise FixRefused(
+            f"the virtualenv folder of `pipenv install` on line {line} ({folder or '/'}) holds "
+            f"its project ({project}): copying it would bring the builder's project files too"
+        )
 
 
 def _check_variables(facts: StageFacts, step: Step, instruction: Instruction, folder: str) -> None:
