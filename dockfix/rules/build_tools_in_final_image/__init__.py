@@ -101,6 +101,17 @@ What it does
     naming the source folder (which the stage's COPY brings, as before) and the same
     console scripts (see ``poetry_root.py``).
 
+    ``pipenv install`` without ``--system`` (into the virtualenv pipenv makes) is split
+    like ``uv sync`` (see ``pipenv_venv.py``): the builder runs the stage as written and
+    scans the virtualenv's folder; the final stage keeps ``pip install pipenv`` (``pipenv
+    run`` in its CMD still works), drops only ``pipenv install`` from its RUN and gets
+    ``COPY --from=builder <folder> <folder>`` above it: ``<WORKDIR>/.venv`` when
+    ``PIPENV_VENV_IN_PROJECT`` is ``1``/``true``/``yes``/``on``, else the absolute
+    ``WORKON_HOME`` (or ``$XDG_DATA_HOME/virtualenvs``, or root's
+    ``~/.local/share/virtualenvs``), copied whole so that the hash in the virtualenv's
+    name need not be computed.  On official python images only, with the Pipfile's
+    ``[requires]`` naming the image's Python or none.
+
     A Python program that builds nothing between two pip installs (``python -m spacy
     download``, ``python manage.py collectstatic``) runs in the builder after it
     installs its wheels of the installs before it (``pip wheel ... && pip install
@@ -191,9 +202,10 @@ Fix safety
       not copied from the build context, ``--sync``, a lock package from git, a
       folder or another index, Poetry not from a ``pip install poetry`` of the stage,
       another ``poetry`` command that changes the lock), ``pipenv
-      install`` other than ``--system`` with its Pipfile and Pipfile.lock read from the
-      build context on an official python image (see ``pipenv.py``: a virtualenv,
-      package arguments, options that change what is installed, a VCS, path or
+      install`` other than with its Pipfile and Pipfile.lock read from the build
+      context on an official python image (see ``pipenv.py`` and ``pipenv_venv.py``: a
+      virtualenv whose folder, Python or user is not known, or that a later ``pipenv``
+      command changes, package arguments, options that change what is installed, a VCS, path or
       editable entry, more than one index, PATH or PIPENV_ variables set), ``uv add``,
       a package name given by a variable (``$PKG``); a pip install
       in a loop (each pass installs before the next builds; the builder's ``pip wheel``
@@ -357,6 +369,7 @@ from dockfix.rules.build_tools_in_final_image.needs import (
     unread_on_full_base,
 )
 from dockfix.rules.build_tools_in_final_image.pipenv import pipenv_sites
+from dockfix.rules.build_tools_in_final_image.pipenv_venv import plan_pipenv_venv
 from dockfix.rules.build_tools_in_final_image.poetry import poetry_sites
 from dockfix.rules.build_tools_in_final_image.project import (
     check_editable_source,
@@ -524,7 +537,9 @@ def _plan(
     facts = context.model.facts_of(stage)
     build_context = context.model.context
     strategy = context.settings.split_strategy
-    managed = plan_managers(facts, builds, build_context)
+    managed = plan_pipenv_venv(facts, builds, build_context) or plan_managers(
+        facts, builds, build_context
+    )
     if managed is not None:
         return _plan_managed(context, stage, installs, from_base, purges, managed)
     base = check_base(document, facts, strategy)

@@ -95,6 +95,8 @@ class ManagerPlan:
     venv: str
     requirements: Requirements
     caveats: list[str] = field(default_factory=list)
+    #: What the reason says of the copy, when not ``uv sync``'s (``pipenv_venv.py``).
+    summary: str = ""
 
 
 def is_manager(package: PackageCommand | None) -> bool:
@@ -503,6 +505,8 @@ def check_between_syncs(stage: Stage, sites: Sequence[Site]) -> None:
     syncs = [
         site for site in sites if site.package is not None and site.package.manager is Manager.UV
     ]
+    if not syncs:
+        return  # a pipenv virtualenv (``pipenv_venv.py``): one install
     instructions = stage.instructions
     at = sorted(instructions.index(site.shell.instruction) for site in syncs)
     for instruction in instructions[at[0] + 1 : at[-1]]:
@@ -515,6 +519,8 @@ def check_between_syncs(stage: Stage, sites: Sequence[Site]) -> None:
 
 def managed_reason(plan: ManagerPlan) -> str:
     """What changes besides the build tools: the environment is copied, uv leaves."""
+    if plan.summary:
+        return plan.summary
     sync = plan.sites[0].shell.instruction.line
     text = (
         f"the final stage copies the project's environment ({plan.venv}) from the builder in "

@@ -213,13 +213,24 @@ def is_pipenv_tool_install(package: PackageCommand | None) -> bool:
 
 
 def pipenv_install(
-    facts: StageFacts, shell: RunShell, package: PackageCommand, read: Reader, count: int
+    facts: StageFacts,
+    shell: RunShell,
+    package: PackageCommand,
+    read: Reader,
+    count: int,
+    *,
+    virtualenv: bool = False,
 ) -> PipenvInstall:
-    """The install as the split serves it, or FixRefused with what is not known."""
+    """The install as the split serves it, or FixRefused with what is not known.
+
+    ``virtualenv``: the install is into the virtualenv pipenv makes, which the final
+    stage copies (see ``pipenv_venv.py``); the checks of the base, the variables, the
+    folder and the Pipfile and its lock are those of ``--system``."""
     line = shell.instruction.line
     named = f"`pipenv {package.action}` on line {line}"
     if package.action != "install":
-        raise FixRefused(f"{named}: only `pipenv install --system` is split")
+        system = "" if virtualenv else " --system"
+        raise FixRefused(f"{named}: only `pipenv install{system}` is split")
     if not any(item is package.command for item in shell.script.body.items):
         raise FixRefused(f"{named} is inside a pipeline, group or condition")
     for option in package.parsed_options:
@@ -234,13 +245,12 @@ def pipenv_install(
             f"{named} adds `{package.packages[0].text}` to the Pipfile and locks again; "
             "split it by hand"
         )
-    if not package.has_option("--system"):
+    if not virtualenv and not package.has_option("--system"):
         raise FixRefused(
-            f"{named} installs into a virtualenv pipenv makes (no --system), at a path "
-            "derived from the project folder, which the final stage would have to make "
-            "again with pipenv; split it by hand"
+            f"{named} installs into a virtualenv pipenv makes (no --system), whose "
+            "folder is not known; split it by hand"
         )
-    _check_base(facts, shell, line)
+    _check_base(facts, shell, line, virtualenv)
     _check_no_cd(shell, package, line)
     pipfile = read("Pipfile")
     lock = read("Pipfile.lock")
@@ -249,7 +259,7 @@ def pipenv_install(
         raise FixRefused(
             f"the {missing} of {named} could not be read (no build context, or no COPY "
             "brings it into the install's folder): whether it pins only released "
-            "versions from one index is not known"
+            f"versions{'' if virtualenv else ' from one index'} is not known"
         )
     local = _PIPFILE_LOCAL.search(pipfile)
     if local is not None:
@@ -259,11 +269,17 @@ def pipenv_install(
             "wheels would not stand for"
         )
     dev = package.has_option("--dev", "-d")
-    names = _locked_names(lock, dev, named)
+    names = _locked_names(lock, dev, named, one_index=not virtualenv)
     caveats = [
         "the final stage installs the pins of Pipfile.lock without pipenv's hash "
         f"check (the builder checks them when it downloads, for {named})"
     ]
+    if virtualenv:
+        caveats = [
+            f"the virtualenv is the one the builder's pipenv made for {named} (its "
+            "bin/python links to the base image's Python, which the final image has), "
+            "and pipenv's cache (~/.cache/pipenv) stays in the builder"
+        ]
     if not package.has_option("--deploy", "--ignore-pipfile"):
         if is_full_python(facts.image or facts.stage.image):
             raise FixRefused(
@@ -271,28 +287,37 @@ def pipenv_install(
                 "Pipfile.lock is out of date: on the full image, a package of that lock may need a "
                 "library or program -slim lacks, and it is not read"
             )
+        what = "has what it installed" if virtualenv else "installs what it pinned"
         caveats.append(
             f"{named} (no --deploy or --ignore-pipfile) may lock again when Pipfile.lock "
             "is out of date with the Pipfile (older pipenv does, even with --system): the "
             "lock it writes stays in the builder (the final image keeps the build "
-            "context's), and the final stage installs what it pinned"
+            f"context's), and the final stage {what}"
         )
     pins = f"{PIPENV_LIST}.txt" if count == 1 else f"{PIPENV_LIST}-{count}.txt"
     return PipenvInstall(dev, pins, tuple(names), tuple(caveats))
 
 
-def _check_base(facts: StageFacts, shell: RunShell, line: int) -> None:
+def _check_base(facts: StageFacts, shell: RunShell, line: int, virtualenv: bool) -> None:
     """The pip pipenv runs (``pip`` on PATH before 2022, ``python -m pip`` since) is the
-    official image's, the same one the final stage's ``pip install`` runs."""
+    official image's, the same one the final stage's ``pip install`` runs; in a
+    virtualenv, the Python it links to is the official image's, which ``-slim`` has."""
     image = facts.image or facts.stage.image
     if image.has_variables or not is_python_image(image):
+        if virtualenv:
+            raise FixRefused(
+                f"`pipenv install` on line {line} is split only on the official python "
+                "images: on this base, which Python its virtualenv links to (and whether "
+                "the final stage has it) is not known"
+            )
         raise FixRefused(
             f"`pipenv install --system` on line {line} is split only on the official "
             "python images: on this base, which pip it runs (`pip` on PATH for older "
             "pipenv, `python -m pip` for newer) is not known"
         )
     step = facts.at(shell.instruction)
-    for name in ("PATH", "VIRTUAL_ENV", "PIPENV_PIPFILE", "PIPENV_PYPI_MIRROR"):
+    names = ("PATH", "VIRTUAL_ENV", "PIPENV_PIPFILE", "PIPENV_PYPI_MIRROR")
+    for name in names[1:] if virtualenv else names:  # PATH: see pipenv_venv
         if step.defines(name) or re.search(rf"(?<![\w$]){name}=", shell.instruction.text):
             raise FixRefused(
                 f"{name} is set for `pipenv install` on line {line}: which pip it runs, "
@@ -324,8 +349,9 @@ def _check_no_cd(shell: RunShell, package: PackageCommand, line: int) -> None:
             )
 
 
-def _locked_names(lock: str, dev: bool, named: str) -> list[str]:
-    """The pins the install selects, checked: released versions from one index."""
+def _locked_names(lock: str, dev: bool, named: str, one_index: bool = True) -> list[str]:
+    """The pins the install selects, checked: released versions (from one index, for
+    the wheels of ``--system``: a virtualenv keeps what pipenv installed from each)."""
     try:
         data = json.loads(lock)
     except ValueError:
@@ -334,7 +360,7 @@ def _locked_names(lock: str, dev: bool, named: str) -> list[str]:
         raise FixRefused(f"the Pipfile.lock of {named} is not a JSON object")
     meta = data.get("_meta")
     sources = meta.get("sources") if isinstance(meta, dict) else None
-    if not isinstance(sources, list) or len(sources) != 1:
+    if not isinstance(sources, list) or (one_index and len(sources) != 1):
         raise FixRefused(
             f"the Pipfile.lock of {named} does not name exactly one package index: pipenv "
             "may restrict a package to one of several, pip's --extra-index-url does not"
@@ -351,9 +377,12 @@ def _locked_names(lock: str, dev: bool, named: str) -> list[str]:
                 kinds = [key for key in _NOT_RELEASED if key in entry]
                 what = f"a `{kinds[0]}` entry" if kinds else ""
             if what:
-                raise FixRefused(
-                    f"Pipfile.lock pins `{name}` for {named} as {what}: a wheel the "
-                    "builder builds of it would not stand for it"
+                why = (
+                    "a wheel the builder builds of it would not stand for it"
+                    if one_index
+                    else "its files may be outside the virtualenv (a checkout, a local "
+                    "folder), which is all the final stage copies"
                 )
+                raise FixRefused(f"Pipfile.lock pins `{name}` for {named} as {what}: {why}")
             names.append(re.sub(r"[-_.]+", "-", name).lower())
     return names

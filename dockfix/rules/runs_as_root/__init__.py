@@ -116,7 +116,8 @@ What it does
     expects to start as root; the Dockerfile shows writes outside the application
     folder (a ``VOLUME``, a log or pid file in the command, a data folder made by
     ``mkdir``) or into root's home (``/root`` in
-    ``ENV``, ``pip install --user``, poetry and pipenv virtualenvs), or gives files to
+    ``ENV``, ``pip install --user``, poetry and pipenv virtualenvs, a ``COPY``/``ADD``
+    there), or gives files to
     another user with ``chown``; the base image's ``ENTRYPOINT`` may change user itself
     (node's ``docker-entrypoint.sh`` does not; a server image outside the image table,
     ``postgres``, ``redis``..., starts through an entrypoint that commonly does), the

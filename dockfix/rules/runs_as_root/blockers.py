@@ -135,6 +135,15 @@ def _write_blockers(image: Image, folders: Folders, app: str | None) -> Iterator
                     yield FixRefused(f"VOLUME `{word}` is outside `{app}`", kind="writes-outside")
         elif instruction.cmd == "ENV":
             yield from _env_blockers(instruction, image)
+        elif instruction.cmd in ("COPY", "ADD") and instruction.value:
+            # ``COPY --from=builder /root/.local/share/virtualenvs ...`` (DF202's split of
+            # a pipenv virtualenv): the files stay in root's home, closed to the user.
+            path = resolve(instruction.value[-1], folders.at.get(id(instruction)), image.variables)
+            if path is not None and inside(path, "/root"):
+                yield FixRefused(
+                    f"line {instruction.line} copies files into `{path}` in root's home",
+                    kind="root-home",
+                )
     for instruction, command in run_commands(image):
         yield from _run_write_blockers(instruction, command, folders, app, image.variables)
     yield from _virtualenv_blockers(image)
