@@ -107,7 +107,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 and not package.has_option(*_WANTS_CACHE)
             ]
             if not missing:
-                continue  # (most RUNs: read before the mounts, which cost more)
+                continue  # no apk add to fix: the mounts (costlier to read) do not matter
             if has_mount_under(shell.instruction, *_CACHE_DIRECTORIES):
                 continue  # a cache mount: the cache-mount rule decides
             blocked = [

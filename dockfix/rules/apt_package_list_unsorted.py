@@ -91,7 +91,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 package
                 for package in packages(shell, APT)
                 if is_apt(package, "install")
-                # Sorting is cheaper than reading the layout (most lists are in order).
+                # Sorting is cheaper than reading the layout, and a sorted list needs neither.
                 and list(package.packages) != sorted_words(package.packages)
                 and sortable(shell, package, document.escape)
             ]
