@@ -183,6 +183,9 @@ class Site:
     #: A lock file's install (``package`` is pipenv's or Poetry's): see ``pipenv.py``
     #: and ``poetry.py``.
     locked: LockedInstall | None = None
+    #: A check the builder runs right after the install (``&&``): a fact the split
+    #: relies on that only the build can show stops the build there when it fails.
+    builder_check: str = ""
 
     @property
     def command(self) -> SimpleCommand:

@@ -6,7 +6,9 @@ The split copies that virtualenv, as the ``uv sync`` split copies ``.venv`` (see
 folder; the final stage keeps its ``pip install pipenv`` (the original image has
 pipenv, and its CMD often runs ``pipenv run``), drops only ``pipenv install`` from its
 RUN, and gets ``COPY --from=builder <folder> <folder>`` above that RUN (after the
-runtime libraries' install), so what follows the install in the RUN sees it.
+runtime libraries' install), so what follows the install in the RUN sees it.  Right
+after the install the builder checks that the virtualenv's interpreter is the image's
+``python`` (``SAME_PYTHON``): where pipenv picked another one, the build stops there.
 
 Where the virtualenv is (pipenv's ``Project.get_location_for_virtualenv`` /
 ``virtualenv_location`` and ``is_venv_in_project`` in pipenv/project.py,
@@ -83,6 +85,18 @@ _PIP_PLACES = ("PIP_TARGET", "PIP_PREFIX", "PIP_ROOT")
 #: ``[requires]`` of the Pipfile: the Python pipenv looks for.
 _REQUIRES = re.compile(r"^\s*python_(?:full_)?version\s*=\s*[\"']([^\"']*)[\"']", re.MULTILINE)
 _VERSION = re.compile(r"(\d+)\.(\d+)")
+#: The builder's check, right after ``pipenv install``: the virtualenv's interpreter is
+#: the image's ``python`` (the one pipenv runs with), which the final stage has at the
+#: same path.  pipenv may pick another Python 3.X it finds for ``[requires]`` (the full
+#: image also has Debian's ``/usr/bin/python3.X``, which ``-slim`` lacks): the build
+#: stops there, rather than the final image's virtualenv pointing at nothing.
+SAME_PYTHON = (
+    'python -c "import os,subprocess,sys;'
+    "v=os.path.realpath(subprocess.check_output(['pipenv','--py']).decode().strip()"
+    ".splitlines()[-1]);p=os.path.realpath(sys.executable);"
+    "v==p or sys.exit('pipenv made its virtualenv with '+v+', not the image python '+p+"
+    "': the final stage would not have it')\""
+)
 #: pipenv options that only print where things are.
 _QUERIES = frozenset({"--venv", "--py", "--where", "-q", "--quiet"})
 
@@ -125,7 +139,8 @@ def plan_pipenv_venv(
         f"({folder}) from the builder in place of that install, and keeps its `pip "
         "install pipenv`"
     )
-    return ManagerPlan([Site(shell, package)], folder, requirements, list(install.caveats), summary)
+    site = Site(shell, package, builder_check=SAME_PYTHON)
+    return ManagerPlan([site], folder, requirements, list(install.caveats), summary)
 
 
 def _system(package: PackageCommand) -> bool:
