@@ -50,8 +50,13 @@ from dockfix.images.python_requirements import Reader, image_reader
 from dockfix.model import BuildContext, StageFacts
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.checks import Site
+from dockfix.rules.build_tools_in_final_image.tool_env import (
+    check_no_cd,
+    check_not_activated,
+    check_tool_variables,
+)
 from dockfix.rules.refusal import FixRefused
-from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
+from dockfix.shell import Manager, PackageCommand
 from dockfix.syntax import Instruction
 
 #: ``pipenv install`` options that change neither what is installed nor where: the
@@ -251,7 +256,7 @@ def pipenv_install(
             "folder is not known; split it by hand"
         )
     _check_base(facts, shell, line, virtualenv)
-    _check_no_cd(shell, package, line)
+    check_no_cd(shell, package, line, "pipenv", "Pipfile")
     pipfile = read("Pipfile")
     lock = read("Pipfile.lock")
     if pipfile is None or lock is None:
@@ -323,30 +328,12 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int, virtualenv: bool)
                 f"{name} is set for `pipenv install` on line {line}: which pip it runs, "
                 "or which lock it reads, is not known"
             )
-    for name in [*step.env, *step.args]:
-        if name.startswith("PIPENV_") and name not in _QUIET_VARIABLES:
-            raise FixRefused(
-                f"{name} is set for `pipenv install` on line {line}, which the split does "
-                "not follow"
-            )
-    if re.search(r"/activate\b|\bworkon\b|\bconda activate\b", shell.instruction.text):
-        raise FixRefused(
-            f"the RUN on line {line} activates an environment before `pipenv install "
-            "--system`, whose pip is not the one the final stage runs"
-        )
+    check_tool_variables(step, "PIPENV_", _QUIET_VARIABLES, f"`pipenv install` on line {line}")
+    check_not_activated(
+        shell, line, "`pipenv install --system`", "whose pip is not the one the final stage runs"
+    )
     if re.search(r"\bPIPENV_\w+=", shell.instruction.text):
         raise FixRefused(f"the RUN on line {line} sets a PIPENV_ variable for `pipenv install`")
-
-
-def _check_no_cd(shell: RunShell, package: PackageCommand, line: int) -> None:
-    for command in iter_simple_commands(shell.script):
-        if command.start >= package.command.start:
-            break
-        if command_name(command) in ("cd", "pushd"):
-            raise FixRefused(
-                f"the RUN on line {line} changes folder before `pipenv install`, so the "
-                "Pipfile it reads is not known"
-            )
 
 
 def _locked_names(lock: str, dev: bool, named: str, one_index: bool = True) -> list[str]:

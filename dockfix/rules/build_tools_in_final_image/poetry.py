@@ -76,8 +76,13 @@ from dockfix.rules.build_tools_in_final_image.poetry_root import (
     root_build_command,
     root_change,
 )
+from dockfix.rules.build_tools_in_final_image.tool_env import (
+    check_no_cd,
+    check_not_activated,
+    check_tool_variables,
+)
 from dockfix.rules.refusal import FixRefused
-from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
+from dockfix.shell import Manager, PackageCommand
 from dockfix.syntax import Instruction
 
 #: ``poetry install`` options that select what the lock installs: the builder runs the
@@ -267,7 +272,7 @@ def _poetry_install(
         raise FixRefused(f"{named} has an argument `{package.packages[0].text}`")
     inline = inline_create(package)
     _check_base(facts, shell, line, inline)
-    _check_no_cd(shell, package, line)
+    check_no_cd(shell, package, line, "poetry", "poetry.lock")
     read = image_reader(facts, shell.instruction, context)
     pyproject, lock = read("pyproject.toml"), read("poetry.lock")
     if pyproject is None or lock is None:
@@ -339,37 +344,22 @@ def _check_base(facts: StageFacts, shell: RunShell, line: int, inline: str | Non
                 f"{name} is set for `poetry install` on line {line}: which Python Poetry "
                 "runs, or where it installs, is not known"
             )
-    for name in [*step.env, *step.args]:
-        if name.startswith("POETRY_") and name not in _QUIET_VARIABLES:
-            raise FixRefused(
-                f"{name} is set for `poetry install` on line {line}, which the split does "
-                "not follow"
-            )
+    check_tool_variables(step, "POETRY_", _QUIET_VARIABLES, f"`poetry install` on line {line}")
     for name in ("PIP_NO_BINARY", "PIP_REQUIRE_HASHES", "PIP_CONFIG_FILE"):
         if step.defines(name):
             raise FixRefused(
                 f"{name} is set for `poetry install` on line {line}: the pip that builds and "
                 "installs the wheels of what Poetry installed would not take them as they are"
             )
-    if re.search(r"/activate\b|\bworkon\b|\bconda activate\b", shell.instruction.text):
-        raise FixRefused(
-            f"the RUN on line {line} activates an environment before `poetry install`, "
-            "whose Python is not the one the final stage's pip installs into"
-        )
+    check_not_activated(
+        shell,
+        line,
+        "`poetry install`",
+        "whose Python is not the one the final stage's pip installs into",
+    )
     text = shell.instruction.text.replace(inline, "", 1) if inline else shell.instruction.text
     if re.search(r"\bPOETRY_\w+=", text):
         raise FixRefused(f"the RUN on line {line} sets a POETRY_ variable for `poetry install`")
-
-
-def _check_no_cd(shell: RunShell, package: PackageCommand, line: int) -> None:
-    for command in iter_simple_commands(shell.script):
-        if command.start >= package.command.start:
-            break
-        if command_name(command) in ("cd", "pushd"):
-            raise FixRefused(
-                f"the RUN on line {line} changes folder before `poetry install`, so the "
-                "poetry.lock it reads is not known"
-            )
 
 
 def _check_root(
