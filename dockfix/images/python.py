@@ -107,6 +107,13 @@ def is_python_image(image: ImageRef) -> bool:
     return registry in ("docker.io", "index.docker.io") and image.repository == "python"
 
 
+def python_tag_version(image: ImageRef) -> tuple[int, int] | None:
+    """The ``X.Y`` an official python image's tag starts with (``3.11-slim`` -> (3, 11));
+    None for a tag that names none (``latest``, ``3``, ``slim``)."""
+    match = re.match(r"(\d+)\.(\d+)", image.tag or "")
+    return (int(match.group(1)), int(match.group(2))) if match is not None else None
+
+
 def is_full_python(image: ImageRef) -> bool:
     """A full (buildpack-deps based) Debian ``python`` image, by the image table."""
     if image.has_variables or not is_python_image(image):

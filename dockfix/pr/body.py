@@ -73,13 +73,18 @@ def commit_message(step: Step) -> str:
         if reason:
             why += "\n\n" + _wrap(reason)
     message = f"{step_title(step)}\n\n{why}\n\nFiles:\n{_files(step.changes)}"
-    risks = [(c.path, line, text) for c in step.changes for line, text in c.unsafe]
+    risks = _risks(step)
     if risks:  # the history keeps what an unsafe fix may change, beside the change
         message += "\n\nMay change:\n" + "\n".join(
             _wrap(f"- {path}:{line}: {text}", width=70).replace("\n", "\n  ")
             for path, line, text in risks
         )
     return message
+
+
+def _risks(step: Step) -> list[tuple[str, int, str]]:
+    """``(path, line, what may change)`` of each unsafe fix the step applied."""
+    return [(c.path, line, text) for c in step.changes for line, text in c.unsafe]
 
 
 def _wrap(text: str, width: int = 72) -> str:
@@ -127,7 +132,7 @@ def _step_section(step: Step) -> list[str]:
     out += ["| file | added | removed |", "|---|---:|---:|"]
     out += [f"| `{_md(c.path)}` | {c.added} | {c.removed} |" for c in step.changes]
     out.append("")
-    risks = [(c.path, line, why) for c in step.changes for line, why in c.unsafe]
+    risks = _risks(step)
     if risks:
         out += ["**What may change** (the unsafe fixes' own words):", ""]
         out += [f"- `{_md(path)}:{line}`: {_md(why)}" for path, line, why in risks]

@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import field
 
-from dockfix.images.python import is_python_image
+from dockfix.images.python import is_python_image, python_tag_version
 from dockfix.images.python_requirements import Reader, Requirements, image_reader
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
@@ -390,13 +390,13 @@ def _base_version(facts: StageFacts) -> tuple[int, int]:
             "`uv sync` is split only on the official python images: on this base, which "
             "Python uv picks (or downloads) for the environment is not known"
         )
-    match = _VERSION.match(image.tag or "")
-    if match is None:
+    version = python_tag_version(image)
+    if version is None:
         raise FixRefused(
             "the base image's tag names no Python version, so the interpreter uv picks "
             "(requires-python, .python-version) cannot be checked"
         )
-    return int(match.group(1)), int(match.group(2))
+    return version
 
 
 def _check_python_version(

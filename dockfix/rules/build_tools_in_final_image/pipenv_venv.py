@@ -58,6 +58,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 
+from dockfix.images.python import python_tag_version
 from dockfix.images.python_requirements import Reader, Requirements, image_reader
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.stages import Step
@@ -130,7 +131,7 @@ def plan_pipenv_venv(
     folder = virtualenv_folder(step, instruction)
     _check_apart(folder, step.workdir or "/", line)
     _check_variables(facts, step, instruction, folder)
-    _check_project(read, _base_version(facts), line)
+    _check_project(read, python_tag_version(facts.image or facts.stage.image), line)
     _check_before(facts, shell, package, folder)
     _check_after(facts, shell, package)
     requirements = Requirements(names=[(name, "") for name in install.names])
@@ -264,13 +265,6 @@ def _check_path(facts: StageFacts, instruction: Instruction, folder: str) -> Non
                     f"install` on line {instruction.line} (only `{folder}/bin:$PATH` of "
                     "the project's `.venv` is followed): which Python it finds is not known"
                 )
-
-
-def _base_version(facts: StageFacts) -> tuple[int, int] | None:
-    """The ``X.Y`` of the official python image (None: its tag names none)."""
-    image = facts.image or facts.stage.image
-    match = _VERSION.match(image.tag or "")
-    return (int(match.group(1)), int(match.group(2))) if match is not None else None
 
 
 def _check_project(read: Reader, base: tuple[int, int] | None, line: int) -> None:

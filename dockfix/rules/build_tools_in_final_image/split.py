@@ -323,10 +323,9 @@ class Split:
             if self.pip_wheel:
                 rewrite.spans = self.wheel_first(shell, sites, rewrite.spans)
         for site in sites:
-            if site.builder_check:  # the install's text, then the check (the scan may follow)
-                start, end = site.command.start, site.command.end
-                text = f"{shell.script.text[start:end]} && {site.builder_check}"
-                rewrite.spans.append((start, end, text))
+            if site.builder_check:  # right after the install, as a lock's export is
+                end = site.command.end
+                rewrite.spans.append((end, end, f" && {site.builder_check}"))
         inline = self.builder_tail(rewrite, sites, scanned) if sites else False
         splice = apply_rewrite(self.document, rewrite)
         assert splice is not None
