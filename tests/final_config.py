@@ -15,7 +15,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from dockfix.images import lookup
 from dockfix.syntax import Stage, parse
+from dockfix.syntax.images import parse_image_ref
 
 #: Keys whose value is one instruction's words (the last one wins).
 _LAST_WINS = ("ENTRYPOINT", "CMD", "HEALTHCHECK", "SHELL", "STOPSIGNAL", "USER")
@@ -78,11 +80,24 @@ def _lineage(stages: tuple[Stage, ...]) -> list[Stage]:
     return chain
 
 
+def _base_workdir(stage: Stage) -> str:
+    """The working directory the base image leaves, as the image table knows it (a
+    relative WORKDIR starts there); ``/`` when it is not known."""
+    words = stage.from_instruction.value
+    if not words or "$" in words[0]:
+        return "/"
+    ref = parse_image_ref(words[0])
+    name = f"{ref.registry}/{ref.name}" if ref.registry else ref.name
+    traits = lookup(name, ref.tag)
+    return traits.workdir if traits is not None and traits.workdir else "/"
+
+
 def final_config(text: str) -> dict[str, Any]:
     """What the final stage of ``text`` writes into its image's configuration."""
     config: dict[str, Any] = {"ENV": {}, "LABEL": {}, "EXPOSE": set(), "VOLUME": set()}
-    workdir = "/"
-    for stage in _lineage(parse(text).stages):
+    lineage = _lineage(parse(text).stages)
+    workdir = _base_workdir(lineage[0]) if lineage else "/"
+    for stage in lineage:
         for instruction in stage.instructions:
             cmd, words = instruction.cmd, instruction.value
             if cmd in ("ENV", "LABEL"):

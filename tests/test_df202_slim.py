@@ -127,13 +127,30 @@ def test_arg_default_alpine_base_says_what_it_was_planned_for() -> None:
         ("ok-base-arg-no-default", "the base image is given by a variable"),
         ("ok-base-arg-default-codename", "is `python:3.12-bookworm` by default"),
         ("ok-slim_tag_wheezy", "have no -slim variant"),
-        ("ok-slim_script_not_in_context", "cannot be read from the build context"),
     ],
 )
 def test_refusals(name: str, expected: str) -> None:
     _, note = _finding(name)
     assert note is not None
     assert expected in note
+
+
+def test_a_start_script_missing_from_the_context_is_named_in_the_reason() -> None:
+    """It runs only when the container starts: the split builds, and the reason says
+    what may fail (as DF201 names an entrypoint it cannot read)."""
+    reason, note = _finding("slim_script_not_in_context")
+    assert reason is not None, note
+    assert (
+        "the CMD on line 6 runs `./run.sh`, which cannot be read from the build context" in reason
+    )
+    assert "the container fails at start" in reason
+
+
+def test_a_run_script_missing_from_the_context_is_refused() -> None:
+    """A RUN script may need the full image's tools while building: no split."""
+    _, note = _finding("ok-slim_run_script_not_in_context")
+    assert note is not None
+    assert "the RUN on line 5 runs a script (`./setup.sh`)" in note
 
 
 def test_a_script_read_from_the_context_that_uses_no_missing_tool_splits() -> None:

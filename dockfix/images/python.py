@@ -444,9 +444,17 @@ def _commands_run(instruction: Instruction) -> list[list[str]]:
     ]
 
 
-def script_tool_uses(facts: StageFacts, context: BuildContext) -> list[str]:
+def script_tool_uses(
+    facts: StageFacts, context: BuildContext, *, unread_at_start: list[str] | None = None
+) -> list[str]:
     """Scripts that RUN/CMD/ENTRYPOINT run and that use tools ``-slim`` lacks (or that
-    cannot be read from the build context): what each one shows, as text."""
+    cannot be read from the build context): what each one shows, as text.
+
+    With ``unread_at_start``, a CMD/ENTRYPOINT script that cannot be read goes there
+    instead: it runs only when the container starts, so on -slim the build still works
+    and what may fail is the start, which an unsafe fix's reason can name (as DF201
+    names an entrypoint it cannot read).  A RUN script that cannot be read stays a
+    finding of the first kind: the build itself may need the full image's tools."""
     installed = _runtime_installed(facts)
     found: list[str] = []
     for instruction in facts.stage.instructions:
@@ -461,7 +469,13 @@ def script_tool_uses(facts: StageFacts, context: BuildContext) -> list[str]:
             where = f"the {instruction.cmd} on line {instruction.line} runs `{path}`"
             if origin is None or origin.text is None:
                 why = origin.why if origin is not None else "cannot be read from the build context"
-                found.append(f"{where}, which {why}: it may use tools -slim lacks")
+                if unread_at_start is not None and instruction.cmd != "RUN":
+                    unread_at_start.append(
+                        f"{where}, which {why}: if it runs a program of the full image that "
+                        "-slim lacks (git, curl, a compiler...), the container fails at start"
+                    )
+                else:
+                    found.append(f"{where}, which {why}: it may use tools -slim lacks")
                 continue
             code = "\n".join(line.split("#", 1)[0] for line in origin.text.splitlines())
             for match in _TOOL_WORD.finditer(code):

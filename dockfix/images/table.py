@@ -58,6 +58,9 @@ class ImageTraits:
     package_manager: str | None = None
     #: Facts worth telling the user (shown in findings).
     notes: tuple[str, ...] = field(default=())
+    #: The working directory the image leaves (``/`` when its Dockerfile sets no
+    #: WORKDIR); a relative WORKDIR of a stage built on it starts there.
+    workdir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,14 @@ _DISTROLESS = ImageTraits(
     notes=("distroless images have no shell and no package manager",),
 )
 _NODE_ENTRYPOINT = ("docker-entrypoint.sh",)
+_SERVER_NOTE = "the server binds port 80 and manages its own workers"
+
+
+def _node(traits: ImageTraits) -> ImageTraits:
+    return replace(
+        traits, entrypoint=_NODE_ENTRYPOINT, nonroot_user="node", nonroot_uid=1000, workdir="/"
+    )
+
 
 TABLE: tuple[ImageRow, ...] = (
     # -- Windows tags of language images (before their Linux rows) ------------------------
@@ -102,32 +113,22 @@ TABLE: tuple[ImageRow, ...] = (
         ImageTraits(Family.WINDOWS),
     ),
     # -- Python (docker-library/python) --------------------------------------------
-    ImageRow(r"python", r".*alpine.*", replace(_ALPINE, python=True)),
+    # Its Dockerfiles set no WORKDIR (they end in ``CMD ["python3"]``).
+    ImageRow(r"python", r".*alpine.*", replace(_ALPINE, python=True, workdir="/")),
     ImageRow(r"python", r".*windowsservercore.*|.*nanoserver.*", ImageTraits(Family.WINDOWS)),
-    ImageRow(r"python", r".*slim.*", replace(_DEBIAN_SLIM, python=True)),
-    ImageRow(r"python", r".*", replace(_DEBIAN_FULL, python=True)),
-    # -- Node (ships user `node`, uid 1000) ----------------------------------------------
-    ImageRow(
-        r"node",
-        r".*alpine.*",
-        replace(_ALPINE, entrypoint=_NODE_ENTRYPOINT, nonroot_user="node", nonroot_uid=1000),
-    ),
-    ImageRow(
-        r"node",
-        r".*slim.*",
-        replace(_DEBIAN_SLIM, entrypoint=_NODE_ENTRYPOINT, nonroot_user="node", nonroot_uid=1000),
-    ),
-    ImageRow(
-        r"node",
-        r".*",
-        replace(_DEBIAN_FULL, entrypoint=_NODE_ENTRYPOINT, nonroot_user="node", nonroot_uid=1000),
-    ),
+    ImageRow(r"python", r".*slim.*", replace(_DEBIAN_SLIM, python=True, workdir="/")),
+    ImageRow(r"python", r".*", replace(_DEBIAN_FULL, python=True, workdir="/")),
+    # -- Node (ships user `node`, uid 1000; no WORKDIR) -----------------------------------
+    ImageRow(r"node", r".*alpine.*", _node(_ALPINE)),
+    ImageRow(r"node", r".*slim.*", _node(_DEBIAN_SLIM)),
+    ImageRow(r"node", r".*", _node(_DEBIAN_FULL)),
     # -- Distributions ---------------------------------------------------------------------
-    ImageRow(r"debian", r".*slim.*", _DEBIAN_SLIM),
-    ImageRow(r"debian|ubuntu", r".*", _DEBIAN_SLIM),
-    ImageRow(r"buildpack-deps", r".*", _DEBIAN_FULL),
-    ImageRow(r"alpine", r".*", _ALPINE),
-    ImageRow(r"busybox", r".*", replace(_ALPINE, package_manager=None)),
+    # Root file systems with a CMD and no WORKDIR (docker-library/official-images).
+    ImageRow(r"debian", r".*slim.*", replace(_DEBIAN_SLIM, workdir="/")),
+    ImageRow(r"debian|ubuntu", r".*", replace(_DEBIAN_SLIM, workdir="/")),
+    ImageRow(r"buildpack-deps", r".*", replace(_DEBIAN_FULL, workdir="/")),
+    ImageRow(r"alpine", r".*", replace(_ALPINE, workdir="/")),
+    ImageRow(r"busybox", r".*", replace(_ALPINE, package_manager=None, workdir="/")),
     ImageRow(
         r"(registry\.access\.redhat\.com/|redhat/)?ubi\d*/ubi-minimal|ubi\d*-minimal",
         r".*",
@@ -183,24 +184,21 @@ TABLE: tuple[ImageRow, ...] = (
     # -- bitnami/minideb (github.com/bitnami/minideb): a minimal Debian, root, no tools.
     ImageRow(r"bitnami/minideb", r".*", _DEBIAN_SLIM),
     # -- Language images on Debian ------------------------------------------------------
-    ImageRow(r"golang", r".*alpine.*", replace(_ALPINE, toolchain=True)),
-    ImageRow(r"golang|rust|gcc|openjdk|eclipse-temurin|maven|gradle", r".*alpine.*", _ALPINE),
-    ImageRow(r"golang|rust|gcc|maven|gradle", r".*", _DEBIAN_FULL),
+    # docker-library/golang ends with ``WORKDIR $GOPATH`` (``/go``, mode 1777).
+    ImageRow(r"golang", r".*alpine.*", replace(_ALPINE, toolchain=True, workdir="/go")),
+    ImageRow(r"rust|gcc|openjdk|eclipse-temurin|maven|gradle", r".*alpine.*", _ALPINE),
+    ImageRow(r"golang", r".*", replace(_DEBIAN_FULL, workdir="/go")),
+    ImageRow(r"rust|gcc|maven|gradle", r".*", _DEBIAN_FULL),
     ImageRow(r"openjdk|eclipse-temurin|amazoncorretto", r".*", replace(_DEBIAN_SLIM, curl=True)),
     ImageRow(r"ruby|php", r".*alpine.*", _ALPINE),
     ImageRow(r"ruby", r".*slim.*", _DEBIAN_SLIM),
     ImageRow(r"ruby", r".*", _DEBIAN_FULL),
     # -- Servers that bind privileged ports or run their own entrypoint ----------------
-    ImageRow(
-        r"nginx|httpd|php",
-        r".*alpine.*",
-        replace(_ALPINE, notes=("the server binds port 80 and manages its own workers",)),
-    ),
-    ImageRow(
-        r"nginx|httpd|php",
-        r".*",
-        replace(_DEBIAN_SLIM, notes=("the server binds port 80 and manages its own workers",)),
-    ),
+    # nginx sets no WORKDIR; httpd's is /usr/local/apache2, php's /var/www/html.
+    ImageRow(r"nginx", r".*alpine.*", replace(_ALPINE, notes=(_SERVER_NOTE,), workdir="/")),
+    ImageRow(r"nginx", r".*", replace(_DEBIAN_SLIM, notes=(_SERVER_NOTE,), workdir="/")),
+    ImageRow(r"httpd|php", r".*alpine.*", replace(_ALPINE, notes=(_SERVER_NOTE,))),
+    ImageRow(r"httpd|php", r".*", replace(_DEBIAN_SLIM, notes=(_SERVER_NOTE,))),
     # -- Distroless and scratch ------------------------------------------------------------
     # The :nonroot tags run as nonroot (uid 65532) by default.
     ImageRow(
@@ -232,7 +230,9 @@ TABLE: tuple[ImageRow, ...] = (
     ImageRow(
         r"scratch",
         r".*",
-        ImageTraits(Family.SCRATCH, shell=False, entrypoint=None, notes=("scratch is empty",)),
+        ImageTraits(
+            Family.SCRATCH, shell=False, entrypoint=None, notes=("scratch is empty",), workdir="/"
+        ),
     ),
     # -- Windows ---------------------------------------------------------------------------
     ImageRow(
@@ -283,3 +283,20 @@ def _lookup(
         if row.matches(repository, tag or "latest"):
             return row.traits
     return None
+
+
+def workdir_of_every_tag(repository: str, aliases: Sequence[tuple[str, str]] = ()) -> str | None:
+    """The working directory every tag of ``repository`` leaves, or None.
+
+    For a base whose tag a build argument gives (``debian:${VERSION}``): the repository
+    is known but the tag is not, so the answer holds only if every row that can match
+    the repository agrees (``python`` cannot: its Windows tags are not known).  A row's
+    tag pattern is taken to match some tag; a row whose repository pattern matches is
+    taken to apply.
+    """
+    repository = canonical_image(repository, tuple(aliases))
+    repository = repository.removeprefix("docker.io/").removeprefix("library/")
+    answers = {row.traits.workdir for row in TABLE if re.fullmatch(row.repository, repository)}
+    if len(answers) != 1:
+        return None
+    return answers.pop()

@@ -18,11 +18,11 @@ Fix safety
     Safe when the folder the path is relative to is known: the previous ``WORKDIR`` of
     the stage (or of a stage it builds on) when that one is absolute and has no
     variables the model cannot resolve, or the base image's own working directory when
-    dockfix knows the image sets none (``/``: Debian, Ubuntu, Alpine, BusyBox,
-    ``python``, ``node``, ``nginx`` and ``scratch``).  The result is the path BuildKit
-    computes (``..`` and ``.`` resolved).  Reported without a fix for other base images
-    (``golang`` sets ``/go``, ``php`` ``/var/www/html``), unresolved variables, quoted
-    paths and Windows stages.
+    the image table knows it (``/`` for Debian, Ubuntu, Alpine, BusyBox, ``python``,
+    ``node``, ``nginx`` and ``scratch``, which set none; ``/go`` for ``golang``).  The
+    result is the path BuildKit computes (``..`` and ``.`` resolved).  Reported without
+    a fix for other base images (``php`` sets ``/var/www/html``, not in the table),
+    unresolved variables, quoted paths and Windows stages.
 
 References
     BuildKit check ``WorkdirRelativePath``; hadolint DL3000.
@@ -34,14 +34,10 @@ import posixpath
 from collections.abc import Iterator
 
 from dockfix.edits import FixAvailability
+from dockfix.images.table import workdir_of_every_tag
 from dockfix.model import Platform, StageFacts
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.syntax import Instruction
-
-#: Images whose own configuration sets no working directory (so it is ``/``).
-_ROOT_WORKDIR_IMAGES = frozenset(
-    {"debian", "ubuntu", "alpine", "busybox", "python", "node", "nginx", "scratch"}
-)
 
 
 def _is_relative(path: str) -> bool:
@@ -54,20 +50,23 @@ def _plain(path: str) -> bool:
     return not any(char in path for char in "\"'\\$ \t")
 
 
-def _base_workdir(facts: StageFacts) -> str | None:
-    """The working directory the root of the lineage starts in, when known."""
-    image = facts.root.image
-    if image is None or image.has_variables:
+def _base_workdir(facts: StageFacts, aliases: tuple[tuple[str, str], ...]) -> str | None:
+    """The working directory the root of the lineage starts in, when the image table
+    knows it (``ImageTraits.workdir``).  A tag given by a build argument
+    (``debian:${VERSION}``) leaves the repository known: its working directory is
+    known when every tag of it has the same."""
+    if facts.traits is not None:
+        return facts.traits.workdir
+    raw, image = facts.root.stage.image, facts.root.image
+    if image is None or image.has_variables or "$" in raw.name or "$" in (raw.registry or ""):
         return None
-    if image.text.lower() == "scratch":
-        return "/"
-    name = image.name.lower().removeprefix("library/")
-    if image.registry not in (None, "", "docker.io", "index.docker.io"):
-        return None
-    return "/" if name in _ROOT_WORKDIR_IMAGES else None
+    name = f"{image.registry}/{image.name}" if image.registry else image.name
+    return workdir_of_every_tag(name, aliases)
 
 
-def _resolve(facts: StageFacts, instruction: Instruction) -> tuple[bool, str | None, str]:
+def _resolve(
+    facts: StageFacts, instruction: Instruction, aliases: tuple[tuple[str, str], ...]
+) -> tuple[bool, str | None, str]:
     """Whether an absolute WORKDIR came before ``instruction`` (in the lineage); else the
     absolute path it resolves to (None when unknown) and why it is unknown."""
     earlier: list[str] = []
@@ -79,7 +78,7 @@ def _resolve(facts: StageFacts, instruction: Instruction) -> tuple[bool, str | N
                 earlier.append(candidate.value[0])
     if any(not _is_relative(path) for path in earlier):
         return True, None, ""
-    current = _base_workdir(facts)
+    current = _base_workdir(facts, aliases)
     if current is None:
         return False, None, "the base image's working directory is not known"
     for path in (*earlier, instruction.value[0]):
@@ -93,6 +92,7 @@ def _resolve(facts: StageFacts, instruction: Instruction) -> tuple[bool, str | N
 
 def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     document = context.document
+    aliases = context.settings.image_aliases
     for facts in context.model.stages:
         if facts.platform is Platform.WINDOWS:
             continue
@@ -102,7 +102,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             path = instruction.value[0]
             if not _is_relative(path):
                 continue
-            absolute, resolved, why = _resolve(facts, instruction)
+            absolute, resolved, why = _resolve(facts, instruction, aliases)
             if absolute:
                 continue  # relative to a WORKDIR the file sets: BuildKit does not warn
             message = (

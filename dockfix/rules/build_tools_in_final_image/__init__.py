@@ -276,7 +276,8 @@ Fix safety
       install's RUN runs ``apt-get install`` on lists an earlier RUN fetched (the runtime
       libraries' install, just above it, removes them);
     * the base is the full image and the final stage could not switch to ``-slim``
-      (a script it runs uses a tool -slim lacks; a compiler or ``make`` is used; a tool
+      (a script it runs uses a tool -slim lacks, or a RUN runs a script that cannot be
+      read; a compiler or ``make`` is used; a tool
       whose package is not known for every release, ``convert`` or ``file``, is used
       before the first install; a ``.deb`` is installed with ``dpkg -i``, whose
       dependencies the full image may have; an https apt source on a tag that may be
@@ -296,7 +297,10 @@ Fix safety
       is installed right after FROM, with the later ones, and the reason says so;
       unless a line before the first install sets apt's sources or a proxy, which that
       install would not use.  A package manager's command (``apt-get purge git``) is no
-      use of the tool it names;
+      use of the tool it names.  A ``CMD``/``ENTRYPOINT`` script that cannot be read
+      (no build context, or not in it) runs only when the container starts: the split
+      builds, and the reason names the script, which fails at start if it runs a program
+      -slim lacks (as DF201 names an entrypoint it cannot read);
     * the base is the full image and the requirements could not be read even with the
       build context: a file no COPY brings (a clone, a download, the base image),
       one from another stage or an archive, one missing from the context on disk, a

@@ -97,7 +97,8 @@ def check_slimmable(
         )
     slim, caveats = _slim_of(facts)
     early, late, blocked = _sort_tool_uses(facts, moved, first_site)
-    blocked += script_tool_uses(facts, context)
+    unread_at_start: list[str] = []
+    blocked += script_tool_uses(facts, context, unread_at_start=unread_at_start)
     blocked += _full_image_reliances(facts)
     if blocked:
         raise FixRefused(
@@ -105,6 +106,7 @@ def check_slimmable(
             "image keeps its compilers"
         )
     caveats += _check_release_reachable(facts, slim)
+    caveats += tuple(unread_at_start)
     late_packages = _unique_packages(late)
     if not early:
         tools = (_tools_caveat(late_packages, late, early=False),) if late else ()

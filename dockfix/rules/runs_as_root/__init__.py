@@ -122,9 +122,13 @@ What it does
     (node's ``docker-entrypoint.sh`` does not; a server image outside the image table,
     ``postgres``, ``redis``..., starts through an entrypoint that commonly does), the
     image installs
-    ``gosu``/``su-exec``/``sudo``, or the container's entrypoint is a script read from
-    the build context that uses root's tools; or the Dockerfile creates a user whose
-    name cannot be read.
+    ``gosu``/``su-exec``/``sudo`` or brings ``gosu``/``su-exec`` in otherwise (a
+    download, a link, a ``COPY``, as docker-library's postgres does), or the
+    container's entrypoint is a script read from the build context that uses root's
+    tools; or the Dockerfile creates a user whose name cannot be read.  A relative
+    ``WORKDIR`` before any absolute one is resolved from the base image's own working
+    directory when the image table knows it (``/`` for ``python``, ``debian``...,
+    ``/go`` for ``golang``); otherwise the folder is not known and the rule reports.
 
     What cannot be read but matters only to the running container does not stop the
     fix (``startup``); its reason names it instead: an entrypoint script that is not
@@ -147,7 +151,10 @@ Fix safety
     Unsafe, and the fix's reason says what may change: the app may write at run time
     where the Dockerfile does not show it (a cache in a system folder, files copied
     into its folder before the switch, which stay owned by root, or ``/`` when there is
-    no ``WORKDIR``); it then fails with a permission error.  An entrypoint that cannot
+    no ``WORKDIR``); it then fails with a permission error.  The fix gives the user the
+    application folder itself: a working directory below it that the build made as
+    root (``WORKDIR /app`` then ``WORKDIR src``) stays root's, and the reason says so.
+    An entrypoint that cannot
     be read may need root: the reason names it, and the container then fails at start.  Images built
     ``FROM`` this one also start as the user, and need ``USER root`` for their own
     installs.

@@ -194,7 +194,7 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
         if _copies_into(instruction, folders, image, app):
             flag = f"--chown={target.owner}"
             builder.replace(instruction, document.add_flag(instruction, flag))
-    return list(builder.edits()), _reason(image, folders, target, index)
+    return list(builder.edits()), _reason(image, folders, target, index, subfolders)
 
 
 def _switch_in_root(image: Image, folders: Folders, target: Target) -> tuple[list[Edit], str]:
@@ -316,7 +316,7 @@ def _is_broad_copy(instruction: Instruction) -> bool:
     return any(s in (".", "./", "*") or s.endswith("/") for s in instruction.value[:-1])
 
 
-def _reason(image: Image, folders: Folders, target: Target, index: int) -> str:
+def _reason(image: Image, folders: Folders, target: Target, index: int, chowned: list[str]) -> str:
     app = folders.app or "/"
     uid = target.uid.split(":")[0] if target.uid else target.user
     uid = f" (uid {uid})" if uid != target.user else ""
@@ -324,6 +324,13 @@ def _reason(image: Image, folders: Folders, target: Target, index: int) -> str:
         f"the container then runs as `{target.user}`{uid}: what it writes at run time outside "
         f"`{app}` fails with a permission error"
     ]
+    workdir = _workdir_below_app(image, folders, chowned)
+    if workdir is not None:
+        parts.append(
+            f"the fix gives the user `{app}` itself, not its working directory "
+            f"`{folders.at.get(id(workdir))}` (WORKDIR on line {workdir.line}): if the build "
+            "makes that folder as root, writes there fail too"
+        )
     ancestors = tuple(i for stage in image.stages[:-1] for i in stage.instructions)
     before = ancestors + image.final.instructions[: index + 1]
     copied = next(
@@ -345,3 +352,20 @@ def _reason(image: Image, folders: Folders, target: Target, index: int) -> str:
     if image.derived:
         parts.append(image.derived)
     return "; ".join(parts)
+
+
+def _workdir_below_app(image: Image, folders: Folders, chowned: list[str]) -> Instruction | None:
+    """The container's last WORKDIR, when it is a folder below the application folder
+    (``WORKDIR /app`` then ``WORKDIR src``, or a clone entered with a relative WORKDIR)
+    that no recursive chown of the fix gives to the user."""
+    app = folders.app
+    workdirs = [i for i in image.instructions if i.cmd == "WORKDIR"]
+    if app is None or not workdirs or workdirs[-1] is folders.app_workdir:
+        return None
+    last = workdirs[-1]
+    path = folders.at.get(id(last))
+    if path is None or path == app or not inside(path, app):
+        return None
+    if any(inside(path, folder) for folder in chowned):
+        return None
+    return last

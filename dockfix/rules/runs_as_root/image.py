@@ -314,9 +314,16 @@ def resolve(path: str, workdir: str | None, variables: Mapping[str, str | None])
 
 
 def folders_of(image: Image) -> Folders:
-    """Resolve each WORKDIR; the last absolute one is the application folder."""
+    """Resolve each WORKDIR; the last absolute one is the application folder.
+
+    A relative WORKDIR before any absolute one starts from the base image's own working
+    directory, when the image table knows it (``/`` for ``python``, ``debian``...,
+    ``/go`` for ``golang``): it then makes the application folder as an absolute one
+    would.  An image whose traits are derived from the stage's contents gives none.
+    """
     at: dict[int, str | None] = {}
-    current: str | None = None
+    base = image.traits.workdir if image.traits is not None and not image.derived else None
+    current: str | None = base
     app_workdir: Instruction | None = None
     problem = ""
     for instruction in image.instructions:
@@ -331,6 +338,8 @@ def folders_of(image: Image) -> Folders:
                 current, app_workdir, problem = posixpath.normpath(expanded), instruction, ""
             elif current is not None:
                 current = posixpath.normpath(posixpath.join(current, expanded))
+                if app_workdir is None:
+                    app_workdir = instruction  # the first, from the base image's folder
             else:
                 problem = f"the relative WORKDIR `{raw}` depends on the base image's"
         at[id(instruction)] = current

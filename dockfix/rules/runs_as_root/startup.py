@@ -152,7 +152,39 @@ def entrypoint_findings(image: Image, folders: Folders) -> Iterator[FixRefused |
                     kind="entrypoint",
                 )
                 return
+    provided = _provided_user_switcher(image)
+    if provided is not None:
+        yield provided
+        return
     yield from _script_findings(image, folders)
+
+
+#: Tools whose only use is to step down from root: an image that fetches, copies or runs
+#: one has an entrypoint that starts as root and changes user itself (docker-library's
+#: postgres and redis download ``gosu`` with ``wget`` and check it with ``gosu nobody true``).
+USER_SWITCHERS = frozenset({"gosu", "su-exec"})
+
+
+def _provided_user_switcher(image: Image) -> FixRefused | None:
+    """``gosu``/``su-exec`` brought in other than by a package install: downloaded,
+    linked or run by a RUN, or copied by a COPY/ADD."""
+    for instruction, command in run_commands(image):
+        for word in command_words(command):
+            name = word.value.rstrip("/").rsplit("/", 1)[-1]
+            if name in USER_SWITCHERS:
+                return FixRefused(
+                    f"line {instruction.line} brings in `{name}` to change user", kind="entrypoint"
+                )
+    for instruction in image.instructions:
+        if instruction.cmd in ("COPY", "ADD"):
+            for path in instruction.value:
+                name = path.rstrip("/").rsplit("/", 1)[-1]
+                if name in USER_SWITCHERS:
+                    return FixRefused(
+                        f"line {instruction.line} copies `{name}` to change user",
+                        kind="entrypoint",
+                    )
+    return None
 
 
 def _harmless_base_entrypoint(traits: ImageTraits) -> bool:
