@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dockfix.engine import fix_document  # noqa: E402
-from dockfix.rules import select_rules  # noqa: E402
-from dockfix.rules.base import Settings  # noqa: E402
 from dockfix.model import BuildContext  # noqa: E402
 from dockfix.model.build import FileModel  # noqa: E402
+from dockfix.rules import select_rules  # noqa: E402
+from dockfix.rules.base import Settings  # noqa: E402
 from dockfix.syntax import Dockerfile, ParseError, parse  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dockerfiles"
