@@ -22,7 +22,6 @@ from fixture_cases import cases, context_of, read
 from dockfix import engine
 from dockfix.engine import FixResult, fix_document
 from dockfix.model import NO_CONTEXT, FileModel, Platform, mounts_of
-from dockfix.model.build import _read_evidence
 from dockfix.model.runs import run_shell
 from dockfix.rules import ALL_RULES
 from dockfix.rules._hygiene import _and_breaks
@@ -89,8 +88,6 @@ def _computed(fresh: Instruction, key: str, carried: object) -> object:
         return mounts_of(fresh)
     if key == "_empty_continuation":
         return _empty_lines_removed(fresh)
-    if key == "_platform_clues":
-        return _read_evidence(fresh)
     if key in ("_continuation_indents", "_and_breaks"):
         assert isinstance(carried, tuple)
         escape = carried[0]

@@ -92,75 +92,52 @@ def _platform_evidence(stage: Stage, escape: str) -> tuple[Platform, str]:
 def _instruction_evidence(instruction: Instruction) -> tuple[str, str]:
     """``(windows reason, linux reason)`` of one instruction ("" for none), computed once
     per instruction: the model is built again every round of the engine, and a node
-    (its line included) never changes, so an unedited instruction keeps its answer.
-
-    The reasons are read without the line (``_platform_clues``, which the engine hands
-    to an instruction's copy moved to other lines) and the line is put in here.
-    """
+    (its line included) never changes, so an unedited instruction keeps its answer."""
     cache = instruction.__dict__
     try:
         return cache["_platform_evidence"]  # type: ignore[no-any-return]
     except KeyError:
         pass
-    try:
-        clues: tuple[_Clue, _Clue] = cache["_platform_clues"]
-    except KeyError:
-        clues = cache["_platform_clues"] = _read_evidence(instruction)
-    windows, linux = clues
-    found = cache["_platform_evidence"] = (
-        _reason(windows, instruction.line),
-        _reason(linux, instruction.line),
-    )
+    found = cache["_platform_evidence"] = _read_evidence(instruction)
     return found
 
 
-#: A reason without its line: the text, and whether `` (line N)`` follows it.
-_Clue = tuple[str, bool]
-_NONE: _Clue = ("", False)
-
-
-def _reason(clue: _Clue, line: int) -> str:
-    text, at_line = clue
-    return f"{text} (line {line})" if at_line else text
-
-
-def _read_evidence(instruction: Instruction) -> tuple[_Clue, _Clue]:
+def _read_evidence(instruction: Instruction) -> tuple[str, str]:
     """The first Windows and the first Linux evidence of ``instruction``, in the order
-    ``_platform_evidence`` weighs them (a Windows reason ends the search); it reads the
-    instruction's name, form, value and shell, never its line (``_reason`` adds it)."""
-    linux_reason = _NONE
+    ``_platform_evidence`` weighs them (a Windows reason ends the search)."""
+    linux_reason = ""
     cmd = instruction.cmd
     if cmd == "SHELL" and instruction.value:
         dialect = dialect_of(instruction.value)
         if dialect.is_windows or dialect is ShellDialect.PWSH:
-            return (f"SHELL {instruction.value[0]}", False), linux_reason
+            return f"SHELL {instruction.value[0]}", linux_reason
         if instruction.value[0].startswith("/"):
-            linux_reason = (f"SHELL {instruction.value[0]}", False)
+            linux_reason = f"SHELL {instruction.value[0]}"
     if cmd in _PATH_INSTRUCTIONS and any(map(has_windows_path, instruction.value)):
-        return (f"Windows path in {cmd}", True), linux_reason
+        return f"Windows path in {cmd} (line {instruction.line})", linux_reason
     if cmd != "RUN":
-        return _NONE, linux_reason
+        return "", linux_reason
     if instruction.is_json and instruction.value:
         first = instruction.value[0]
         name = first.replace("\\", "/").rsplit("/", 1)[-1].lower()
         if name in WINDOWS_COMMANDS:
-            return (f"RUN {first}", True), linux_reason
+            return f"RUN {first} (line {instruction.line})", linux_reason
         if first.startswith("/"):
-            linux_reason = (f"RUN {first}", True)
-        return _NONE, linux_reason
+            linux_reason = f"RUN {first} (line {instruction.line})"
+        return "", linux_reason
     shell = run_shell(instruction)
     if not isinstance(shell, RunShell):
-        return _NONE, linux_reason
+        return "", linux_reason
     for command in iter_simple_commands(shell.script):
         words = command_words(command)
         if not words or not words[0].is_literal:
             continue
         name = words[0].value.lower()
         if name in WINDOWS_COMMANDS:
-            return (f"RUN {words[0].value}", True), linux_reason
-        if linux_reason == _NONE and (name in LINUX_COMMANDS or name.startswith("/")):
-            linux_reason = (f"RUN {words[0].value}", True)
-    return _NONE, linux_reason
+            return f"RUN {words[0].value} (line {instruction.line})", linux_reason
+        if not linux_reason and (name in LINUX_COMMANDS or name.startswith("/")):
+            linux_reason = f"RUN {words[0].value} (line {instruction.line})"
+    return "", linux_reason
 
 
 _DEFAULT_DIALECTS = {Platform.LINUX: ShellDialect.POSIX, Platform.WINDOWS: ShellDialect.CMD}
