@@ -299,9 +299,20 @@ _NODE_FIELDS: dict[type, tuple[str, ...]] = {
 
 #: Values cached on an instruction that depend on its text, reading and the kinds of its
 #: pieces but not on a line number (``Instruction.text``, ``.cmd``, ``.comments``,
-#: ``model.mounts_of``): ``_shifted`` hands them to the moved copy, which would compute
-#: the same (``tests/test_engine_speedups.py`` checks it on every fixture's rounds).
-LINE_FREE_CACHES = ("text", "cmd", "comments", "_mounts")
+#: ``model.mounts_of``; the continuation indents of ``Dockerfile.style``, the ``&&``
+#: layout of ``rules._hygiene`` and DF007's empty continuation lines, each kept as
+#: ``(escape, value)`` or as an offset from the instruction's first line):
+#: ``_shifted`` hands them to the moved copy, which would compute the same
+#: (``tests/test_round_caches.py`` checks it on every fixture's rounds).
+LINE_FREE_CACHES = (
+    "text",
+    "cmd",
+    "comments",
+    "_mounts",
+    "_continuation_indents",
+    "_and_breaks",
+    "_empty_continuation",
+)
 
 
 @functools.cache

@@ -24,8 +24,11 @@ from dockfix.engine import FixResult, fix_document
 from dockfix.model import NO_CONTEXT, FileModel, Platform, mounts_of
 from dockfix.model.runs import run_shell
 from dockfix.rules import ALL_RULES
+from dockfix.rules._hygiene import _and_breaks
 from dockfix.rules.base import Settings
+from dockfix.rules.no_empty_continuation import _empty_lines_removed
 from dockfix.syntax import ParseError, parse
+from dockfix.syntax.document import _continuation_indents
 from dockfix.syntax.nodes import Instruction
 
 CASES = cases()
@@ -65,8 +68,7 @@ def test_moved_copies_carry_what_they_would_compute(
         for key in engine.LINE_FREE_CACHES:
             if key in new.__dict__:
                 carried["values"] += 1
-                value = mounts_of(fresh) if key == "_mounts" else getattr(fresh, key)
-                if new.__dict__[key] != value:
+                if new.__dict__[key] != _computed(fresh, key, new.__dict__[key]):
                     wrong.append(key)
         if "_run_shell" in new.__dict__:
             carried["values"] += 1
@@ -77,6 +79,21 @@ def test_moved_copies_carry_what_they_would_compute(
     _fix_all(Settings(unsafe_fixes=unsafe))
     assert not wrong
     assert carried["values"] > 1000
+
+
+def _computed(fresh: Instruction, key: str, carried: object) -> object:
+    """What ``fresh`` (a copy with nothing cached) computes for the cache ``key``, in the
+    form the cache keeps it; ``carried`` gives the escape character a cache was read with."""
+    if key == "_mounts":
+        return mounts_of(fresh)
+    if key == "_empty_continuation":
+        return _empty_lines_removed(fresh)
+    if key in ("_continuation_indents", "_and_breaks"):
+        assert isinstance(carried, tuple)
+        escape = carried[0]
+        read = _continuation_indents if key == "_continuation_indents" else _and_breaks
+        return (escape, read(fresh, escape))
+    return getattr(fresh, key)
 
 
 @pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])

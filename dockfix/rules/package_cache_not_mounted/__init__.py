@@ -66,6 +66,7 @@ from dockfix.model.preconditions import Precondition, evaluate
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.rules.package_cache_not_mounted.fix import findings_of, no_cache_check
+from dockfix.rules.package_cache_not_mounted.memo import ModuleMemo
 from dockfix.rules.package_cache_not_mounted.plan import Plan, plan_run
 from dockfix.strategies import CacheStrategy
 
@@ -78,6 +79,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
         Precondition.RUN_MOUNTS, model, None, None, may_add_syntax=settings.syntax_directive
     )
     plans: list[Plan] = []
+    memo = ModuleMemo(model)
     for facts in model.stages:
         for instruction in facts.stage.instructions:
             shell = run_shell(instruction)
@@ -88,7 +90,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 if finding is not None:
                     yield finding
                 continue
-            plan = plan_run(model, facts, instruction, shell)
+            plan = plan_run(model, facts, instruction, shell, memo)
             if plan is not None:
                 plans.append(plan)
     if no_cache:

@@ -155,6 +155,8 @@ def _copied_from(model: FileModel, names: set[str], folder: str) -> str:
         for mount in mounts_of(instruction):
             if mount.from_stage and mount.from_stage.lower() in names:
                 sources.append(mount.source or "/")
+        if not sources:
+            continue  # (most instructions: the variables below are read only when needed)
         facts = model.stage_of(instruction)
         values = {**image_values(facts), **facts.at(instruction).variables} if facts else {}
         for source in sources:

@@ -9,12 +9,11 @@ from dockfix.model import FileModel, StageFacts, is_root_user
 from dockfix.rules._shell import RunShell
 from dockfix.rules.package_cache_not_mounted.caches import CACHING_MANAGERS, Cache, caches_of
 from dockfix.rules.package_cache_not_mounted.conflicts import (
-    module_mounts,
-    module_readers,
     mounted_over,
     removal,
     removed_paths,
 )
+from dockfix.rules.package_cache_not_mounted.memo import ModuleMemo
 from dockfix.rules.package_cache_not_mounted.state import (
     Where,
     runs_as_other_user,
@@ -66,8 +65,16 @@ def unmounted_caches(
 
 
 def plan_run(
-    model: FileModel, facts: StageFacts, instruction: Instruction, shell: RunShell
+    model: FileModel,
+    facts: StageFacts,
+    instruction: Instruction,
+    shell: RunShell,
+    memo: ModuleMemo | None = None,
 ) -> Plan | None:
+    """What the rule would do to the RUN; ``memo`` (of ``model``) answers the Go module
+    questions the rule's other RUNs asked already."""
+    if memo is None:
+        memo = ModuleMemo(model)
     wanted, notes = unmounted_caches(model, facts, instruction, shell)
     if not wanted:
         return None
@@ -109,9 +116,9 @@ def plan_run(
             )
             continue
         if cache.modules:
-            mounted = module_mounts(model, facts, cache.path, where.is_root)
+            mounted = memo.mounts(facts, cache.path, where.is_root)
             mounted.add(id(instruction))
-            readers = module_readers(model, facts, cache.path, mounted)
+            readers = memo.readers(facts, cache.path, mounted)
             if readers:
                 plan.notes.append(f"Go modules stay in the image ({cache.path}): {readers}")
                 continue
