@@ -12,14 +12,15 @@ original text; the insides of quotes and substitutions are never descended into.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 
 from dockfix import lazy_re
 from dockfix.shell._build import add_words, attach, join, make_list
 from dockfix.shell._errors import ShellParseError
 from dockfix.shell._source import ShellSource, TSNode
 from dockfix.shell._tree import is_valid_assignment
-from dockfix.shell._words import WORD_NODES, join_pieces, split_blanks
+from dockfix.shell._words import BLANK, WORD_NODES, join_pieces, split_blanks
 from dockfix.shell.model import (
     Compound,
     Group,
@@ -37,31 +38,11 @@ from dockfix.shell.model import (
 #: Deepest nesting of statements converted; deeper scripts are refused, never a crash.
 MAX_DEPTH = 100
 
-_STATEMENTS = frozenset(
-    {
-        "command",
-        "redirected_statement",
-        "list",
-        "pipeline",
-        "negated_command",
-        "subshell",
-        "compound_statement",
-        "if_statement",
-        "for_statement",
-        "c_style_for_statement",
-        "while_statement",
-        "case_statement",
-        "function_definition",
-        "declaration_command",
-        "unset_command",
-        "test_command",
-        "variable_assignment",
-        "variable_assignments",
-    }
-)
 _SEPARATORS = frozenset({";", "&", "\n"})
 _CASE_TERMINATORS = frozenset({";;", ";&", ";;&"})
 _REDIRECTS = frozenset({"file_redirect", "herestring_redirect"})
+#: A simple command's argument nodes (an assignment is one only after the command name).
+_ARGUMENTS = (WORD_NODES - {"variable_assignment"}) | {"$", "=~", "=="}
 _DUPLICATIONS = frozenset({">&", "<&"})
 _TEST_EXPRESSIONS = frozenset(
     {
@@ -98,6 +79,8 @@ _RESERVED = frozenset(
     }
 )
 _WORD_EDGE = frozenset(" \t\r\n;&|()<>")
+_START = attrgetter("start")
+_END = attrgetter("end")
 
 
 class Converter:
@@ -178,51 +161,32 @@ class Converter:
         return None
 
     def statement(self, node: TSNode) -> Node:
-        """One statement; a ``ListNode`` when it is an and-or list (the caller flattens it)."""
+        """One statement; a ``ListNode`` when it is an and-or list (the caller flattens it).
+
+        Each node type's converter is found in ``_HANDLERS`` (one lookup).
+        """
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
                 offset = self.source.index(node.start_byte)
                 raise ShellParseError(f"nesting deeper than {MAX_DEPTH} levels", offset)
-            return self._statement(node)
+            handler = _HANDLERS.get(node.type)
+            if handler is None:
+                raise self.unexpected(node)
+            return handler(self, node)
         finally:
             self.depth -= 1
 
-    def _statement(self, node: TSNode) -> Node:
-        kind = node.type
-        if kind == "command":
-            return self.command(node)
-        if kind == "redirected_statement":
-            return self.redirected(node)
-        if kind == "list":
-            return self.and_or(node)
-        if kind == "pipeline":
-            return self.pipeline(node)
-        if kind == "negated_command":
-            return self.negated(node)
-        if kind == "subshell":
-            start, end = self.source.span(node)
-            return Subshell(self.block(node), (), start, end)
-        if kind == "compound_statement":
-            start, end = self.source.span(node)
-            if node.children and node.children[0].type == "((":
-                return Opaque("arithmetic", start, end)
-            return Group(self.block(node), (), start, end)
-        if kind == "if_statement":
-            return self.if_statement(node)
-        if kind in ("for_statement", "c_style_for_statement"):
-            return self.for_statement(node)
-        if kind == "while_statement":
-            return self.while_statement(node)
-        if kind == "case_statement":
-            return self.case_statement(node)
-        if kind == "function_definition":
-            return self.function(node)
-        if kind in ("declaration_command", "unset_command", "test_command"):
-            return self.plain_command(node)
-        if kind in ("variable_assignment", "variable_assignments"):
-            return self.assignments(node)
-        raise self.unexpected(node)
+    def subshell(self, node: TSNode) -> Subshell:
+        start, end = self.source.span(node)
+        return Subshell(self.block(node), (), start, end)
+
+    def group(self, node: TSNode) -> Node:
+        """``{ list; }``, or ``(( ... ))`` arithmetic, which the grammar also calls compound."""
+        start, end = self.source.span(node)
+        if node.children and node.children[0].type == "((":
+            return Opaque("arithmetic", start, end)
+        return Group(self.block(node), (), start, end)
 
     def and_or(self, node: TSNode) -> ListNode:
         """``a && b || c`` arrives left-nested; walk the spine iteratively and flatten it."""
@@ -236,13 +200,14 @@ class Converter:
         for parent in reversed(spine):
             seen_left = False
             for child in parent.children:
-                if child.type == "comment":
+                kind = child.type
+                if kind == "comment":
                     continue
                 if not seen_left:
                     seen_left = True
-                elif child.type in ("&&", "||"):
+                elif kind in ("&&", "||"):
                     start, end = self.source.span(child)
-                    operators.append(Operator(child.type, start, end))
+                    operators.append(Operator(kind, start, end))
                 else:
                     _extend(items, operators, self.statement(child))
         return make_list(items, operators, items[0].start)
@@ -291,43 +256,50 @@ class Converter:
         redirects: list[Redirect] = []
         pieces: list[tuple[int, int]] = []
         prefix_redirect = False
+        add_pieces = self.add_pieces
         for child in node.children:
             kind = child.type
-            if kind == "comment":
-                continue
-            if kind == "variable_assignment" and not pieces and is_valid_assignment(child):
-                assigned.append(self.source.span(child))
+            # Most frequent first: the name, then plain arguments.
+            if kind == "command_name":
+                for part in child.children:
+                    part_kind = part.type
+                    if part_kind != "comment":
+                        add_pieces(part, part_kind, pieces)
+            elif kind in _ARGUMENTS:
+                add_pieces(child, kind, pieces)
+            elif kind == "variable_assignment":
+                if not pieces and is_valid_assignment(child):
+                    assigned.append(self.source.span(child))
+                else:
+                    add_pieces(child, kind, pieces)
             elif kind in _REDIRECTS:
                 prefix_redirect = prefix_redirect or not pieces
                 redirects.append(self.redirect(child, pieces))
-            elif kind == "command_name":
-                pieces.extend(self.pieces(c for c in child.children if c.type != "comment"))
-            elif kind in WORD_NODES or kind in ("$", "=~", "=="):
-                self.add_pieces(child, pieces)
-            else:
+            elif kind != "comment":
                 raise self.unexpected(child)
-        joined = join_pieces(self.text, sorted([*assigned, *pieces]))
-        starts = {start for start, _ in assigned}
-        assignments = [word for word in joined if word.start in starts]
-        words = [word for word in joined if word.start not in starts]
-        if not assignments and not prefix_redirect:
-            words, assignments = _without_time(words)
+        if assigned:
+            joined = join_pieces(self.text, sorted([*assigned, *pieces]))
+            starts = {start for start, _ in assigned}
+            assignments = [word for word in joined if word.start in starts]
+            words = [word for word in joined if word.start not in starts]
+        else:
+            words, assignments = join_pieces(self.text, sorted(pieces)), []
+        if not assignments and not prefix_redirect and words:
+            if words[0].text == "time":
+                words, assignments = _without_time(words)
             if words and words[0].text in _RESERVED:  # tree-sitter takes `a; done` for a command
                 raise ShellParseError(f"unexpected token {words[0].text!r}", words[0].start)
         return self.simple(words, assignments, redirects)
 
-    def pieces(self, nodes: Iterable[TSNode]) -> list[tuple[int, int]]:
-        """Spans of word-level nodes; a ``word`` tree-sitter glued over blanks is split."""
-        found: list[tuple[int, int]] = []
-        for node in nodes:
-            self.add_pieces(node, found)
-        return found
+    def add_pieces(self, node: TSNode, kind: str, found: list[tuple[int, int]]) -> None:
+        """Append the spans of a word-level node of type ``kind`` to ``found``.
 
-    def add_pieces(self, node: TSNode, found: list[tuple[int, int]]) -> None:
-        """Append the spans of one word-level node to ``found`` (see ``pieces``)."""
+        A ``word`` tree-sitter glued over blanks (``] }``) is split in pieces.
+        """
         source = self.source
         start, end = node.start_byte, node.end_byte
-        if node.type == "word":
+        # A blank inside a ``word`` is rare: test for one before splitting.
+        if kind == "word" and BLANK.search(source.parsed, start, end) is not None:
             spans = split_blanks(source.parsed, start, end)
             if len(spans) > 1:
                 index = source.index
@@ -351,7 +323,7 @@ class Converter:
             elif kind in _TEST_EXPRESSIONS:
                 stack.extend(reversed(child.children))
             else:
-                pieces.extend(self.pieces((child,)))
+                self.add_pieces(child, kind, pieces)
         return self.simple(join_pieces(self.text, sorted(pieces)), [], redirects)
 
     def assignments(self, node: TSNode) -> SimpleCommand:
@@ -390,7 +362,7 @@ class Converter:
             elif not child.is_named and not operator:
                 operator = kind
             elif kind != "comment":
-                pieces.extend(self.pieces((child,)))
+                self.add_pieces(child, kind, pieces)
         found = join_pieces(self.text, pieces)
         if found and "\n" in self.text[self.source.index(node.start_byte) : found[0].start]:
             raise ShellParseError("a redirection needs a word on the same line", found[0].start)
@@ -558,7 +530,7 @@ class Converter:
             elif c_style or kind in ("in", ";", "\n", "comment"):
                 continue
             elif child.is_named:
-                pieces.extend(self.pieces((child,)))
+                self.add_pieces(child, kind, pieces)
             else:
                 raise self.unexpected(child)
         words = [] if c_style else join_pieces(self.text, pieces)
@@ -619,12 +591,13 @@ class Converter:
     ) -> SimpleCommand:
         """A ``SimpleCommand`` spanning its parts (never a here-document body)."""
         self.bounded(words)
-        self.bounded(assignments)
+        if assignments:
+            self.bounded(assignments)
         if redirects:
             self.bounded([r.target for r in redirects if r.target is not None])
-        spans: list[Word | Redirect] = [*words, *assignments, *redirects]
-        start = min([span.start for span in spans])
-        end = max([span.end for span in spans])
+        spans = (*words, *assignments, *redirects)
+        start = min(map(_START, spans))
+        end = max(map(_END, spans))
         return SimpleCommand(tuple(words), tuple(assignments), tuple(redirects), start, end)
 
     def bounded(self, words: Sequence[Word]) -> Sequence[Word]:
@@ -634,22 +607,51 @@ class Converter:
         two: such a model would let a rule edit half a word.
         """
         text = self.text
+        length = len(text)
         for word in words:
             start, end = word.start, word.end
             if not (
                 (start == 0 or text[start - 1] in _WORD_EDGE or text.startswith("<<-", start - 3))
-                and (end == len(text) or text[end] in _WORD_EDGE)
+                and (end == length or text[end] in _WORD_EDGE)
             ):
                 raise ShellParseError(f"cannot tell where the word {word.text!r} ends", start)
         return words
+
+
+#: The converter of each statement node type: one dictionary lookup instead of a chain of
+#: comparisons per statement.
+_HANDLERS: dict[str, Callable[[Converter, TSNode], Node]] = {
+    "command": Converter.command,
+    "redirected_statement": Converter.redirected,
+    "list": Converter.and_or,
+    "pipeline": Converter.pipeline,
+    "negated_command": Converter.negated,
+    "subshell": Converter.subshell,
+    "compound_statement": Converter.group,
+    "if_statement": Converter.if_statement,
+    "for_statement": Converter.for_statement,
+    "c_style_for_statement": Converter.for_statement,
+    "while_statement": Converter.while_statement,
+    "case_statement": Converter.case_statement,
+    "function_definition": Converter.function,
+    "declaration_command": Converter.plain_command,
+    "unset_command": Converter.plain_command,
+    "test_command": Converter.plain_command,
+    "variable_assignment": Converter.assignments,
+    "variable_assignments": Converter.assignments,
+}
+_STATEMENTS = frozenset(_HANDLERS)
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
 def _first(nodes: Iterable[TSNode]) -> TSNode:
-    """The first node that is not a comment."""
-    return next(node for node in nodes if node.type != "comment")
+    """The first node that is not a comment (there always is one where this is asked)."""
+    for node in nodes:
+        if node.type != "comment":
+            return node
+    raise StopIteration  # as ``next()`` of an empty generator did
 
 
 def _is_fd(text: str) -> bool:

@@ -52,6 +52,8 @@ class ShellSource:
 
     def span(self, node: TSNode) -> tuple[int, int]:
         """``(start, end)`` of a node as ``str`` indices."""
+        if self.ascii:  # byte offsets are the indices: no calls (this runs for most nodes)
+            return node.start_byte, node.end_byte
         return self.index(node.start_byte), self.index(node.end_byte)
 
     def word(self, node: TSNode) -> Word:

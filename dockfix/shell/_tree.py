@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 
-from tree_sitter import Language, Parser, Tree
+from tree_sitter import Language, Parser
 
 from dockfix import lazy_re
 from dockfix.shell._source import TSNode
@@ -63,30 +63,33 @@ def parser() -> Parser:
     return Parser(Language(tree_sitter_bash.language()))
 
 
-def parse_bytes(data: bytes, nesting: int = 0) -> tuple[Tree, bytes]:
-    """The tree of ``data`` after the workarounds, and the bytes it was parsed from.
+def parse_bytes(data: bytes, nesting: int = 0) -> tuple[TSNode, bytes]:
+    """The root node of ``data``'s tree after the workarounds, and the bytes it was parsed from.
 
-    A tree with ``has_error`` is returned as is, for the caller to report.
+    A tree with ``has_error`` is returned as is, for the caller to report.  The one root
+    node object is what the caller converts: tree-sitter builds a node's ``children``
+    list once per node object, so the coverage walk's lists serve the conversion too
+    (``tree.root_node`` would be a new object with none built).
     """
-    tree = parser().parse(data)
+    root = parser().parse(data).root_node
     while b"`" in data:
-        masked = _mask_backticks(tree.root_node, data, nesting)
+        masked = _mask_backticks(root, data, nesting)
         if masked is None:
             break
-        data, tree = masked, parser().parse(masked)
-    if tree.root_node.has_error:
-        renamed = _without_invalid_assignments(tree.root_node, data)
+        data, root = masked, parser().parse(masked).root_node
+    if root.has_error:
+        renamed = _without_invalid_assignments(root, data)
         if renamed is not None:
-            data, tree = renamed, parser().parse(renamed)
-        return tree, data
-    while (offset := unread(tree.root_node, data)) is not None:
+            data, root = renamed, parser().parse(renamed).root_node
+        return root, data
+    while (offset := unread(root, data)) is not None:
         if not _LONE_DASH.match(data, offset):
             raise TreeError("text the shell grammar skipped", offset)
         data = data[:offset] + b"x" + data[offset + 1 :]
-        tree = parser().parse(data)
-        if tree.root_node.has_error:  # pragma: no cover - a plain word cannot add errors
-            return tree, data
-    return tree, data
+        root = parser().parse(data).root_node
+        if root.has_error:  # pragma: no cover - a plain word cannot add errors
+            return root, data
+    return root, data
 
 
 # -- backticks ---------------------------------------------------------------------------
@@ -141,10 +144,10 @@ def _check_inside(inside: bytes, opener: int, nesting: int) -> None:
     if nesting >= MAX_NESTING:
         raise TreeError("backticks nested too deep", opener)
     try:
-        tree, _ = parse_bytes(_unescape(inside), nesting + 1)
+        root, _ = parse_bytes(_unescape(inside), nesting + 1)
     except TreeError as error:
         raise TreeError(f"inside backticks: {error.message}", opener) from error
-    if tree.root_node.has_error:
+    if root.has_error:
         raise TreeError("the command inside backticks does not parse", opener)
 
 
@@ -198,32 +201,31 @@ def unread(root: TSNode, data: bytes) -> int | None:
     """The byte offset of the first non-blank text no token covers, or None.
 
     Words, comments and here-document bodies count as read whole, which keeps
-    the walk short (it never enters a word).
+    the walk short (it never enters a word).  Tokens are visited in source order
+    from a stack of ``children`` lists: cheaper than a ``TreeCursor`` (which makes a
+    node object at every step), and the lists are kept for the conversion.
     """
-    cursor = root.walk()
     position = 0
-    while True:
-        node = cursor.node
-        assert node is not None  # a cursor always stands on a node of a parsed tree
-        if node.type in _READ_WHOLE or node.child_count == 0:
-            start = node.start_byte
-            if (
-                start > position
-                # Cheap test first: one blank byte between tokens (the common gap).
-                and not (start == position + 1 and data[position] in _BLANK_BYTES)
-                and not _BETWEEN_TOKENS.fullmatch(data, position, start)
-            ):
-                return _first_non_blank(data, position)
-            end = node.end_byte
-            if end > position:
-                position = end
-        elif cursor.goto_first_child():
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.child_count and node.type not in _READ_WHOLE:
+            stack += reversed(node.children)
             continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                if _BETWEEN_TOKENS.fullmatch(data, position):
-                    return None
-                return _first_non_blank(data, position)
+        start = node.start_byte
+        if (
+            start > position
+            # Cheap test first: one blank byte between tokens (the common gap).
+            and not (start == position + 1 and data[position] in _BLANK_BYTES)
+            and not _BETWEEN_TOKENS.fullmatch(data, position, start)
+        ):
+            return _first_non_blank(data, position)
+        end = node.end_byte
+        if end > position:
+            position = end
+    if _BETWEEN_TOKENS.fullmatch(data, position):
+        return None
+    return _first_non_blank(data, position)
 
 
 def _first_non_blank(data: bytes, position: int) -> int:

@@ -40,7 +40,8 @@ WORD_NODES = frozenset(
 
 # Only escaped blanks and line continuations between two pieces: still one word.
 _SAME_WORD_GAP = lazy_re.compile(r"(?:\\\r?\n|\\[ \t\v\f])*")
-_BLANK = lazy_re.compile(rb"[ \t\n]")
+#: A blank byte: a ``word`` node with one is split by ``split_blanks``.
+BLANK = lazy_re.compile(rb"[ \t\n]")
 
 
 def join_pieces(text: str, spans: list[tuple[int, int]]) -> list[Word]:
@@ -71,7 +72,7 @@ def split_blanks(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
     Works on the bytes tree-sitter parsed (backtick substitutions masked), where a
     blank is never inside a substitution; UTF-8 continuation bytes are never blanks.
     """
-    if _BLANK.search(data, start, end) is None:
+    if BLANK.search(data, start, end) is None:
         return [(start, end)]
     spans: list[tuple[int, int]] = []
     piece = start

@@ -29,10 +29,9 @@ def parse_shell(text: str) -> ShellScript:
     """
     source = ShellSource(text)
     try:
-        tree, source.parsed = parse_bytes(source.data)
+        root, source.parsed = parse_bytes(source.data)
     except TreeError as error:
         raise ShellParseError(error.message, source.index(error.offset)) from error
-    root = tree.root_node
     if root.has_error:
         raise syntax_error(root, source)
     try:
