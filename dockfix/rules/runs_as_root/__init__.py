@@ -154,6 +154,9 @@ Fix safety
     no ``WORKDIR``); it then fails with a permission error.  The fix gives the user the
     application folder itself: a working directory below it that the build made as
     root (``WORKDIR /app`` then ``WORKDIR src``) stays root's, and the reason says so.
+    A ``VOLUME`` below the application folder is made and given to the user too (a new
+    volume takes the owner of the image's folder); a bind mount or an existing volume
+    there keeps its own owner, and the reason says so.
     An entrypoint that cannot
     be read may need root: the reason names it, and the container then fails at start.  Images built
     ``FROM`` this one also start as the user, and need ``USER root`` for their own

@@ -155,6 +155,31 @@ def _root_made_subfolders(image: Image, folders: Folders, target: Target, index:
     return found
 
 
+def _volumes_below_app(
+    image: Image, folders: Folders, chowned: list[str]
+) -> dict[str, Instruction]:
+    """Folders below the application folder that a VOLUME declares and no recursive
+    chown of the fix covers (the app writes its data there, as root did), with the
+    VOLUME that first declares each."""
+    app = folders.app
+    assert app is not None
+    found: dict[str, Instruction] = {}
+    for instruction in image.instructions:
+        if instruction.cmd != "VOLUME":
+            continue
+        for word in instruction.value:
+            path = resolve(word, folders.at.get(id(instruction)), image.variables)
+            if path is None or path == app or not inside(path, app):
+                continue
+            if path not in found and not any(inside(path, done) for done in chowned):
+                found[path] = instruction
+    return found
+
+
+def _listed(paths: list[str]) -> str:
+    return ", ".join(f"`{path}`" for path in paths)
+
+
 def _folder_stays_roots(image: Image, folders: Folders, index: int) -> bool:
     """Without a shell the folder cannot be chowned: the switch must precede its WORKDIR."""
     if image.has_shell or folders.app_workdir is None:
@@ -176,8 +201,14 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
     if image.has_shell and not _already_owned(image, folders, target):
         commands.append(f"chown {target.owner} {shlex.quote(app)}")
     subfolders = _root_made_subfolders(image, folders, target, index) if image.has_shell else []
-    if subfolders:
-        paths = " ".join(shlex.quote(path) for path in subfolders)
+    declared = _volumes_below_app(image, folders, subfolders) if image.has_shell else {}
+    volumes = list(declared)
+    if volumes:
+        # A VOLUME's mount point is made as root when the image does not have it, and a
+        # new volume takes the owner of the image's folder: the user's, once made here.
+        commands.append("mkdir -p " + " ".join(shlex.quote(path) for path in volumes))
+    if subfolders or volumes:
+        paths = " ".join(shlex.quote(path) for path in [*subfolders, *volumes])
         commands.append(f"chown -R {target.owner} {paths}")
     builder = FixBuilder(document)
     early = _early_chown_anchor(image, folders, target, anchor) if len(commands) == 1 else None
@@ -194,7 +225,23 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
         if _copies_into(instruction, folders, image, app):
             flag = f"--chown={target.owner}"
             builder.replace(instruction, document.add_flag(instruction, flag))
-    return list(builder.edits()), _reason(image, folders, target, index, subfolders)
+    reason = _reason(image, folders, target, index, [*subfolders, *volumes])
+    if volumes:
+        after = {id(instruction) for instruction in stage.instructions[index + 1 :]}
+        before = [path for path, volume in declared.items() if id(volume) not in after]
+        kept = (
+            f" (the VOLUME on line {declared[before[0]].line} comes first: BuildKit keeps a "
+            "change made after it, the classic builder drops it)"
+            if before
+            else ""
+        )
+        reason += (
+            f"; {'the VOLUMEs' if len(volumes) > 1 else 'the VOLUME'} {_listed(volumes)} "
+            f"inside `{app}` {'are' if len(volumes) > 1 else 'is'} made and given to the "
+            f"user{kept}, but a bind mount or an existing volume there keeps its own owner, "
+            "which the user may not be able to write"
+        )
+    return list(builder.edits()), reason
 
 
 def _switch_in_root(image: Image, folders: Folders, target: Target) -> tuple[list[Edit], str]:
