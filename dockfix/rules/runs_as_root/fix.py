@@ -231,7 +231,8 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
         before = [path for path, volume in declared.items() if id(volume) not in after]
         kept = (
             f" (the VOLUME on line {declared[before[0]].line} comes first: BuildKit keeps a "
-            "change made after it, the classic builder drops it)"
+            "change made after it; the classic builder and buildah/podman drop it, and "
+            "there the folder stays root's)"
             if before
             else ""
         )
@@ -394,7 +395,8 @@ def _reason(image: Image, folders: Folders, target: Target, index: int, chowned:
     if volumes and image.has_shell:
         parts.append(
             f"`{app}` is a VOLUME (line {volumes[0].line}) before the chown: BuildKit keeps "
-            "the change, the classic builder drops it"
+            "the change; the classic builder and buildah/podman drop it, and there the "
+            "folder stays root's"
         )
     if image.derived:
         parts.append(image.derived)
