@@ -156,10 +156,13 @@ Fix safety
     root (``WORKDIR /app`` then ``WORKDIR src``) stays root's, and the reason says so.
     A ``VOLUME`` below the application folder is made and given to the user too (a new
     volume takes the owner of the image's folder); a bind mount or an existing volume
-    there keeps its own owner, and the reason says so.  When that ``VOLUME`` (or one of
-    the application folder itself) comes before the user's RUN, only BuildKit keeps the
-    change: the classic builder and buildah/podman drop it (checked here with buildah),
-    and the reason says the folder then stays root's.
+    there keeps its own owner, and the reason says so.  When such a ``VOLUME`` (or one
+    of the application folder itself) comes before the switch, the user's RUN goes right
+    above it, making the folders and giving them to the user there: a change to a
+    volume's folder after its ``VOLUME`` is kept by BuildKit only (the classic builder
+    and buildah/podman drop it; checked here with buildah).  Where that cannot be done
+    (the user is made later by the Dockerfile, no shell), the reason says the folder
+    may stay root's.
     An entrypoint that cannot
     be read may need root: the reason names it, and the container then fails at start.  Images built
     ``FROM`` this one also start as the user, and need ``USER root`` for their own

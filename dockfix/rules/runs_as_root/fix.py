@@ -176,6 +176,50 @@ def _volumes_below_app(
     return found
 
 
+def _volume_before_switch(
+    image: Image, folders: Folders, index: int, declared: dict[str, Instruction], target: Target
+) -> Instruction | None:
+    """The final stage's first VOLUME before the switch over the application folder or
+    one below it, when the user can be made (or exists) and its folders given to it
+    right before that VOLUME; None otherwise (the reason then names what may be lost)."""
+    if not image.has_shell:
+        return None
+    below = {id(volume) for volume in declared.values()}
+    first = next(
+        (
+            instruction
+            for instruction in image.final.instructions[: index + 1]
+            if instruction.cmd == "VOLUME"
+            and (id(instruction) in below or _volume_covers(instruction, folders, image))
+        ),
+        None,
+    )
+    if first is None or target.create:
+        return first
+    if image.traits is not None and target.user == image.traits.nonroot_user:
+        return first
+    order = image.instructions
+    for user in created_users(image):
+        if user.name == target.user and user.instruction is not None:
+            return first if order.index(user.instruction) < order.index(first) else None
+    return None
+
+
+def _insert_before_volume(builder: FixBuilder, volume: Instruction, text: str) -> None:
+    """The user's RUN right above the VOLUME, apart from a RUN before it (DF102 would
+    join them, and the creation belongs in a RUN of its own)."""
+    document = builder.document
+    added: list[Node] = [document.make_instruction(text, eol=document.style.eol)]
+    stage = [i for s in document.stages for i in s.instructions]
+    position = stage.index(volume)
+    if position > 0 and stage[position - 1].cmd == "RUN":
+        added.insert(0, BlankLine("", document.style.eol, 0))
+    try:
+        builder.insert_before(volume, *added)
+    except ValueError as error:
+        raise FixRefused(str(error), kind="layout") from error
+
+
 def _listed(paths: list[str]) -> str:
     return ", ".join(f"`{path}`" for path in paths)
 
@@ -211,7 +255,28 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
         paths = " ".join(shlex.quote(path) for path in [*subfolders, *volumes])
         commands.append(f"chown -R {target.owner} {paths}")
     builder = FixBuilder(document)
-    early = _early_chown_anchor(image, folders, target, anchor) if len(commands) == 1 else None
+    volume_first = _volume_before_switch(image, folders, index, declared, target)
+    if volume_first is not None:
+        # The VOLUME comes first: the classic builder and buildah/podman drop a change
+        # made to its folder after it, so the user and its folders are made before it.
+        made = [
+            *target.create,
+            "mkdir -p " + " ".join(shlex.quote(path) for path in [app, *volumes]),
+            f"chown {target.owner} {shlex.quote(app)}",
+        ]
+        if volumes:
+            made.append(f"chown -R {target.owner} " + " ".join(map(shlex.quote, volumes)))
+        _insert_before_volume(builder, volume_first, _run_text(document, made))
+        commands = (
+            [f"chown -R {target.owner} " + " ".join(map(shlex.quote, subfolders))]
+            if subfolders
+            else []
+        )
+    early = (
+        _early_chown_anchor(image, folders, target, anchor)
+        if len(commands) == 1 and volume_first is None
+        else None
+    )
     if early is not None:
         # A lone `RUN chown` goes right after the WORKDIR that makes the folder, where
         # it does not sit next to another one-command RUN (hadolint DL3059).
@@ -225,7 +290,9 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
         if _copies_into(instruction, folders, image, app):
             flag = f"--chown={target.owner}"
             builder.replace(instruction, document.add_flag(instruction, flag))
-    reason = _reason(image, folders, target, index, [*subfolders, *volumes])
+    reason = _reason(
+        image, folders, target, index, [*subfolders, *volumes], chown_first=bool(volume_first)
+    )
     if volumes:
         after = {id(instruction) for instruction in stage.instructions[index + 1 :]}
         before = [path for path, volume in declared.items() if id(volume) not in after]
@@ -233,7 +300,7 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
             f" (the VOLUME on line {declared[before[0]].line} comes first: BuildKit keeps a "
             "change made after it; the classic builder and buildah/podman drop it, and "
             "there the folder stays root's)"
-            if before
+            if before and volume_first is None
             else ""
         )
         reason += (
@@ -364,7 +431,15 @@ def _is_broad_copy(instruction: Instruction) -> bool:
     return any(s in (".", "./", "*") or s.endswith("/") for s in instruction.value[:-1])
 
 
-def _reason(image: Image, folders: Folders, target: Target, index: int, chowned: list[str]) -> str:
+def _reason(
+    image: Image,
+    folders: Folders,
+    target: Target,
+    index: int,
+    chowned: list[str],
+    *,
+    chown_first: bool = False,
+) -> str:
     app = folders.app or "/"
     uid = target.uid.split(":")[0] if target.uid else target.user
     uid = f" (uid {uid})" if uid != target.user else ""
@@ -392,7 +467,7 @@ def _reason(image: Image, folders: Folders, target: Target, index: int, chowned:
     if not image.has_shell:
         parts.append(f"BuildKit creates `{app}` owned by the user; the classic builder does not")
     volumes = [i for i in before if i.cmd == "VOLUME" and _volume_covers(i, folders, image)]
-    if volumes and image.has_shell:
+    if volumes and image.has_shell and not chown_first:
         parts.append(
             f"`{app}` is a VOLUME (line {volumes[0].line}) before the chown: BuildKit keeps "
             "the change; the classic builder and buildah/podman drop it, and there the "
