@@ -206,16 +206,18 @@ def _volume_before_switch(
 
 
 def _insert_before_volume(builder: FixBuilder, volume: Instruction, text: str) -> None:
-    """The user's RUN right above the VOLUME, apart from a RUN before it (DF102 would
-    join them, and the creation belongs in a RUN of its own)."""
+    """The user's RUN right above the VOLUME and the comments that describe it, apart
+    from a RUN just before (DF102 would join them; the creation is a RUN of its own)."""
     document = builder.document
+    anchor = document.with_comments_above(volume)
     added: list[Node] = [document.make_instruction(text, eol=document.style.eol)]
-    stage = [i for s in document.stages for i in s.instructions]
-    position = stage.index(volume)
-    if position > 0 and stage[position - 1].cmd == "RUN":
+    nodes = document.nodes
+    position = next(i for i, node in enumerate(nodes) if node is anchor)
+    previous = nodes[position - 1] if position > 0 else None
+    if isinstance(previous, Instruction) and previous.cmd == "RUN":
         added.insert(0, BlankLine("", document.style.eol, 0))
     try:
-        builder.insert_before(volume, *added)
+        builder.insert_before(anchor, *added)
     except ValueError as error:
         raise FixRefused(str(error), kind="layout") from error
 
