@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dockfix.engine import fix_document
 from dockfix.images import lookup
 from dockfix.rules import lookup as lookup_rule
-from dockfix.rules.base import Applicability, RuleContext
+from dockfix.rules.base import Applicability, RuleContext, Settings
 from dockfix.rules.runs_as_root.cwd import cwd_use
 from dockfix.rules.runs_as_root.image import (
     created_user,
@@ -30,6 +31,14 @@ def _finding(text: str, context_dir: Path | None = None):  # type: ignore[no-unt
     assert RULE is not None
     (finding,) = RULE.run(RuleContext(parse(text), None, context_dir))
     return finding
+
+
+def _fixed(text: str) -> str:
+    """The file after DF201's unsafe fix (the engine applies and verifies it)."""
+    assert RULE is not None
+    result = fix_document(parse(text), [RULE], Settings(unsafe_fixes=True))
+    assert not result.problems, result.problems
+    return result.output
 
 
 def _fixture(name: str) -> str:
@@ -97,11 +106,31 @@ def test_unreadable_runtime_facts_are_named_in_the_reason(text: str, expected: s
     assert expected in finding.fix.reason
 
 
-def test_volume_on_the_app_folder_is_named_in_the_reason() -> None:
+def test_volume_on_the_app_folder_gets_the_users_run_above_it() -> None:
+    """The classic builder and buildah/podman drop a change made after a VOLUME: the
+    user's RUN (and the folder's chown) goes above it, and the reason has nothing to
+    warn about there."""
     text = 'FROM python:3.12-slim\nVOLUME /app\nWORKDIR /app\nCMD ["python", "a.py"]\n'
     finding = _finding(text)
     assert finding.fix is not None
+    assert "before the chown" not in finding.fix.reason
+    fixed = _fixed(text)
+    assert fixed.index("chown app:app /app") < fixed.index("VOLUME /app")
+    assert fixed.index("VOLUME /app") < fixed.index("USER 10001")
+
+
+def test_volume_before_a_user_the_dockerfile_makes_later_is_named_in_the_reason() -> None:
+    """The user's RUN cannot go above the VOLUME when the Dockerfile makes the user
+    later: the chown stays after it, and the reason says where it is lost."""
+    text = (
+        "FROM python:3.12-slim\nVOLUME /app\nWORKDIR /app\n"
+        "RUN useradd --uid 1001 --create-home web\nUSER web\nUSER root\n"
+        'CMD ["python", "a.py"]\n'
+    )
+    finding = _finding(text)
+    assert finding.fix is not None
     assert "`/app` is a VOLUME (line 2) before the chown" in finding.fix.reason
+    assert "buildah/podman drop it" in finding.fix.reason
 
 
 @pytest.mark.parametrize(
