@@ -269,16 +269,18 @@ def lookup(
     return _lookup(repository, tag, tuple((alias, canonical) for alias, canonical in aliases))
 
 
+def _table_name(repository: str, aliases: Sequence[tuple[str, str]]) -> str:
+    """The name the table's rows match: aliases applied, Docker Hub's prefixes dropped."""
+    return canonical_image(repository, aliases).removeprefix("docker.io/").removeprefix("library/")
+
+
 @functools.lru_cache(maxsize=2048)
 def _lookup(
     repository: str, tag: str | None, aliases: tuple[tuple[str, str], ...]
 ) -> ImageTraits | None:
     """``lookup``, once per question: the table is fixed, and a file's rules ask about the
     same few images again and again (each question matches every row's patterns)."""
-    repository = canonical_image(repository, aliases)
-    if repository.startswith("docker.io/"):
-        repository = repository.removeprefix("docker.io/")
-    repository = repository.removeprefix("library/")
+    repository = _table_name(repository, aliases)
     for row in TABLE:
         if row.matches(repository, tag or "latest"):
             return row.traits
@@ -294,8 +296,7 @@ def workdir_of_every_tag(repository: str, aliases: Sequence[tuple[str, str]] = (
     tag pattern is taken to match some tag; a row whose repository pattern matches is
     taken to apply.
     """
-    repository = canonical_image(repository, tuple(aliases))
-    repository = repository.removeprefix("docker.io/").removeprefix("library/")
+    repository = _table_name(repository, tuple(aliases))
     answers = {row.traits.workdir for row in TABLE if re.fullmatch(row.repository, repository)}
     if len(answers) != 1:
         return None

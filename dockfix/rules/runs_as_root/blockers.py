@@ -23,6 +23,7 @@ from dockfix.rules.runs_as_root.image import (
     run_commands,
     runtime_scripts,
     under_any,
+    volume_paths,
     writes_outside,
 )
 from dockfix.rules.runs_as_root.policy import (
@@ -129,8 +130,9 @@ def _write_blockers(image: Image, folders: Folders, app: str | None) -> Iterator
         return
     for instruction in image.instructions:
         if instruction.cmd == "VOLUME":
-            for word in instruction.value:
-                path = resolve(word, folders.at.get(id(instruction)), image.variables)
+            for word, path in zip(
+                instruction.value, volume_paths(instruction, folders, image), strict=True
+            ):
                 if path is None or not (inside(path, app) or under_any(path, WORLD_WRITABLE)):
                     yield FixRefused(f"VOLUME `{word}` is outside `{app}`", kind="writes-outside")
         elif instruction.cmd == "ENV":

@@ -19,6 +19,7 @@ from dockfix.rules.runs_as_root.image import (
     resolve,
     run_commands,
     user_of,
+    volume_paths,
     writes_outside,
 )
 from dockfix.rules.runs_as_root.policy import (
@@ -167,8 +168,7 @@ def _volumes_below_app(
     for instruction in image.instructions:
         if instruction.cmd != "VOLUME":
             continue
-        for word in instruction.value:
-            path = resolve(word, folders.at.get(id(instruction)), image.variables)
+        for path in volume_paths(instruction, folders, image):
             if path is None or path == app or not inside(path, app):
                 continue
             if path not in found and not any(inside(path, done) for done in chowned):
@@ -423,8 +423,7 @@ def _copies_into(instruction: Instruction, folders: Folders, image: Image, app: 
 
 def _volume_covers(instruction: Instruction, folders: Folders, image: Image) -> bool:
     app = folders.app or "/"
-    workdir = folders.at.get(id(instruction))
-    paths = [resolve(word, workdir, image.variables) for word in instruction.value]
+    paths = volume_paths(instruction, folders, image)
     return any(path is not None and inside(app, path) for path in paths)
 
 

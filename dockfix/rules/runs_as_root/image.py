@@ -313,6 +313,12 @@ def resolve(path: str, workdir: str | None, variables: Mapping[str, str | None])
     return posixpath.normpath(posixpath.join(workdir, expanded))
 
 
+def volume_paths(instruction: Instruction, folders: Folders, image: Image) -> list[str | None]:
+    """Each folder a VOLUME declares, made absolute (None: a variable not known)."""
+    workdir = folders.at.get(id(instruction))
+    return [resolve(word, workdir, image.variables) for word in instruction.value]
+
+
 def folders_of(image: Image) -> Folders:
     """Resolve each WORKDIR; the last absolute one is the application folder.
 
