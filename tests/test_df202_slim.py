@@ -101,10 +101,24 @@ def test_stretch_splits_where_the_stage_updates_apt_itself() -> None:
     assert "runs Debian stretch, whose archive has left deb.debian.org" in reason
 
 
-def test_stretch_without_an_apt_update_of_its_own_is_refused() -> None:
-    _, note = _finding("ok-slim_tag_archived_no_update")
+def test_an_archived_release_without_apt_copies_the_libraries() -> None:
+    """No apt-get works on the final stage: the builder's scan writes a tar of the
+    packages' files (libpq5 added: psycopg2 loads it) and the final stage unpacks it."""
+    reason, note = _finding("slim_tag_archived_copy")
+    assert reason is not None, note
+    assert "cannot run apt-get either: it copies from the builder" in reason
+    out = (FIXTURES / "slim_tag_archived_copy.unsafe.out.Dockerfile").read_text()
+    builder, final = out.split("FROM python:3.7-slim-stretch")
+    assert "k|={'libpq5'}" in builder
+    assert "/runtime-libraries.tar" in builder
+    assert "apt-get" not in final
+    assert "tar -xf /tmp/runtime-libraries.tar -C / --skip-old-files" in final
+
+
+def test_an_archived_release_without_apt_refuses_the_tools_it_would_install() -> None:
+    _, note = _finding("ok-slim_tag_archived_tool")
     assert note is not None
-    assert "the stage runs no apt-get update of its own" in note
+    assert "the final stage's apt-get install of git, openssh-client" in note
 
 
 def test_arg_default_full_base_says_what_another_value_does() -> None:

@@ -286,9 +286,15 @@ Fix safety
       or a variable whose ARG has no default or one that is not a plain Python version;
       the tag runs a Debian release whose archive has left deb.debian.org, or may
       (wheezy to buster: named, or the last images of ``2.7``, ``3.4``, ``3.5``, a patch
-      release out before bullseye), and the stage runs no ``apt-get update`` of its
-      own, so the final stage's install would fail where the original builds): the
-      split alone would keep every compiler of the base.  A tool used from
+      release out before bullseye), the stage runs no ``apt-get update`` of its own, and
+      the final stage would have to install a tool with apt-get, which fails there
+      where the original builds): the split alone would keep every compiler of the
+      base.  On such a release with no tool to install, the final stage gets the
+      runtime libraries without apt-get: the builder's scan writes a tar of the files
+      of the packages it finds (``dpkg -L``; those a pip package is known to load are
+      added where the full image has them) and the final stage unpacks it with ``tar
+      --skip-old-files`` (no file -slim has is replaced) and runs ``ldconfig``; the
+      reason says that its dpkg does not list them.  A tool used from
       the first install on (a ``HEALTHCHECK`` with ``curl``, a ``git clone`` after it)
       is installed in the final stage with the runtime libraries, and the reason says
       so.  One used before it (``wget``, ``curl``, ``git`` -> ``git openssh-client``

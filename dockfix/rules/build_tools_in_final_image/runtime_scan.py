@@ -14,6 +14,14 @@ backslashes so that it means the same inside ``/bin/sh`` double quotes and under
 Dockerfile escape character.  Files whose owner ``dpkg`` does not know (the image's own
 Python under ``/usr/local``, libraries a wheel bundles) are left out.
 
+A Debian release whose archive has left the mirrors (``python:2.7`` runs buster) gives
+the final stage no ``apt-get``: its ``apt-get update`` fails.  There the scan also
+writes a tar of the files of the packages it found (``dpkg -L``: files and symbolic
+links, not folders; packages a pip package is known to load are added where the builder
+has them) and the final stage unpacks it without replacing any file -slim has, then runs
+``ldconfig``.  The builder is the full image, whose packages the original's builds
+linked: the final image gets the same files, not listed by its ``dpkg``.
+
 Alpine: the musl loader lists what each file links, and the list is of ``so:`` names
 (``so:libpq.so.5``), which ``apk add`` resolves to the package providing them.  The RHEL
 family (CentOS, Fedora, Amazon Linux, Rocky, Alma, UBI): ``ldd``, then ``rpm -qf`` names
@@ -31,6 +39,10 @@ from dockfix.syntax.document import Style
 #: Where the builder writes the package list, and where the final stage mounts it.
 LIST_IN_BUILDER = "/runtime-packages.txt"
 LIST_MOUNTED = "/tmp/runtime-packages.txt"
+#: Where the builder writes the packages' files when the final stage cannot install
+#: them (see above), and where the final stage mounts them.
+ARCHIVE_IN_BUILDER = "/runtime-libraries.tar"
+ARCHIVE_MOUNTED = "/tmp/runtime-libraries.tar"
 
 _RUN = "s.Popen(%s,stdout=s.PIPE,stderr=e,universal_newlines=True).communicate()[0]"
 #: Statements of the scan; argv: the directory to scan (wheels are unpacked), the output.
@@ -78,6 +90,18 @@ _ALPINE = (
     " and not x.split()[2].startswith(('/usr/local/',t,d))}",
 )
 _WRITE = ("open(o,'w').write(''.join(n+chr(10) for n in sorted(k)))",)
+#: Debian, copied: the files (and symbolic links; folders are made as tar unpacks) of
+#: each package found, in a tar.  ``dpkg -L`` per package: one the builder lacks (a
+#: known loader's library the full image does not have) adds nothing and fails nothing.
+_ARCHIVE = (
+    "import tarfile",
+    "P={p for n in sorted(k) for p in " + _RUN % "['dpkg','-L',n]" + ".splitlines()"
+    " if p.startswith('/') and os.path.lexists(p) and (os.path.islink(p) or not"
+    " os.path.isdir(p))}",
+    "z=tarfile.open(o,'w')",
+    "[z.add(p,recursive=False) for p in sorted(P)]",
+    "z.close()",
+)
 #: How the libraries are found, by the scan's ``family``.
 _FOUND = {
     "debian": (_LDD, *_DEBIAN),
@@ -123,14 +147,23 @@ def scan_command(
     *,
     alpine: bool = False,
     family: str | None = None,
+    copied: tuple[str, ...] | None = None,
 ) -> str:
     """The shell command that writes the list of packages the files in ``directory``
     (and the wheels there) link, one statement per continuation line.  ``family``:
-    ``debian`` (the default), ``alpine`` (also ``alpine=True``) or ``rhel``."""
+    ``debian`` (the default), ``alpine`` (also ``alpine=True``) or ``rhel``.  With
+    ``copied`` (Debian only), it writes the tar of those packages' files instead, with
+    the packages named there added (see above)."""
     joint = f";{style.escape}{style.eol}{style.indent}"
     found = _FOUND[family or ("alpine" if alpine else "debian")]
-    statements = (*_SCAN, *found, *_WRITE)
-    return f'{python} -c "{joint.join(statements)}" {directory} {LIST_IN_BUILDER}'
+    if copied is None:
+        statements = (*_SCAN, *found, *_WRITE)
+        return f'{python} -c "{joint.join(statements)}" {directory} {LIST_IN_BUILDER}'
+    if found is not _FOUND["debian"]:
+        raise ValueError("only a Debian scan copies the packages' files")
+    named = ("k|={" + ",".join(f"'{name}'" for name in copied) + "}",) if copied else ()
+    statements = (*_SCAN, *found, *named, *_ARCHIVE)
+    return f'{python} -c "{joint.join(statements)}" {directory} {ARCHIVE_IN_BUILDER}'
 
 
 def install_commands(
@@ -148,5 +181,16 @@ def install_commands(
     return [*installer.before, install, *installer.after]
 
 
-def mount_flag(alias: str) -> str:
-    return f"--mount=type=bind,from={alias},source={LIST_IN_BUILDER},target={LIST_MOUNTED}"
+def copy_commands() -> list[str]:
+    """The final stage's commands when it cannot install packages: unpack the builder's
+    tar of their files, keeping every file -slim has (``--skip-old-files``, GNU tar 1.27,
+    jessie's), and let the loader find the libraries."""
+    return [f"tar -xf {ARCHIVE_MOUNTED} -C / --skip-old-files", "ldconfig"]
+
+
+def mount_flag(alias: str, *, copied: bool = False) -> str:
+    """The final stage's mount of what the builder wrote: the package list, or the tar."""
+    source, target = (
+        (ARCHIVE_IN_BUILDER, ARCHIVE_MOUNTED) if copied else (LIST_IN_BUILDER, LIST_MOUNTED)
+    )
+    return f"--mount=type=bind,from={alias},source={source},target={target}"

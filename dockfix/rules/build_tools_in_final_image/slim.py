@@ -77,6 +77,9 @@ class SlimMove:
     early: tuple[str, ...] = ()
     #: What the unsafe reason must say about it.
     caveats: tuple[str, ...] = ()
+    #: The final stage cannot run apt-get (its release's archive has left the
+    #: mirrors): it copies the libraries' files from the builder (see ``runtime_scan``).
+    copies_libraries: bool = False
 
 
 def check_slimmable(
@@ -105,41 +108,54 @@ def check_slimmable(
             f"{blocked[0]}, so the final stage cannot use {slim} and the full base "
             "image keeps its compilers"
         )
-    caveats += _check_release_reachable(facts, slim)
+    release, copied = _check_release_reachable(facts, slim, [*early, *late])
+    caveats += release
     caveats += tuple(unread_at_start)
     late_packages = _unique_packages(late)
     if not early:
         tools = (_tools_caveat(late_packages, late, early=False),) if late else ()
-        return SlimMove(slim, (), (*caveats, *tools)), late_packages
+        return SlimMove(slim, (), (*caveats, *tools), copies_libraries=copied), late_packages
     packages = _unique_packages([*early, *late])
     _check_apt_settings(facts.stage, first_site, packages, early[0], slim)
     caveat = _tools_caveat(packages, [*early, *late], early=True)
     return SlimMove(slim, packages, (*caveats, caveat)), ()
 
 
-def _check_release_reachable(facts: StageFacts, slim: str) -> tuple[str, ...]:
+def _check_release_reachable(
+    facts: StageFacts, slim: str, tools: Sequence[ToolUse]
+) -> tuple[tuple[str, ...], bool]:
     """The final stage on -slim runs ``apt-get update`` (runtime libraries, tools), which
     fails on a release whose archive has left the mirrors its sources name; a stage that
-    runs ``apt-get update`` itself fails there as well (or sets sources that work), so
-    only one that never does is refused: the split would break a build that works.  The
-    other gets the caveat."""
+    runs ``apt-get update`` itself fails there as well (or sets sources that work), and
+    gets the caveat.  One that never does has no apt-get that works: the final stage
+    copies the libraries' files from the builder instead (True), which cannot bring the
+    tools it would install (refused: the split would break a build that works)."""
     image = facts.image or facts.stage.image  # a tag from an ARG: its default
     archived, certain = archived_release(image.tag)
     if not archived:
-        return ()
+        return (), False
     runs = "runs" if certain else "may run"
+    left = f"`{facts.stage.image.text}` {runs} Debian {archived}, whose archive has left "
     if _updates_apt(facts.stage):
         return (
-            f"`{facts.stage.image.text}` {runs} Debian {archived}, whose archive has left "
-            "deb.debian.org: the final stage's apt-get update works only where the stage's "
-            "own does",
+            f"{left}deb.debian.org: the final stage's apt-get update works only where the "
+            "stage's own does",
+        ), False
+    if tools:
+        names = ", ".join(_unique_packages(list(tools)))
+        raise FixRefused(
+            f"{left}deb.debian.org, and the stage runs no apt-get update of its own: the "
+            f"final stage's apt-get install of {names} on {slim} would fail, and the full "
+            "base image keeps its compilers"
         )
-    raise FixRefused(
-        f"`{facts.stage.image.text}` {runs} Debian {archived}, whose archive has left "
-        "deb.debian.org, and the stage runs no apt-get update of its own: the final "
-        f"stage's apt-get install on {slim} would fail, and the full base image keeps its "
-        "compilers"
-    )
+    return (
+        f"{left}deb.debian.org, and the stage runs no apt-get update of its own, so the "
+        f"final stage on {slim} cannot run apt-get either: it copies from the builder (the "
+        "full image) the files of the packages that own the libraries the built packages "
+        "link (and of those a pip package is known to load, where the full image has them), "
+        "without replacing a file -slim has, then runs ldconfig; its dpkg does not list "
+        "those packages and their maintainer scripts do not run",
+    ), True
 
 
 def _updates_apt(stage: Stage) -> bool:

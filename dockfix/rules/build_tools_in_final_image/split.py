@@ -25,8 +25,10 @@ from dockfix.rules.build_tools_in_final_image.rewrite import (
     trim_purge,
 )
 from dockfix.rules.build_tools_in_final_image.runtime_scan import (
+    ARCHIVE_IN_BUILDER,
     INSTALLERS,
     LIST_IN_BUILDER,
+    copy_commands,
     install_commands,
     mount_flag,
     scan_command,
@@ -88,6 +90,9 @@ class Split:
         #: The -slim image the final stage moves to (a full python base), if any, and
         #: the tools it installs at its start.
         self.slim = slim
+        #: The final stage cannot run its package manager (an archived Debian release):
+        #: the builder's scan copies the libraries' files (see ``runtime_scan``).
+        self.copied = slim is not None and slim.copies_libraries
         self.style = document.style
         self.alias = _builder_name(document)
         self.result = FixBuilder(document)
@@ -213,8 +218,12 @@ class Split:
         the libraries packages built on the full image are known to load): the final
         stage keeps them without the build packages (see ``runtime_scan``)."""
         style = self.style
-        head = f"{self.keyword('RUN')} {mount_flag(self.alias)} {style.escape}{style.eol}"
-        commands = install_commands(self.linked, manager=self.manager)
+        mount = mount_flag(self.alias, copied=self.copied)
+        head = f"{self.keyword('RUN')} {mount} {style.escape}{style.eol}"
+        if self.copied:
+            commands = copy_commands()
+        else:
+            commands = install_commands(self.linked, manager=self.manager)
         return self.line(f"{head}{style.indent}{self.chained(commands)}")
 
     def has_site(self, instruction: Instruction) -> bool:
@@ -288,11 +297,12 @@ class Split:
         """Before the switch to the user who runs pip: ``/wheels`` and the scan's list,
         which a user cannot create at ``/``, made by root and writable by every user
         (root's wheels there too, which the user's ``pip wheel`` may replace)."""
+        written = ARCHIVE_IN_BUILDER if self.copied else LIST_IN_BUILDER
         commands = (
             f"mkdir -p {WHEELS}",
             f"chmod -R a+rwX {WHEELS}",
-            f"touch {LIST_IN_BUILDER}",
-            f"chmod a+rw {LIST_IN_BUILDER}",
+            f"touch {written}",
+            f"chmod a+rw {written}",
         )
         return self.line(f"{self.keyword('RUN')} {' && '.join(commands)}")
 
@@ -374,7 +384,7 @@ class Split:
             return False
         style = self.style
         directory = WHEELS if self.strategy == "wheels" else self.venv
-        scan = scan_command(directory, style, self.python, family=self.family)
+        scan = self.scan(directory)
         joiner = ";" if sequential else " &&"
         text = f"{joiner} {style.escape}{style.eol}{style.indent}{scan}"
         if end == item.end:  # nothing to drop: an edit ending with the install takes it
@@ -412,12 +422,17 @@ class Split:
         end = install.package.packages[-1].end
         return [(end, end, "".join(f" {name}" for name in self.builder_packages))]
 
+    def scan(self, directory: str) -> str:
+        """The builder's scan of what the builds in ``directory`` link."""
+        copied = self.linked if self.copied else None
+        return scan_command(directory, self.style, self.python, family=self.family, copied=copied)
+
     def with_scan(self, instruction: Instruction) -> Instruction:
         """The builder's last install, followed by the scan of what its builds link."""
         style = self.style
         directory = WHEELS if self.strategy == "wheels" else self.venv
         text = instruction.text.rstrip("\r\n")
-        scan = scan_command(directory, style, self.python, family=self.family)
+        scan = self.scan(directory)
         return self.line(f"{text} && {style.escape}{style.eol}{style.indent}{scan}")
 
     def copy_of(self, instruction: Instruction) -> Instruction:
