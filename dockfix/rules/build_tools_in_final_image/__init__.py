@@ -252,8 +252,17 @@ Fix safety
       them);
     * another RUN uses the build tools (``make``, ``gcc``, ``git``, a script, named by
       its path or piped into ``bash``; not one that runs before they are installed on
-      a base known to have none; a Python program run by path, ``./manage.py
-      collectstatic``, is read as ``python manage.py`` is, unless its arguments build),
+      a base known to have none; not NodeSource's setup script piped into a shell,
+      which only adds its apt repository; a Python program run by path, ``./manage.py
+      collectstatic``, is read as ``python manage.py`` is, unless its arguments build;
+      a Node install, ``npm install``/``ci``/``run``, yarn or pnpm, is replayed instead
+      where it can be: on Debian or Ubuntu, as root, before the last pip install, in a
+      RUN that runs nothing but the Node package managers and ``cd``, ``mkdir``,
+      ``set``, ``export``, ``echo``, ``printf``, with no redirection: the builder runs
+      it between a marker and ``find / -xdev -cnewer`` the marker, packs what changed
+      in a tar, and the final stage unpacks that tar in its place; the library scan
+      reads those files too, and the reason says that a file it deleted stays; see
+      ``replay.py``),
       a RUN between two pip installs runs a program other than Python that may use the
       packages installed before it (with wheels the builder installs none; a Python
       program that builds nothing, ``python -m spacy download``, runs after the builder
@@ -356,6 +365,7 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     SYSTEM_MANAGERS,
     BuildInstall,
     Purge,
+    Replay,
     Site,
     check_between_sites,
     check_other_runs,
@@ -388,6 +398,7 @@ from dockfix.rules.build_tools_in_final_image.project import (
     get_pip_pythons,
     pip_pythons,
 )
+from dockfix.rules.build_tools_in_final_image.replay import check_replays, replay_caveat
 from dockfix.rules.build_tools_in_final_image.slim import SlimMove, check_slimmable
 from dockfix.rules.build_tools_in_final_image.split import Split
 from dockfix.rules.build_tools_in_final_image.users import check_users
@@ -578,7 +589,9 @@ def _plan(
             check_setup_python(site.setup, line, base.python_image, wheel, installed)
     sites = _project_dirs(sites)
     switch = check_users(facts, sites, installs, strategy, root_base=base.root)
-    installs, moved = _moved_installs(facts, installs, sites, from_base)
+    replays: list[Replay] = []
+    installs, moved = _moved_installs(facts, installs, sites, from_base, replays)
+    check_replays(facts, replays, base.family, installs, root_base=base.root)
     builder_installs = check_between_sites(stage, sites, strategy)
     runtime, unknown, slim, tools = _runtime_and_slim(
         facts, installs, sites, moved, base, from_base, build_context
@@ -591,6 +604,8 @@ def _plan(
     split.purges = purges
     split.user_switch = switch
     split.builder_installs = builder_installs
+    split.replays = [replay.instruction for replay in replays]
+    caveats += [replay_caveat(replay.instruction) for replay in replays]
     setups = [site for site in sites if site.setup is not None]
     if setups and strategy == "wheels":
         action = "develop" if setups[0].develop else "install"
@@ -653,11 +668,17 @@ def _plan_managed(
 
 
 def _moved_installs(
-    facts: StageFacts, installs: list[BuildInstall], sites: list[Site], from_base: bool
+    facts: StageFacts,
+    installs: list[BuildInstall],
+    sites: list[Site],
+    from_base: bool,
+    replays: list[Replay] | None = None,
 ) -> tuple[list[BuildInstall], set[int]]:
     """The build installs the split moves (``git`` stays where the stage uses it) and the
     ids of every command that leaves the final stage; refuses when another RUN needs the
-    build tools.  Shared by the pip and the ``uv sync`` plans."""
+    build tools, except that, given a list ``replays``, a Node package manager's RUN
+    before the last install is added to it (see ``checks.Replay``).  Shared by the pip
+    and the ``uv sync`` plans."""
     stage = facts.stage
     moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
     installs, git_kept = keep_git(stage, installs, moved)
@@ -667,7 +688,11 @@ def _moved_installs(
     # Before the first install of build packages, a base known to have no compilers
     # has none: commands there cannot need them.
     bare = facts.traits is not None and not facts.traits.toolchain and not from_base
-    check_other_runs(stage, moved, git_kept, _first(stage, installs) if bare else None)
+    first = _first(stage, installs) if bare else None
+    last = max(sites, key=lambda site: _position(stage, site)).shell.instruction
+    found = check_other_runs(stage, moved, git_kept, first, last if replays is not None else None)
+    if replays is not None:
+        replays += found
     return installs, moved
 
 

@@ -37,11 +37,13 @@ from dockfix.shell import (
     Manager,
     Node,
     PackageCommand,
+    Pipeline,
     SimpleCommand,
     Word,
     classify,
     command_name,
     command_words,
+    iter_nodes,
     iter_simple_commands,
 )
 from dockfix.syntax import Instruction, Stage
@@ -321,13 +323,34 @@ def keep_git(
     return kept, True
 
 
+@dataclass(frozen=True)
+class Replay:
+    """A RUN whose only use of the build tools is a Node package manager's (``npm
+    install`` compiles a native addon with ``node-gyp``): the builder runs it with the
+    build tools, and the final stage unpacks the files it wrote there (see
+    ``split.Split.replay_capture``) instead of running it."""
+
+    instruction: Instruction
+    #: Why the RUN needs the build tools: the refusal where it cannot be replayed.
+    refusal: str
+
+
 def check_other_runs(
-    stage: Stage, moved: set[int], git_kept: bool = False, first: BuildInstall | None = None
-) -> None:
+    stage: Stage,
+    moved: set[int],
+    git_kept: bool = False,
+    first: BuildInstall | None = None,
+    replay_before: Instruction | None = None,
+) -> list[Replay]:
     """No RUN but the installs being split may use the build tools: they leave the image
     (``git`` stays when ``git_kept``).  Commands that run before ``first``, the first
     install of build packages (None: the base image has them), cannot use them: the
-    final stage runs them as the original did, before that install."""
+    final stage runs them as the original did, before that install.
+
+    A RUN before ``replay_before`` (the builder runs every step up to it) that uses them
+    only through npm, yarn or pnpm, and runs nothing but those and a few shell builtins
+    (``_REPLAYABLE``), is returned to be replayed; any other refuses."""
+    replays: list[Replay] = []
     for instruction in stage.instructions:
         if instruction.cmd != "RUN":
             continue
@@ -337,14 +360,81 @@ def check_other_runs(
                 continue
             raise FixRefused(_unread_run(instruction, shell))
         artifacts = artifact_dirs(stage, instruction)
+        known = _known_setup_scripts(shell)
+        needs: list[tuple[SimpleCommand, str]] = []
         for command in iter_simple_commands(shell.script):
             if id(command) in moved or _before(stage, shell, command, first):
                 continue
+            if id(command) in known:
+                continue
             why = _needs_build_tools(command, artifacts)
             if why and not (git_kept and why == "runs `git`"):
-                raise FixRefused(
-                    f"the RUN on line {instruction.line} {why}, which needs the build tools"
-                )
+                needs.append((command, why))
+        if not needs:
+            continue
+        refusal = f"the RUN on line {instruction.line} {needs[0][1]}, which needs the build tools"
+        node_only = all(command_name(command) in _NODE_MANAGERS for command, _ in needs)
+        if node_only and _replayable(stage, shell, moved, replay_before):
+            replays.append(Replay(instruction, refusal))
+            continue
+        if node_only and replay_before is not None:
+            refusal += (
+                " (a Node install is replayed from the builder only in a RUN before the "
+                "last pip install that runs nothing but npm, yarn, pnpm, npx, bower, cd, "
+                "mkdir, set, export, echo, printf, with no redirection)"
+            )
+        raise FixRefused(refusal)
+    return replays
+
+
+#: Scripts piped into a shell that are known to add a package repository and nothing
+#: else: NodeSource's setup scripts (github.com/nodesource/distributions: "Script to
+#: install the NodeSource Node.js repo onto a Debian or Ubuntu system"; they install
+#: their own prerequisites, add the key and the source, and update the lists).  They
+#: compile nothing, so they run in the final stage as in the original.
+_REPOSITORY_SETUP = re.compile(r"^https?://(?:deb|rpm)\.nodesource\.com/setup(?:_[\w.]+)?$")
+
+
+def _known_setup_scripts(shell: RunShell) -> set[int]:
+    """The shells (their commands' ids) that ``curl``/``wget`` pipe a
+    ``_REPOSITORY_SETUP`` script into."""
+    known: set[int] = set()
+    for node in iter_nodes(shell.script):
+        if not isinstance(node, Pipeline):
+            continue
+        for left, right in zip(node.commands[:-1], node.commands[1:], strict=True):
+            if not isinstance(left, SimpleCommand) or not isinstance(right, SimpleCommand):
+                continue
+            if command_name(left) not in ("curl", "wget") or command_name(right) not in _SHELLS:
+                continue
+            if any(_REPOSITORY_SETUP.match(word.value) for word in command_words(left)[1:]):
+                known.add(id(right))
+    return known
+
+
+#: What a replayed RUN may run: the Node package managers and shell builtins that
+#: change no file the replay would miss (a deletion is not replayed: no ``rm``).
+_REPLAYABLE = frozenset({"npm", "yarn", "pnpm", "npx", "bower", "cd", "mkdir", "set"})
+_REPLAYABLE_BUILTINS = frozenset({"export", "echo", "true", ":", "printf"})
+
+
+def _replayable(
+    stage: Stage, shell: RunShell, moved: set[int], replay_before: Instruction | None
+) -> bool:
+    """The RUN comes before ``replay_before`` (the builder runs it), moves nothing
+    (no install being split is in it) and runs only ``_REPLAYABLE`` commands."""
+    if replay_before is None or shell.instruction.heredocs:
+        return False
+    instructions = stage.instructions
+    if instructions.index(shell.instruction) >= instructions.index(replay_before):
+        return False
+    for command in iter_simple_commands(shell.script):
+        name = command_name(command) or ""
+        if id(command) in moved or name not in _REPLAYABLE | _REPLAYABLE_BUILTINS:
+            return False
+        if command.redirects:
+            return False
+    return bool(shell.script.body.items)
 
 
 #: Programs an exec-form RUN (``RUN ["chmod", "+x", "/app/run.sh"]``) may run without

@@ -57,6 +57,12 @@ _SCAN = (
     "f=[p for r in (d,t) for a,_,n in os.walk(r) for p in [os.path.join(a,x) for x in n]"
     " if os.path.isfile(p) and not os.path.islink(p) and open(p,'rb').read(4)[1:]==b'ELF']",
 )
+#: With replayed Node installs (``replay``): also the ELF files their lists name
+#: (NUL-separated, as ``find -print0`` writes them), the addons they compiled.
+_REPLAYED = (
+    "f+=[p for x in glob.glob('/dockfix-replay/*.list') for p in open(x).read().split(chr(0))"
+    " if p and os.path.isfile(p) and not os.path.islink(p) and open(p,'rb').read(4)[1:]==b'ELF']",
+)
 #: ``ldd`` on glibc takes many files at once.
 _LDD = "l=''.join(" + _RUN % "['ldd']+f[i:i+200]" + " for i in range(0,len(f),200))"
 #: musl's loader lists one file per run; called directly, it needs no ``musl-utils``.
@@ -148,21 +154,24 @@ def scan_command(
     alpine: bool = False,
     family: str | None = None,
     copied: tuple[str, ...] | None = None,
+    replayed: bool = False,
 ) -> str:
     """The shell command that writes the list of packages the files in ``directory``
     (and the wheels there) link, one statement per continuation line.  ``family``:
-    ``debian`` (the default), ``alpine`` (also ``alpine=True``) or ``rhel``.  With
+    ``debian`` (the default), ``alpine`` (also ``alpine=True``) or ``rhel``;
+    ``replayed``: also the files replayed Node installs wrote (see ``replay``).  With
     ``copied`` (Debian only), it writes the tar of those packages' files instead, with
     the packages named there added (see above)."""
     joint = f";{style.escape}{style.eol}{style.indent}"
     found = _FOUND[family or ("alpine" if alpine else "debian")]
+    scan = (*_SCAN, *_REPLAYED) if replayed else _SCAN
     if copied is None:
-        statements = (*_SCAN, *found, *_WRITE)
+        statements = (*scan, *found, *_WRITE)
         return f'{python} -c "{joint.join(statements)}" {directory} {LIST_IN_BUILDER}'
     if found is not _FOUND["debian"]:
         raise ValueError("only a Debian scan copies the packages' files")
     named = ("k|={" + ",".join(f"'{name}'" for name in copied) + "}",) if copied else ()
-    statements = (*_SCAN, *found, *named, *_ARCHIVE)
+    statements = (*scan, *found, *named, *_ARCHIVE)
     return f'{python} -c "{joint.join(statements)}" {directory} {ARCHIVE_IN_BUILDER}'
 
 

@@ -15,6 +15,7 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     Site,
 )
 from dockfix.rules.build_tools_in_final_image.project import project_spans, setup_spans
+from dockfix.rules.build_tools_in_final_image.replay import capture_commands, unpack_command
 from dockfix.rules.build_tools_in_final_image.rewrite import (
     Rewrite,
     apply_rewrite,
@@ -112,6 +113,9 @@ class Split:
         #: pip runs as a user: the ``USER`` line where the stage last runs as root before
         #: it (see ``checks.check_users``); None when pip runs as root.
         self.user_switch: Instruction | None = None
+        #: RUNs of Node installs the builder runs and the final stage unpacks (see
+        #: ``replay``).
+        self.replays: list[Instruction] = []
 
     def keyword(self, name: str) -> str:
         return self.style.keyword(name)
@@ -170,6 +174,8 @@ class Split:
     # -- the final stage: the original, edited in place ---------------------------------
 
     def final_stage(self) -> None:
+        for instruction in self.replays:
+            self.result.replace(instruction, self.replay_unpack(instruction))
         rewrites = self.final_rewrites()
         first_site = self.sites[0].shell.instruction
         for instruction in self.stage.instructions:
@@ -290,8 +296,31 @@ class Split:
                 nodes.append(Comment(comment.text, comment.eol or self.style.eol, 0))
             if instruction is self.user_switch:
                 nodes.append(self.open_to_user())
+            if any(instruction is replay for replay in self.replays):
+                nodes.extend(self.replay_capture(instruction))
+                continue
             nodes.extend(self.builder_copy(instruction))
         return nodes
+
+    def replay_capture(self, instruction: Instruction) -> list[Node]:
+        """The builder's copy of a replayed RUN: a marker before its commands, and the
+        list and tar of what changed after them (see ``replay``)."""
+        shell = run_shell(instruction)
+        assert isinstance(shell, RunShell)
+        items = shell.script.body.items
+        start, end = items[0].start, items[-1].end
+        before, after = capture_commands(instruction.line)
+        rewrite = Rewrite(shell, [(start, start, f"{before} && "), (end, end, f" && {after}")], [])
+        splice = apply_rewrite(self.document, rewrite)
+        assert splice is not None
+        return [*splice.above, self.copy_of(splice.instruction)]
+
+    def replay_unpack(self, instruction: Instruction) -> Instruction:
+        """The final stage's RUN in place of a replayed one: unpack the builder's tar."""
+        flag, command = unpack_command(self.alias, instruction.line)
+        style = self.style
+        head = f"{self.keyword('RUN')} {flag} {style.escape}{style.eol}"
+        return self.line(f"{head}{style.indent}{command}")
 
     def open_to_user(self) -> Instruction:
         """Before the switch to the user who runs pip: ``/wheels`` and the scan's list,
@@ -425,7 +454,14 @@ class Split:
     def scan(self, directory: str) -> str:
         """The builder's scan of what the builds in ``directory`` link."""
         copied = self.linked if self.copied else None
-        return scan_command(directory, self.style, self.python, family=self.family, copied=copied)
+        return scan_command(
+            directory,
+            self.style,
+            self.python,
+            family=self.family,
+            copied=copied,
+            replayed=bool(self.replays),
+        )
 
     def with_scan(self, instruction: Instruction) -> Instruction:
         """The builder's last install, followed by the scan of what its builds link."""

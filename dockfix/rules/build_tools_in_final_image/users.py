@@ -65,6 +65,17 @@ def check_users(
     return switch
 
 
+def runs_as_root(
+    facts: StageFacts,
+    installs: list[BuildInstall],
+    instruction: Instruction,
+    *,
+    root_base: bool = False,
+) -> bool:
+    """The stage runs ``instruction`` as root, as ``check_users`` tells it for pip."""
+    return _RootTest(facts, installs, root_base).at(instruction)
+
+
 def _pip_user(facts: StageFacts, site: Site, root: _RootTest) -> str | None:
     """The user a pip install runs as, None for root.  Where the model does not know it:
     ``(not known)``, with the ``USER`` line that named it (``$NAME (not known, named on
