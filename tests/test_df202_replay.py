@@ -3,7 +3,7 @@
 The builder runs the RUN with the build tools between a marker and ``find -cnewer`` it,
 packs what changed, and the final stage unpacks that tar where the RUN was; the scan of
 the libraries the builds link also reads the files it lists.  A RUN that cannot be
-replayed exactly (after the last pip install, deleting files, as a user, on Alpine)
+replayed exactly (deleting files, writing through a redirection, as a user, on Alpine)
 keeps the refusal, which says why.  The e2e app ``fixtures/e2e/nodeaddon`` builds it.
 """
 
@@ -79,10 +79,26 @@ def test_a_run_that_cannot_be_replayed_keeps_the_refusal(run: str, why: str) -> 
     assert why in note
 
 
-def test_npm_after_the_last_pip_install_is_refused() -> None:
-    reason, note, _ = _df202(HEAD + TAIL.replace("CMD", "RUN npm install\nCMD"))
-    assert reason is None
-    assert note is not None and "before the last pip install" in note
+def test_npm_after_the_last_pip_install_extends_the_builder() -> None:
+    """The builder goes on to the Node install: it installs its wheels as the final
+    stage does (so the steps between run as in the original) and scans at its end."""
+    text = HEAD.replace("COPY package.json .\n", "") + TAIL.replace(
+        "CMD", "COPY package.json .\nRUN npm install\nCMD"
+    )
+    reason, note, out = _df202(text)
+    assert reason is not None, note
+    assert "which install what they build as the final stage does" in reason
+    builder, final = out.split("FROM python:3.11-slim")
+    assert (
+        "RUN pip wheel --wheel-dir /wheels -r requirements.txt && "
+        "pip install --no-index --find-links=/wheels -r requirements.txt\n" in builder
+    )
+    replay = builder.index("touch /dockfix-replay/7.start")
+    scan = builder.index("glob.glob('/dockfix-replay/*.list')")
+    assert replay < scan  # the scan runs last, in a RUN of its own
+    assert builder.rstrip().endswith("/wheels /runtime-packages.txt")
+    assert "tar -xf /tmp/dockfix-replay-7.tar -C /" in final
+    assert "npm install" not in final
 
 
 def test_alpine_is_not_replayed() -> None:

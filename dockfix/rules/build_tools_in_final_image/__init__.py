@@ -256,13 +256,14 @@ Fix safety
       which only adds its apt repository; a Python program run by path, ``./manage.py
       collectstatic``, is read as ``python manage.py`` is, unless its arguments build;
       a Node install, ``npm install``/``ci``/``run``, yarn or pnpm, is replayed instead
-      where it can be: on Debian or Ubuntu, as root, before the last pip install, in a
-      RUN that runs nothing but the Node package managers and ``cd``, ``mkdir``,
+      where it can be: on Debian or Ubuntu, as root, in a RUN that runs nothing but the
+      Node package managers and ``cd``, ``mkdir``,
       ``set``, ``export``, ``echo``, ``printf``, with no redirection: the builder runs
       it between a marker and ``find / -xdev -cnewer`` the marker, packs what changed
-      in a tar, and the final stage unpacks that tar in its place; the library scan
-      reads those files too, and the reason says that a file it deleted stays; see
-      ``replay.py``),
+      in a tar, and the final stage unpacks that tar in its place; one after the last
+      pip install makes the builder go on to it, installing its wheels as the final
+      stage does and scanning at its end; the library scan reads those files too, and
+      the reason says that a file it deleted stays; see ``replay.py``),
       a RUN between two pip installs runs a program other than Python that may use the
       packages installed before it (with wheels the builder installs none; a Python
       program that builds nothing, ``python -m spacy download``, runs after the builder
@@ -605,7 +606,8 @@ def _plan(
     split.user_switch = switch
     split.builder_installs = builder_installs
     split.replays = [replay.instruction for replay in replays]
-    caveats += [replay_caveat(replay.instruction) for replay in replays]
+    extended = split.extended()
+    caveats += [replay_caveat(replay.instruction, installed=extended) for replay in replays]
     setups = [site for site in sites if site.setup is not None]
     if setups and strategy == "wheels":
         action = "develop" if setups[0].develop else "install"

@@ -347,8 +347,8 @@ def check_other_runs(
     install of build packages (None: the base image has them), cannot use them: the
     final stage runs them as the original did, before that install.
 
-    A RUN before ``replay_before`` (the builder runs every step up to it) that uses them
-    only through npm, yarn or pnpm, and runs nothing but those and a few shell builtins
+    Given ``replay_before`` (the last install), a RUN that uses them only through npm,
+    yarn or pnpm, and runs nothing but those and a few shell builtins
     (``_REPLAYABLE``), is returned to be replayed; any other refuses."""
     replays: list[Replay] = []
     for instruction in stage.instructions:
@@ -374,14 +374,14 @@ def check_other_runs(
             continue
         refusal = f"the RUN on line {instruction.line} {needs[0][1]}, which needs the build tools"
         node_only = all(command_name(command) in _NODE_MANAGERS for command, _ in needs)
-        if node_only and _replayable(stage, shell, moved, replay_before):
+        if node_only and _replayable(shell, moved, replay_before):
             replays.append(Replay(instruction, refusal))
             continue
         if node_only and replay_before is not None:
             refusal += (
-                " (a Node install is replayed from the builder only in a RUN before the "
-                "last pip install that runs nothing but npm, yarn, pnpm, npx, bower, cd, "
-                "mkdir, set, export, echo, printf, with no redirection)"
+                " (a Node install is replayed from the builder only in a RUN that runs "
+                "nothing but npm, yarn, pnpm, npx, bower, cd, mkdir, set, export, echo, "
+                "printf, with no redirection)"
             )
         raise FixRefused(refusal)
     return replays
@@ -418,15 +418,11 @@ _REPLAYABLE = frozenset({"npm", "yarn", "pnpm", "npx", "bower", "cd", "mkdir", "
 _REPLAYABLE_BUILTINS = frozenset({"export", "echo", "true", ":", "printf"})
 
 
-def _replayable(
-    stage: Stage, shell: RunShell, moved: set[int], replay_before: Instruction | None
-) -> bool:
-    """The RUN comes before ``replay_before`` (the builder runs it), moves nothing
-    (no install being split is in it) and runs only ``_REPLAYABLE`` commands."""
+def _replayable(shell: RunShell, moved: set[int], replay_before: Instruction | None) -> bool:
+    """Replays are asked for (``replay_before``: the last install), and the RUN moves
+    nothing (no install being split is in it) and runs only ``_REPLAYABLE`` commands.
+    One after the last install makes the builder go on to it (see ``split``)."""
     if replay_before is None or shell.instruction.heredocs:
-        return False
-    instructions = stage.instructions
-    if instructions.index(shell.instruction) >= instructions.index(replay_before):
         return False
     for command in iter_simple_commands(shell.script):
         name = command_name(command) or ""

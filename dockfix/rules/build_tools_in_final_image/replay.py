@@ -2,19 +2,20 @@
 
 Why: a Python stage often also runs ``npm install`` (or yarn, pnpm) for its front end,
 and a package with a native addon compiles it there with ``node-gyp``, which needs the
-build tools the split takes out of the final stage.  Such a RUN, when it comes before
-the last pip install (so the builder, which repeats the stage up to there, runs it),
-runs in the builder with the build tools; the builder lists every file and folder whose
-status changed while it ran (``find / -xdev -cnewer`` a marker made a second before,
-so the kernel's coarse clock cannot hide a file made in the same tick) and packs them
-in a tar, which the final stage unpacks where the RUN was.  So the final stage has what
-the RUN wrote, as the builder wrote it, without running it.
+build tools the split takes out of the final stage.  Such a RUN runs in the builder,
+with the build tools.  The builder lists every file and folder whose status changed
+while it ran (``find / -xdev -cnewer`` a marker made a second before, so the kernel's
+coarse clock cannot hide a file made in the same tick) and packs them in a tar, which
+the final stage unpacks where the RUN was.  So the final stage has what the RUN wrote,
+as the builder wrote it, without running it.  One after the last pip install makes the
+builder go on to it: the builder then installs what it builds as the final stage does
+(the steps after the last install run there as in the original) and scans at its end.
 
-What differs, said in the reason: a file the RUN deleted is not deleted, and the RUN
-ran after the builder's earlier steps, which are the original's with ``pip wheel`` in
-place of ``pip install`` (a lifecycle script that imports a Python package installed
-before it fails there).  The builder's library scan also reads the files it lists, so
-the final stage installs the libraries a compiled addon links.
+What differs, said in the reason: a file the RUN deleted is not deleted; where the
+builder stops at the last install, the RUN ran after the original's steps with ``pip
+wheel`` in place of ``pip install`` (a lifecycle script that imports a Python package
+installed before it fails there).  The builder's library scan also reads the files it
+lists, so the final stage installs the libraries a compiled addon links.
 
 Only on Debian and Ubuntu (GNU ``find`` and ``tar``; BusyBox's ``find`` has no
 ``-cnewer``), for a RUN that runs as root (the unpack writes anywhere) and runs nothing
@@ -55,14 +56,20 @@ def check_replays(
             )
 
 
-def replay_caveat(instruction: Instruction) -> str:
+def replay_caveat(instruction: Instruction, *, installed: bool) -> str:
+    """What the reason says of a replayed RUN; ``installed``: the builder installs what
+    it builds (it goes on past the last install, see ``split.Split.extended``)."""
     line = instruction.line
+    before = (
+        "the builder's steps before it, which install what they build as the final stage does"
+        if installed
+        else "the builder's steps before it, which build wheels where the original installed "
+        "them (a script of it that imports a Python package installed before it fails)"
+    )
     return (
         f"the RUN on line {line} (a Node install, which may compile) runs in the builder "
         "with the build tools, and the final stage unpacks in its place the files and "
-        "folders it made or changed there: a file it deleted stays, and it ran after the "
-        "builder's steps, which build wheels where the original installed them (a "
-        "script of it that imports a Python package installed before it fails)"
+        f"folders it made or changed there: a file it deleted stays, and it ran after {before}"
     )
 
 

@@ -124,6 +124,12 @@ class Split:
         return self.document.make_instruction(text, self.style.eol)
 
     def edits(self) -> list[Edit]:
+        if self.extended() and any(site.locked is not None for site in self.sites):
+            raise FixRefused(
+                "a Node install to replay comes after the last install, which is a lock's: "
+                "the builder would have to install it as the final stage does; split it by "
+                "hand"
+            )
         system = self.family != "debian" and self.pip_wheel  # Alpine's or RHEL's Python
         if system and any(site.package is None for site in self.sites):
             raise FixRefused(
@@ -279,9 +285,21 @@ class Split:
 
     # -- the builder: the stage's steps up to the last install, building -----------------
 
+    def last_site(self) -> int:
+        """The index of the last install's instruction in the stage."""
+        instructions = self.stage.instructions
+        return max(instructions.index(site.shell.instruction) for site in self.sites)
+
+    def extended(self) -> bool:
+        """A replayed Node install comes after the last pip install: the builder goes on
+        to it, installing what it builds as the final stage does (so the steps after the
+        last install run there as in the original), and scans at its end."""
+        instructions = self.stage.instructions
+        return any(instructions.index(replay) > self.last_site() for replay in self.replays)
+
     def builder_stage(self) -> list[Node]:
         instructions = self.stage.instructions
-        last = max(instructions.index(site.shell.instruction) for site in self.sites)
+        last = max([self.last_site(), *(instructions.index(replay) for replay in self.replays)])
         first_pip = min(
             i for i, ins in enumerate(instructions) if _runs_pip(ins) or self.has_site(ins)
         )
@@ -300,6 +318,9 @@ class Split:
                 nodes.extend(self.replay_capture(instruction))
                 continue
             nodes.extend(self.builder_copy(instruction))
+        if self.extended():
+            directory = WHEELS if self.strategy == "wheels" else self.venv
+            nodes.append(self.line(f"{self.keyword('RUN')} {self.scan(directory)}"))
         return nodes
 
     def replay_capture(self, instruction: Instruction) -> list[Node]:
@@ -350,12 +371,13 @@ class Split:
             return [self.copy_of(instruction)]
         shell = sites[0].shell if sites else self.installs[0].shell
         instructions = self.stage.instructions
-        last = max(instructions.index(site.shell.instruction) for site in self.sites)
-        scanned = instruction is instructions[last]
+        extended = self.extended()
+        scanned = instruction is instructions[self.last_site()] and not extended
         rewrite = Rewrite(shell, extra, [])
         if self.strategy == "wheels":
             for site in sites:
-                if id(site.command) in self.builder_installs and site.locked is None:
+                installed = extended or id(site.command) in self.builder_installs
+                if installed and site.locked is None:
                     rewrite.spans = _build_then_install(rewrite.spans, site)
                 else:
                     _to_pip_wheel(rewrite, site)
