@@ -141,3 +141,10 @@ CMD ["python3", "app.py"]
     else:
         assert reason is None
         assert note is not None and "runs a script piped into `bash`" in note
+
+
+def test_a_command_substitution_is_not_replayed() -> None:
+    """``$(...)`` runs a command this check does not read: it may delete files."""
+    reason, note, _ = _df202(HEAD + "RUN npm install --prefix $(mktemp -d)\n" + TAIL)
+    assert reason is None
+    assert note is not None and "command substitution" in note

@@ -257,9 +257,9 @@ Fix safety
       collectstatic``, is read as ``python manage.py`` is, unless its arguments build;
       a Node install, ``npm install``/``ci``/``run``, yarn or pnpm, is replayed instead
       where it can be: on Debian or Ubuntu, as root, in a RUN that runs nothing but the
-      Node package managers and ``cd``, ``mkdir``,
-      ``set``, ``export``, ``echo``, ``printf``, with no redirection: the builder runs
-      it between a marker and ``find / -xdev -cnewer`` the marker, packs what changed
+      Node package managers and ``cd``, ``mkdir``, ``set``, ``export``, ``echo``,
+      ``printf``, with no redirection or command substitution: the builder runs it
+      between a marker and ``find / -xdev -cnewer`` the marker, packs what changed
       in a tar, and the final stage unpacks that tar in its place; one after the last
       pip install makes the builder go on to it, installing its wheels as the final
       stage does and scanning at its end; the library scan reads those files too, and
@@ -679,8 +679,8 @@ def _moved_installs(
     """The build installs the split moves (``git`` stays where the stage uses it) and the
     ids of every command that leaves the final stage; refuses when another RUN needs the
     build tools, except that, given a list ``replays``, a Node package manager's RUN
-    before the last install is added to it (see ``checks.Replay``).  Shared by the pip
-    and the ``uv sync`` plans."""
+    that can be replayed is added to it (see ``checks.Replay``).  Shared by the pip and
+    the ``uv sync`` plans."""
     stage = facts.stage
     moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
     installs, git_kept = keep_git(stage, installs, moved)

@@ -381,7 +381,7 @@ def check_other_runs(
             refusal += (
                 " (a Node install is replayed from the builder only in a RUN that runs "
                 "nothing but npm, yarn, pnpm, npx, bower, cd, mkdir, set, export, echo, "
-                "printf, with no redirection)"
+                "printf, with no redirection or command substitution)"
             )
         raise FixRefused(refusal)
     return replays
@@ -424,6 +424,9 @@ def _replayable(shell: RunShell, moved: set[int], replay_before: Instruction | N
     One after the last install makes the builder go on to it (see ``split``)."""
     if replay_before is None or shell.instruction.heredocs:
         return False
+    text = shell.script.text
+    if "$(" in text or "`" in text:
+        return False  # a command substitution runs a command not read here
     for command in iter_simple_commands(shell.script):
         name = command_name(command) or ""
         if id(command) in moved or name not in _REPLAYABLE | _REPLAYABLE_BUILTINS:

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 from dockfix.model import StageFacts
 from dockfix.rules.build_tools_in_final_image.checks import BuildInstall, Replay
+from dockfix.rules.build_tools_in_final_image.runtime_scan import REPLAY_DIR
 from dockfix.rules.build_tools_in_final_image.users import runs_as_root
 from dockfix.rules.refusal import FixRefused
 from dockfix.syntax import Instruction
-
-#: Where the builder keeps each replayed RUN's marker, list and tar.
-REPLAY_DIR = "/dockfix-replay"
 
 
 def check_replays(

@@ -57,10 +57,13 @@ _SCAN = (
     "f=[p for r in (d,t) for a,_,n in os.walk(r) for p in [os.path.join(a,x) for x in n]"
     " if os.path.isfile(p) and not os.path.islink(p) and open(p,'rb').read(4)[1:]==b'ELF']",
 )
-#: With replayed Node installs (``replay``): also the ELF files their lists name
-#: (NUL-separated, as ``find -print0`` writes them), the addons they compiled.
+#: Where the builder keeps each replayed Node install's marker, list and tar (see
+#: ``replay``).
+REPLAY_DIR = "/dockfix-replay"
+#: With replayed Node installs: also the ELF files their lists name (NUL-separated, as
+#: ``find -print0`` writes them), the addons they compiled.
 _REPLAYED = (
-    "f+=[p for x in glob.glob('/dockfix-replay/*.list') for p in open(x).read().split(chr(0))"
+    f"f+=[p for x in glob.glob('{REPLAY_DIR}/*.list') for p in open(x).read().split(chr(0))"
     " if p and os.path.isfile(p) and not os.path.islink(p) and open(p,'rb').read(4)[1:]==b'ELF']",
 )
 #: ``ldd`` on glibc takes many files at once.
