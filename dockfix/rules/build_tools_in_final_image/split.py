@@ -319,8 +319,7 @@ class Split:
                 continue
             nodes.extend(self.builder_copy(instruction))
         if self.extended():
-            directory = WHEELS if self.strategy == "wheels" else self.venv
-            nodes.append(self.line(f"{self.keyword('RUN')} {self.scan(directory)}"))
+            nodes.append(self.line(f"{self.keyword('RUN')} {self.scan()}"))
         return nodes
 
     def replay_capture(self, instruction: Instruction) -> list[Node]:
@@ -434,8 +433,7 @@ class Split:
                 rewrite.spans.append((item.end, end, ""))
             return False
         style = self.style
-        directory = WHEELS if self.strategy == "wheels" else self.venv
-        scan = self.scan(directory)
+        scan = self.scan()
         joiner = ";" if sequential else " &&"
         text = f"{joiner} {style.escape}{style.eol}{style.indent}{scan}"
         if end == item.end:  # nothing to drop: an edit ending with the install takes it
@@ -473,8 +471,9 @@ class Split:
         end = install.package.packages[-1].end
         return [(end, end, "".join(f" {name}" for name in self.builder_packages))]
 
-    def scan(self, directory: str) -> str:
-        """The builder's scan of what the builds in ``directory`` link."""
+    def scan(self) -> str:
+        """The builder's scan of what its builds link: the wheels, or the virtualenv."""
+        directory = WHEELS if self.strategy == "wheels" else self.venv
         copied = self.linked if self.copied else None
         return scan_command(
             directory,
@@ -488,10 +487,8 @@ class Split:
     def with_scan(self, instruction: Instruction) -> Instruction:
         """The builder's last install, followed by the scan of what its builds link."""
         style = self.style
-        directory = WHEELS if self.strategy == "wheels" else self.venv
         text = instruction.text.rstrip("\r\n")
-        scan = self.scan(directory)
-        return self.line(f"{text} && {style.escape}{style.eol}{style.indent}{scan}")
+        return self.line(f"{text} && {style.escape}{style.eol}{style.indent}{self.scan()}")
 
     def copy_of(self, instruction: Instruction) -> Instruction:
         text = instruction.text
