@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dockfix.model import StageFacts
 from dockfix.rules.build_tools_in_final_image.checks import BuildInstall, Replay
-from dockfix.rules.build_tools_in_final_image.runtime_scan import REPLAY_DIR
+from dockfix.rules.build_tools_in_final_image.runtime_scan import REPLAY_DIR, bind_flag
 from dockfix.rules.build_tools_in_final_image.users import runs_as_root
 from dockfix.rules.refusal import FixRefused
 from dockfix.syntax import Instruction
@@ -86,5 +86,4 @@ def capture_commands(line: int) -> tuple[str, str]:
 def unpack_command(alias: str, line: int) -> tuple[str, str]:
     """The final stage's mount flag and command for the RUN on ``line``."""
     mounted = f"/tmp/dockfix-replay-{line}.tar"
-    flag = f"--mount=type=bind,from={alias},source={REPLAY_DIR}/{line}.tar,target={mounted}"
-    return flag, f"tar -xf {mounted} -C /"
+    return bind_flag(alias, f"{REPLAY_DIR}/{line}.tar", mounted), f"tar -xf {mounted} -C /"

@@ -168,14 +168,15 @@ def scan_command(
     joint = f";{style.escape}{style.eol}{style.indent}"
     found = _FOUND[family or ("alpine" if alpine else "debian")]
     scan = (*_SCAN, *_REPLAYED) if replayed else _SCAN
+    output = written_by_scan(copied is not None)[0]
     if copied is None:
         statements = (*scan, *found, *_WRITE)
-        return f'{python} -c "{joint.join(statements)}" {directory} {LIST_IN_BUILDER}'
-    if found is not _FOUND["debian"]:
+    elif found is not _FOUND["debian"]:
         raise ValueError("only a Debian scan copies the packages' files")
-    named = ("k|={" + ",".join(f"'{name}'" for name in copied) + "}",) if copied else ()
-    statements = (*scan, *found, *named, *_ARCHIVE)
-    return f'{python} -c "{joint.join(statements)}" {directory} {ARCHIVE_IN_BUILDER}'
+    else:
+        named = ("k|={" + ",".join(f"'{name}'" for name in copied) + "}",) if copied else ()
+        statements = (*scan, *found, *named, *_ARCHIVE)
+    return f'{python} -c "{joint.join(statements)}" {directory} {output}'
 
 
 def install_commands(
@@ -200,9 +201,17 @@ def copy_commands() -> list[str]:
     return [f"tar -xf {ARCHIVE_MOUNTED} -C / --skip-old-files", "ldconfig"]
 
 
-def mount_flag(alias: str, *, copied: bool = False) -> str:
-    """The final stage's mount of what the builder wrote: the package list, or the tar."""
-    source, target = (
-        (ARCHIVE_IN_BUILDER, ARCHIVE_MOUNTED) if copied else (LIST_IN_BUILDER, LIST_MOUNTED)
-    )
+def written_by_scan(copied: bool) -> tuple[str, str]:
+    """Where the scan writes in the builder, and where the final stage mounts it: the
+    package list, or (``copied``) the tar of the packages' files."""
+    return (ARCHIVE_IN_BUILDER, ARCHIVE_MOUNTED) if copied else (LIST_IN_BUILDER, LIST_MOUNTED)
+
+
+def bind_flag(alias: str, source: str, target: str) -> str:
+    """``RUN``'s read-only mount of ``source`` in the stage ``alias`` at ``target``."""
     return f"--mount=type=bind,from={alias},source={source},target={target}"
+
+
+def mount_flag(alias: str, *, copied: bool = False) -> str:
+    """The final stage's mount of what the builder's scan wrote."""
+    return bind_flag(alias, *written_by_scan(copied))

@@ -26,13 +26,13 @@ from dockfix.rules.build_tools_in_final_image.rewrite import (
     trim_purge,
 )
 from dockfix.rules.build_tools_in_final_image.runtime_scan import (
-    ARCHIVE_IN_BUILDER,
     INSTALLERS,
-    LIST_IN_BUILDER,
+    bind_flag,
     copy_commands,
     install_commands,
     mount_flag,
     scan_command,
+    written_by_scan,
 )
 from dockfix.rules.build_tools_in_final_image.slim import SlimMove
 from dockfix.rules.build_tools_in_final_image.unknown_base import (
@@ -191,9 +191,7 @@ class Split:
             splice = apply_rewrite(self.document, rewrite)
             new = splice.instruction if splice is not None else None
             if new is not None and self.strategy == "wheels" and self.has_site(instruction):
-                new = self.document.add_flag(
-                    new, f"--mount=type=bind,from={self.alias},source={WHEELS},target={WHEELS}"
-                )
+                new = self.document.add_flag(new, bind_flag(self.alias, WHEELS, WHEELS))
             replacement: list[Node] = []
             if splice is not None and new is not None:
                 replacement = [*splice.above, new]
@@ -346,7 +344,7 @@ class Split:
         """Before the switch to the user who runs pip: ``/wheels`` and the scan's list,
         which a user cannot create at ``/``, made by root and writable by every user
         (root's wheels there too, which the user's ``pip wheel`` may replace)."""
-        written = ARCHIVE_IN_BUILDER if self.copied else LIST_IN_BUILDER
+        written = written_by_scan(self.copied)[0]
         commands = (
             f"mkdir -p {WHEELS}",
             f"chmod -R a+rwX {WHEELS}",
