@@ -39,6 +39,8 @@ from dockfix.verify.inspect import (
 )
 
 __all__ = [
+    "TRANSIENT_RETRIES",
+    "TRANSIENT_RUNTIME_ERRORS",
     "BuildResult",
     "Builder",
     "BuilderKind",
@@ -47,6 +49,7 @@ __all__ = [
     "RunResult",
     "find_builder",
     "port_is_free",
+    "transient_failure",
 ]
 
 #: How long a probe such as `podman info` may take before the tool counts as unusable.
@@ -57,6 +60,16 @@ BUILD_TIMEOUT = 1800.0
 SHORT_TIMEOUT = 120.0
 #: Lines of build output kept in `BuildResult.log_tail`.
 LOG_TAIL_LINES = 40
+#: How many times a build or run that failed for a transient runtime reason is tried again.
+TRANSIENT_RETRIES = 2
+
+#: Messages that the container runtime prints when it fails *before* the step's own command
+#: runs, for a reason of the host that the next attempt usually does not meet. Only such
+#: failures are retried: a step whose own command fails is a result about the Dockerfile.
+#: - "sealing memfd copy": runc (and buildah's chroot runner) copy their own binary into a
+#:   memfd and seal it; `fcntl(F_ADD_SEALS)` returns EBUSY while the kernel still holds
+#:   pages of it (seen in CI here: "Close_Fd sealing memfd copy: Device or resource busy").
+TRANSIENT_RUNTIME_ERRORS = ("sealing memfd copy: Device or resource busy",)
 
 
 class BuilderUnavailable(RuntimeError):
@@ -195,6 +208,37 @@ def _execute(
     )
 
 
+def transient_failure(returncode: int, output: str) -> str | None:
+    """The transient runtime message that explains a failed command, or None."""
+    if returncode == 0:
+        return None
+    return next((message for message in TRANSIENT_RUNTIME_ERRORS if message in output), None)
+
+
+def _execute_retrying(
+    run: Callable[[], _Completed], output: Callable[[_Completed], str]
+) -> tuple[_Completed, str]:
+    """Run `run` until it succeeds or fails for a reason that is not transient.
+
+    Returns the last attempt and a note of the attempts retried (empty if none), to be put in
+    front of the output that the caller keeps.
+    """
+    notes: list[str] = []
+    done = run()
+    for number in range(1, TRANSIENT_RETRIES + 1):
+        if done.timed_out:
+            break
+        message = transient_failure(done.returncode, output(done))
+        if message is None:
+            break
+        notes.append(
+            f"[dockfix.verify] attempt {number} failed in the container runtime "
+            f"({message!r}), not in the step's command: trying again\n"
+        )
+        done = run()
+    return done, "".join(notes)
+
+
 _BUILDAH_STEP = re.compile(r"STEP \d+/\d+: (\S+)")
 _BUILDAH_CACHED = re.compile(r"^--> Using cache ", re.MULTILINE)
 _BUILDKIT_STEP = re.compile(r"^#(\d+) \[[^\]]*\d+/\d+\] (\S+)", re.MULTILINE)
@@ -293,14 +337,18 @@ class Builder:
         timeout: float = BUILD_TIMEOUT,
         no_cache: bool = False,
     ) -> BuildResult:
-        """Build `dockerfile` with `context` as `tag`. Never raises for a failing build."""
-        done = _execute(
-            self.build_argv(dockerfile, context, tag, no_cache),
-            env=self.env,
-            timeout=timeout,
-            merge_stderr=True,
+        """Build `dockerfile` with `context` as `tag`. Never raises for a failing build.
+
+        A build that the runtime failed for a transient reason (`TRANSIENT_RUNTIME_ERRORS`) is
+        tried again, at most `TRANSIENT_RETRIES` times; the layer cache keeps the steps that
+        were done. The log says so: a retried build is not silently a different build.
+        """
+        argv = self.build_argv(dockerfile, context, tag, no_cache)
+        done, retried = _execute_retrying(
+            lambda: _execute(argv, env=self.env, timeout=timeout, merge_stderr=True),
+            lambda completed: completed.stdout,
         )
-        log = done.stdout
+        log = retried + done.stdout
         if done.timed_out:
             log += f"\n[dockfix.verify] build killed after {timeout:.0f} s\n"
         steps, cached = _count_steps(self.kind, log)
@@ -396,18 +444,22 @@ class Builder:
             cmd += ["--entrypoint", entrypoint]
         cmd.append(tag)
         cmd += list(argv or [])
-        try:
-            done = _execute(
-                cmd, env=self.env, timeout=timeout, on_timeout=lambda: self._force_remove(name)
-            )
-        finally:
-            # --rm does not fire when we kill the client; make sure nothing is left.
-            self._force_remove(name)
+
+        def attempt() -> _Completed:
+            try:
+                return _execute(
+                    cmd, env=self.env, timeout=timeout, on_timeout=lambda: self._force_remove(name)
+                )
+            finally:
+                # --rm does not fire when we kill the client; make sure nothing is left.
+                self._force_remove(name)
+
+        done, retried = _execute_retrying(attempt, lambda completed: completed.stderr)
         return RunResult(
             argv=tuple(argv) if argv is not None else None,
             returncode=done.returncode,
             stdout=done.stdout,
-            stderr=done.stderr,
+            stderr=retried + done.stderr,
             seconds=round(done.seconds, 2),
             timed_out=done.timed_out,
         )
@@ -443,7 +495,14 @@ class Builder:
         body = ""
         error: str | None = None
         try:
-            started = _execute(cmd, env=self.env, timeout=SHORT_TIMEOUT)
+
+            def start_detached() -> _Completed:
+                done = _execute(cmd, env=self.env, timeout=SHORT_TIMEOUT)
+                if done.returncode != 0:
+                    self._force_remove(name)  # a failed start may leave the name taken
+                return done
+
+            started, _ = _execute_retrying(start_detached, lambda completed: completed.stderr)
             if started.returncode != 0:
                 error = f"container did not start: {started.stderr.strip()[-2000:]}"
             deadline = start + startup_timeout

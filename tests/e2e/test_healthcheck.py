@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from dockfix.verify import port_is_free
+from dockfix.verify.builders import TRANSIENT_RETRIES, transient_failure
 
 from .conftest import E2EEnv, unavailable
 from .test_build_fixtures import BUILD_TIMEOUT, Smoke, _copy_context
@@ -46,8 +47,22 @@ EDITS = {
 
 
 def _container(e2e: E2EEnv, *argv: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run a podman command; one that the runtime failed for a transient host reason (see
+    `builders.TRANSIENT_RUNTIME_ERRORS`) is tried again, as `Builder` does."""
     runner = e2e.builder.runner
     assert runner is not None  # the e2e fixture guarantees podman
+    for _ in range(TRANSIENT_RETRIES):
+        done = _podman(e2e, runner, argv, timeout)
+        if transient_failure(done.returncode, done.stderr) is None:
+            return done
+        if "--name" in argv:  # a failed start may leave the name taken
+            _podman(e2e, runner, ("rm", "--force", argv[argv.index("--name") + 1]), timeout)
+    return _podman(e2e, runner, argv, timeout)
+
+
+def _podman(
+    e2e: E2EEnv, runner: str, argv: tuple[str, ...], timeout: float
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [runner, *argv],
         env=e2e.env,
