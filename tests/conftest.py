@@ -7,6 +7,7 @@ Its ``Command`` records are normalised here to the dict shape of
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,16 +42,32 @@ class OracleCannotTell(Exception):
     """
 
 
+#: Points the corpus tests at other real files: a corpus folder (holding ``dockerfiles/``)
+#: or a folder of Dockerfiles. A team runs the safety contract over its own files this way.
+CORPUS_ENV = "DOCKFIX_CORPUS"
+
+
 def corpus_dir() -> Path:
-    """The shared real-world corpus, next to the checkout (``../shared/corpus``)."""
+    """The real-world corpus: ``$DOCKFIX_CORPUS`` if set, else the shared one next to the
+    checkout (``../shared/corpus``)."""
+    override = os.environ.get(CORPUS_ENV)
+    if override:
+        return Path(override).resolve()
     return (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
+
+
+def corpus_files_dir() -> Path:
+    """The folder holding the corpus Dockerfiles (``dockerfiles/`` of a corpus folder)."""
+    root = corpus_dir()
+    nested = root / "dockerfiles"
+    return nested if nested.is_dir() or not root.is_dir() else root
 
 
 @pytest.fixture(scope="session")
 def corpus_files() -> list[Path]:
     """Every corpus Dockerfile, sorted; skips (not fails) where the corpus is absent."""
     root = corpus_dir()
-    files_dir = root / "dockerfiles"
+    files_dir = corpus_files_dir()
     if not files_dir.is_dir():
         pytest.skip(f"real-world corpus not found at {root}; these tests need ../shared/corpus")
     files = sorted(path for path in files_dir.iterdir() if path.is_file())

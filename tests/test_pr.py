@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import corpus_dir
+from conftest import corpus_files_dir
 
 from dockfix.cli import main
 from dockfix.pr.body import body, commit_message
@@ -296,11 +296,11 @@ def test_remaining_commit_in_a_repository(tmp_path: Path) -> None:
 
 
 def _corpus_tree() -> dict[str, str | bytes]:
-    folder = corpus_dir() / "dockerfiles"
+    folder = corpus_files_dir()
     if not folder.is_dir():
         pytest.skip(f"real-world corpus not found at {folder}; this test needs ../shared/corpus")
     files = sorted(p for p in folder.iterdir() if p.is_file())
-    picked = files[::150][:12]  # a dozen services, spread over the corpus
+    picked = files[:: max(1, len(files) // 12)][:12]  # a dozen services, spread over the corpus
     tree: dict[str, str | bytes] = {}
     for number, path in enumerate(picked):
         name = "Containerfile" if number % 4 == 3 else "Dockerfile"
