@@ -97,6 +97,16 @@ def test_fix_is_unsafe_and_says_what_may_change(fixture: str, expected: str) -> 
             + RUNS,
             "the base image's ENTRYPOINT is not known: if it needs root",
         ),
+        (
+            "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y iptables kmod "
+            "docker.io\nWORKDIR /app\n" + RUNS,
+            "the image installs `iptables`, `kmod` (`modprobe`), `docker.io` (`dockerd` and "
+            "`docker`), whose programs need root (or the docker socket) when they run",
+        ),
+        (
+            "FROM redhat/ubi8\nRUN yum install -y iscsi-initiator-utils\nWORKDIR /app\n" + RUNS,
+            "the image installs `iscsi-initiator-utils` (`iscsiadm`), whose programs need root",
+        ),
     ],
 )
 def test_unreadable_runtime_facts_are_named_in_the_reason(text: str, expected: str) -> None:
@@ -162,6 +172,10 @@ def test_volume_before_a_user_the_dockerfile_makes_later_is_named_in_the_reason(
         (
             "FROM python:3.12\nRUN apt-get install -y supervisor\nWORKDIR /app\n" + RUNS,
             "the image installs `supervisor`, a daemon that starts as root",
+        ),
+        (
+            "FROM python:3.12\nRUN apt-get install -y kmod\nWORKDIR /app\nCMD modprobe br\n",
+            "the command runs `modprobe`, which expects to start as root",
         ),
         (
             "FROM postgres:16\nRUN apt-get install -y postgis\nCMD postgres\n",

@@ -134,7 +134,10 @@ What it does
     fix (``startup``); its reason names it instead: an entrypoint script that is not
     in the build context (copied from another stage with ``COPY --from``, downloaded or
     unpacked from an archive by ``ADD``, the base image's own, or an unknown base
-    ``ENTRYPOINT``), which fails at start if it needs root.
+    ``ENTRYPOINT``), which fails at start if it needs root; and packages whose programs
+    need root when they run (``iptables``, ``kmod``, ``open-iscsi``, the docker daemon
+    and client), which the container may run (a VPN, a storage driver,
+    docker-in-docker) or may have needed only to build.
 
 Why is this bad?
     A process that runs as root in the container is root on the host's kernel: an

@@ -46,6 +46,7 @@ from dockfix.rules.runs_as_root.startup import (
     bound_port_risks,
     entrypoint_findings,
     exposed_port_findings,
+    root_tool_risks,
 )
 from dockfix.rules.runs_as_root.user import Target, no_tool_text
 from dockfix.shell import (
@@ -325,4 +326,5 @@ def find_blockers(image: Image, folders: Folders) -> list[FixRefused | Risk]:
     found.extend(_command_blockers(image, None if silent else writable))
     found.extend(_write_blockers(image, folders, writable))
     found.extend(entrypoint_findings(image, folders))
+    found.extend(root_tool_risks(image))
     return found

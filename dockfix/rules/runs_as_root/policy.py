@@ -58,8 +58,37 @@ PRIVILEGE_TOOLS = _words(
 ROOT_DAEMONS = _words(
     """service systemctl cron crond sshd supervisord rsyslogd nginx httpd apache2 apache2ctl
     apachectl php-fpm postfix dockerd mount sysctl iptables chown setcap useradd usermod
-    update-ca-certificates"""
+    update-ca-certificates modprobe insmod iscsiadm ip6tables nft"""
 )
+#: Packages whose programs need root (or a root-owned socket or device) when they run, by
+#: the programs that do: an image that installs one may run them, which fails as a user.
+#: Not refusals: the install may serve the build only, so the fix's reason names them.
+ROOT_TOOL_PACKAGES: dict[str, str] = {
+    "docker": "docker",
+    "docker.io": "dockerd` and `docker",
+    "docker-ce": "dockerd",
+    "docker-ce-cli": "docker",
+    "docker-cli": "docker",
+    "docker-engine": "dockerd",
+    "moby-engine": "dockerd",
+    "moby-cli": "docker",
+    "containerd": "containerd",
+    "containerd.io": "containerd",
+    "iptables": "iptables",
+    "ip6tables": "ip6tables",
+    "nftables": "nft",
+    "kmod": "modprobe",
+    "qemu-kvm": "qemu` with `/dev/kvm",
+    "open-iscsi": "iscsiadm",
+    "iscsi-initiator-utils": "iscsiadm",
+    "nfs-common": "mount.nfs",
+    "nfs-utils": "mount.nfs",
+    "lvm2": "lvm",
+    "multipath-tools": "multipath",
+    "device-mapper-multipath": "multipath",
+    "wireguard-tools": "wg-quick",
+    "openvpn": "openvpn",
+}
 #: Package managers that write outside the application folder.
 SYSTEM_WIDE_MANAGERS = frozenset(
     {

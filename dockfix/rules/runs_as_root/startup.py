@@ -34,7 +34,12 @@ from dockfix.rules.runs_as_root.image import (
     runtime_scripts,
     script_path,
 )
-from dockfix.rules.runs_as_root.policy import PORT_IN_WORD, PORT_OPTIONS, SCRIPT_NEEDS_ROOT
+from dockfix.rules.runs_as_root.policy import (
+    PORT_IN_WORD,
+    PORT_OPTIONS,
+    ROOT_TOOL_PACKAGES,
+    SCRIPT_NEEDS_ROOT,
+)
 from dockfix.shell import classify, command_words, iter_simple_commands
 
 
@@ -157,6 +162,31 @@ def entrypoint_findings(image: Image, folders: Folders) -> Iterator[FixRefused |
         yield provided
         return
     yield from _script_findings(image, folders)
+
+
+def root_tool_risks(image: Image) -> Iterator[Risk]:
+    """Packages the image installs whose programs need root when they run (``iptables``,
+    ``kmod``, the docker daemon and client): the container may run them (a VPN, a CSI
+    driver, docker-in-docker), and the reason must say that they then fail."""
+    found: dict[str, str] = {}
+    for _, command in run_commands(image):
+        package = classify(command)
+        if package is None or package.action not in ("install", "add"):
+            continue
+        for word in package.packages:
+            programs = ROOT_TOOL_PACKAGES.get(word.value)
+            if programs is not None:
+                found.setdefault(word.value, programs)
+    if found:
+        named = ", ".join(
+            f"`{name}`" if programs == name else f"`{name}` (`{programs}`)"
+            for name, programs in found.items()
+        )
+        yield Risk(
+            f"the image installs {named}, whose programs need root (or the docker socket) "
+            "when they run: if the container runs them, they fail as the new user",
+            "root-tools",
+        )
 
 
 #: Tools whose only use is to step down from root: an image that fetches, copies or runs
