@@ -145,6 +145,18 @@ class StageFacts:
         return tuple(sorted(found, key=lambda facts: facts.index))
 
     @property
+    def onbuild_builds(self) -> tuple[Instruction, ...]:
+        """This stage's ``ONBUILD RUN`` triggers that may need what the image has
+        (compilers, tools): every image built FROM it runs them on it.  Only a trigger
+        that can be read and runs nothing but file housekeeping (``chmod``, ``mkdir``...)
+        does not count."""
+        return tuple(
+            trigger
+            for trigger in self.onbuild
+            if trigger.sub_cmd == "RUN" and not _housekeeping_only(trigger)
+        )
+
+    @property
     def inherited_onbuild(self) -> tuple[Instruction, ...]:
         """Triggers of in-file parent stages, run when this stage starts."""
         return self.parent.onbuild if self.parent is not None else ()
@@ -188,3 +200,27 @@ class StageFacts:
         for child in self.descendants:
             later.extend(child.stage.instructions)
         return tuple(later)
+
+
+#: Commands that only move, make or mark files: an ONBUILD RUN of nothing else needs no
+#: compiler or tool of the image.
+_HOUSEKEEPING = """chmod chown chgrp mkdir ln cp mv rm touch echo printf true false test [ cd
+exit : export set"""
+HOUSEKEEPING_COMMANDS = frozenset(_HOUSEKEEPING.split())
+
+
+def _housekeeping_only(trigger: Instruction) -> bool:
+    """The ``ONBUILD RUN`` trigger can be read and runs only ``HOUSEKEEPING_COMMANDS``."""
+    from dockfix.model.runs import parse_text
+    from dockfix.shell import command_name, iter_simple_commands
+
+    if trigger.is_json:
+        program = trigger.value[0].rsplit("/", 1)[-1] if trigger.value else ""
+        return program in HOUSEKEEPING_COMMANDS
+    if trigger.heredocs or not trigger.value:
+        return False
+    script = parse_text(trigger.value[0])
+    if isinstance(script, str):
+        return False
+    names = [command_name(command) for command in iter_simple_commands(script)]
+    return bool(names) and all(name in HOUSEKEEPING_COMMANDS for name in names)

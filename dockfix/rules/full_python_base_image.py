@@ -35,7 +35,9 @@ What it does
       ``mysqlclient`` ``libmariadb3`` (the documented pip table
       ``dockfix/images/data/pip_system_libs.json``, names per Debian release), and the
       stage must install them;
-    * every ``RUN`` can be read (shell form that parses, no heredoc).
+    * every ``RUN`` can be read (shell form that parses, no heredoc);
+    * the stage declares no ``ONBUILD RUN``: such a trigger runs in the build of every
+      image made FROM this one, on this image, and may need its compilers.
 
     It never proposes Alpine: musl has no manylinux wheels, so packages compile (slower,
     often bigger, sometimes broken).
@@ -174,6 +176,12 @@ def _slim_blockers(facts: StageFacts, context: BuildContext, caveats: list[str])
     """Why the stage cannot switch to ``-slim`` (the first reason), or ``""``; what the
     switch relies on but cannot prove goes to ``caveats``."""
     stage = facts.stage
+    triggers = facts.onbuild_builds
+    if triggers:
+        return (
+            f"the ONBUILD RUN on line {triggers[0].line} runs in every image built FROM this "
+            "one, whose build may need the full image's compilers and tools"
+        )
     unreadable = _unreadable_runs(stage)
     if unreadable:
         line = unreadable[0].line

@@ -158,6 +158,10 @@ What it does
     but not one loaded with ctypes/dlopen or a program of the full image that a package
     runs.
 
+    A stage that declares an ``ONBUILD RUN`` is a base for other images: the trigger
+    runs in each of their builds, on this image, and may need the build tools the
+    split removes, so it is reported without a fix.
+
 Why is this bad?
     Compilers, headers and their dependencies are hundreds of megabytes that the
     application never uses at run time (the article measures 259 MB -> 156 MB for a web
@@ -557,6 +561,12 @@ def _plan(
 ) -> tuple[list[Edit], str]:
     document = context.document
     facts = context.model.facts_of(stage)
+    triggers = facts.onbuild_builds
+    if triggers:
+        raise FixRefused(
+            f"the ONBUILD RUN on line {triggers[0].line} runs in every image built FROM this "
+            "one: on a final stage without the build tools, their builds may fail"
+        )
     build_context = context.model.context
     strategy = context.settings.split_strategy
     managed = plan_pipenv_venv(facts, builds, build_context) or plan_managers(
