@@ -37,7 +37,9 @@ What it does
       stage must install them;
     * every ``RUN`` can be read (shell form that parses, no heredoc);
     * the stage declares no ``ONBUILD RUN``: such a trigger runs in the build of every
-      image made FROM this one, on this image, and may need its compilers.
+      image made FROM this one, on this image, and may need its compilers;
+    * the file is not in a ``.devcontainer/`` folder: a development environment keeps
+      its tools.
 
     It never proposes Alpine: musl has no manylinux wheels, so packages compile (slower,
     often bigger, sometimes broken).
@@ -96,6 +98,7 @@ from dockfix.images.runtime_libs import is_build_package
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.mounts import mounts_of
 from dockfix.model.preconditions import Precondition
+from dockfix.model.purpose import dev_container_reason
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import Manager, PackageCommand
@@ -299,7 +302,7 @@ def _check_stage(rule: Rule, context: RuleContext, facts: StageFacts) -> Finding
         return rule.finding(message, stage.from_instruction, note=why)
     build_context = context.model.context
     caveats: list[str] = []
-    blocked = _slim_blockers(facts, build_context, caveats)
+    blocked = dev_container_reason(context.path) or _slim_blockers(facts, build_context, caveats)
     caveat = ""
     if not blocked:
         blocked, caveat = _runtime_lib_check(context.model.stages, facts, build_context, slim)

@@ -160,7 +160,8 @@ What it does
 
     A stage that declares an ``ONBUILD RUN`` is a base for other images: the trigger
     runs in each of their builds, on this image, and may need the build tools the
-    split removes, so it is reported without a fix.
+    split removes, so it is reported without a fix.  So is a Dockerfile in a
+    ``.devcontainer/`` folder: a development environment, where people build.
 
 Why is this bad?
     Compilers, headers and their dependencies are hundreds of megabytes that the
@@ -363,6 +364,7 @@ from dockfix.images.python_requirements import image_reader
 from dockfix.images.runtime_libs import is_build_package, package_name
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.preconditions import Precondition
+from dockfix.model.purpose import dev_container_reason
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.rules.build_tools_in_final_image.base import Base, check_base
@@ -561,6 +563,9 @@ def _plan(
 ) -> tuple[list[Edit], str]:
     document = context.document
     facts = context.model.facts_of(stage)
+    dev_container = dev_container_reason(context.path)
+    if dev_container is not None:
+        raise FixRefused(dev_container)
     triggers = facts.onbuild_builds
     if triggers:
         raise FixRefused(

@@ -125,7 +125,9 @@ What it does
     ``gosu``/``su-exec``/``sudo`` or brings ``gosu``/``su-exec`` in otherwise (a
     download, a link, a ``COPY``, as docker-library's postgres does), or the
     container's entrypoint is a script read from the build context that uses root's
-    tools; or the Dockerfile creates a user whose name cannot be read.  A relative
+    tools; or the Dockerfile creates a user whose name cannot be read; or the file is
+    in a ``.devcontainer/`` folder (a development environment, whose Dev Containers
+    configuration chooses the user).  A relative
     ``WORKDIR`` before any absolute one is resolved from the base image's own working
     directory when the image table knows it (``/`` for ``python``, ``debian``...,
     ``/go`` for ``golang``); otherwise the folder is not known and the rule reports.
@@ -183,6 +185,7 @@ from collections.abc import Iterator
 from dockfix.edits import Edit
 from dockfix.model import is_root_user
 from dockfix.model.preconditions import Precondition
+from dockfix.model.purpose import dev_container_reason
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
 from dockfix.rules.refusal import FixRefused
 from dockfix.rules.runs_as_root.blockers import chown_blockers, find_blockers
@@ -260,6 +263,10 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
         return  # a base, build or interactive environment: root is its user
     message = MESSAGE_EXPLICIT if last_user is not None else MESSAGE
     at = _report_at(image, last_user)
+    dev_container = dev_container_reason(context.path)
+    if dev_container is not None:
+        yield rule.finding(message, at, note=dev_container)
+        return
     try:
         edits, reason = _plan(image, folders_of(image))
     except FixRefused as refused:
