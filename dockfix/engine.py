@@ -525,6 +525,8 @@ def enforce_preconditions(rule: Rule, finding: Finding, context: RuleContext) ->
         return dataclasses.replace(
             finding, fix=None, note=f"{finding.note}; {note}" if finding.note else note
         )
+    # A reason the rule already gives (about the same stage) is not repeated.
+    unknown = [reason for reason in unknown if reason not in fix.reason]
     if unknown:
         reason = "; ".join(unknown)
         reason = f"{fix.reason}; {reason}" if fix.reason else reason

@@ -73,11 +73,15 @@ def _directive_site(model: FileModel, document: Dockerfile) -> str:
         return ""
     for precondition in (Precondition.LINUX, Precondition.POSIX_SHELL):
         verdict = evaluate(precondition, model, facts, first)
-        if verdict.holds is not True:
-            where = "Windows" if verdict.holds is False else "unknown"
+        if verdict.holds is False:
             return (
-                f"{where} stage at line {first.line}: `# syntax=docker/dockerfile:1` "
+                f"Windows stage at line {first.line}: `# syntax=docker/dockerfile:1` "
                 f"cannot be added above it ({verdict.reason})"
+            )
+        if verdict.holds is None:
+            return (
+                "`# syntax=docker/dockerfile:1` goes above the stage at line "
+                f"{first.line}, which may not be Linux with a POSIX shell ({verdict.reason})"
             )
     return ""
 
