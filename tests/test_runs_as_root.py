@@ -178,6 +178,10 @@ def test_volume_before_a_user_the_dockerfile_makes_later_is_named_in_the_reason(
             "the command runs `modprobe`, which expects to start as root",
         ),
         (
+            'FROM debian:12-slim\nRUN apt-get install -y nmap\nENTRYPOINT ["nmap"]\n',
+            "the command runs `nmap`, which needs root for raw sockets or packet capture",
+        ),
+        (
             "FROM postgres:16\nRUN apt-get install -y postgis\nCMD postgres\n",
             "the base image `postgres` starts its server through an ENTRYPOINT",
         ),

@@ -112,8 +112,9 @@ What it does
     ``ASPNETCORE_URLS=http://+:80`` unless the file moves it): a non-root user binds it
     only where the runtime sets ``net.ipv4.ip_unprivileged_port_start=0`` (Docker 20.10
     and later; not Kubernetes or podman by default); ``CMD``/
-    ``ENTRYPOINT`` runs a package manager, ``sudo``/``su``/``gosu``, or a daemon that
-    expects to start as root; the Dockerfile shows writes outside the application
+    ``ENTRYPOINT`` runs a package manager, ``sudo``/``su``/``gosu``, a daemon that
+    expects to start as root, or a tool that needs raw sockets (``nmap``, ``tcpdump``);
+    the Dockerfile shows writes outside the application
     folder (a ``VOLUME``, a log or pid file in the command, a data folder made by
     ``mkdir``) or into root's home (``/root`` in
     ``ENV``, ``pip install --user``, poetry and pipenv virtualenvs, a ``COPY``/``ADD``

@@ -32,6 +32,7 @@ from dockfix.rules.runs_as_root.policy import (
     INSTALL_TREES,
     MKDIR_VALUE_OPTIONS,
     PRIVILEGE_TOOLS,
+    RAW_NETWORK_TOOLS,
     READ_ONLY_ACTIONS,
     ROOT_DAEMONS,
     ROOT_HOME,
@@ -82,6 +83,12 @@ def _root_tool_blockers(command: SimpleCommand) -> Iterator[FixRefused]:
     if name in ROOT_DAEMONS:
         yield FixRefused(
             f"the command runs `{name}`, which expects to start as root", kind="root-command"
+        )
+        return
+    if name in RAW_NETWORK_TOOLS:
+        yield FixRefused(
+            f"the command runs `{name}`, which needs root for raw sockets or packet capture",
+            kind="root-command",
         )
         return
     package = classify(command)

@@ -60,6 +60,9 @@ ROOT_DAEMONS = _words(
     apachectl php-fpm postfix dockerd mount sysctl iptables chown setcap useradd usermod
     update-ca-certificates modprobe insmod iscsiadm ip6tables nft"""
 )
+#: Programs whose main work needs raw sockets or packet capture (CAP_NET_RAW): as a user
+#: they fail or fall back to less (nmap's SYN scans and OS detection need root).
+RAW_NETWORK_TOOLS = _words("nmap masscan zmap hping3 arp-scan tcpdump tshark dumpcap iftop nethogs")
 #: Packages whose programs need root (or a root-owned socket or device) when they run, by
 #: the programs that do: an image that installs one may run them, which fails as a user.
 #: Not refusals: the install may serve the build only, so the fix's reason names them.
