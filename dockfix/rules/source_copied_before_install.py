@@ -70,7 +70,7 @@ from dockfix.shell import (
     iter_simple_commands,
 )
 from dockfix.syntax import Dockerfile, Instruction
-from dockfix.syntax.nodes import Comment
+from dockfix.syntax.nodes import BlankLine, Comment
 
 #: Commands that read nothing from the application source (their path arguments are
 #: still checked: ``rm -rf /app/tests`` before the move would be undone by the COPY).
@@ -200,6 +200,23 @@ def _leading_comments(document: Dockerfile, instruction: Instruction) -> list[Co
         index -= 1
         comments.insert(0, document.nodes[index])  # type: ignore[arg-type]
     return comments
+
+
+def _separator_to_move(
+    document: Dockerfile, block: list[Comment] | list[Instruction], copy: Instruction
+) -> tuple[BlankLine, ...]:
+    """The blank line below a block that leaves whole, when one is above it too: it moves
+    with the block (above it, at its new place), so the old place keeps one blank line
+    between its neighbours, not two, and the block stays set apart as it was."""
+    nodes = document.nodes
+    first = next(i for i, node in enumerate(nodes) if node is block[0])
+    last = next(i for i, node in enumerate(nodes) if node is copy)
+    if first == 0 or last + 1 >= len(nodes):
+        return ()
+    above, below = nodes[first - 1], nodes[last + 1]
+    if isinstance(above, BlankLine) and isinstance(below, BlankLine):
+        return (below,)
+    return ()
 
 
 _UNQUOTED = lazy_re.compile(r"^[A-Za-z0-9_@%+=:,./~-]+$")
@@ -397,8 +414,11 @@ def _fix(
     builder = FixBuilder(document).replace(copy, *replacement)
     for comment in comments:
         builder.delete(comment)
+    separator = () if replacement else _separator_to_move(document, comments or [copy], copy)
+    for blank in separator:
+        builder.delete(blank)
     try:
-        edits = builder.insert_after(last_install, *comments, copy).edits()
+        edits = builder.insert_after(last_install, *separator, *comments, copy).edits()
     except ValueError as refused:  # the install ends the file in a continuation
         return rule.finding(_MESSAGE, copy, note=str(refused))
     unchecked = "; ".join(dict.fromkeys(p.unchecked for p in plans if p.unchecked))
