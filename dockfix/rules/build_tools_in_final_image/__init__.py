@@ -163,6 +163,10 @@ What it does
     split removes, so it is reported without a fix.  So is a Dockerfile in a
     ``.devcontainer/`` folder: a development environment, where people build.
 
+    A download among the steps the builder repeats (``git clone`` of a branch, ``wget``
+    of a tarball, ``ADD <url>``) happens once in each stage: the reason says that the
+    final stage installs what the builder built from its own copy (``fetches.py``).
+
 Why is this bad?
     Compilers, headers and their dependencies are hundreds of megabytes that the
     application never uses at run time (the article measures 259 MB -> 156 MB for a web
@@ -380,6 +384,7 @@ from dockfix.rules.build_tools_in_final_image.checks import (
     split_site,
 )
 from dockfix.rules.build_tools_in_final_image.drop import nothing_compiles, plan_drop
+from dockfix.rules.build_tools_in_final_image.fetches import repeated_fetch_caveat
 from dockfix.rules.build_tools_in_final_image.managers import (
     ManagerPlan,
     check_between_syncs,
@@ -623,6 +628,8 @@ def _plan(
     split.replays = [replay.instruction for replay in replays]
     extended = split.extended()
     caveats += [replay_caveat(replay.instruction, installed=extended) for replay in replays]
+    fetched = repeated_fetch_caveat(stage.instructions[: split.last_site() + 1])
+    caveats += [fetched] if fetched else []
     setups = [site for site in sites if site.setup is not None]
     if setups and strategy == "wheels":
         action = "develop" if setups[0].develop else "install"
