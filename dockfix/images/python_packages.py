@@ -25,7 +25,7 @@ _PURE_OR_WHEELS_NAMES = """
     flask-login flask-migrate flask-sqlalchemy flask-wtf gunicorn h11 httpcore httptools
     httpx idna importlib-metadata iniconfig itsdangerous jinja2 jmespath jsonschema kombu
     markdown markupsafe marshmallow numpy openpyxl orjson packaging pandas passlib pip
-    pluggy psycopg2-binary pydantic pydantic-core pydantic-settings pyjwt pymysql pytest
+    pip-tools pluggy psycopg2-binary pydantic pydantic-core pydantic-settings pyjwt pymysql pytest
     python-dateutil python-dotenv python-multipart pytz redis requests rich s3transfer
     setuptools simplejson six sniffio sqlalchemy starlette tenacity toml tomli tqdm
     typing-extensions tzdata ujson urllib3 uvicorn uvloop vine watchfiles websockets

@@ -161,7 +161,9 @@ What it does
     A stage that declares an ``ONBUILD RUN`` is a base for other images: the trigger
     runs in each of their builds, on this image, and may need the build tools the
     split removes, so it is reported without a fix.  So is a Dockerfile in a
-    ``.devcontainer/`` folder: a development environment, where people build.
+    ``.devcontainer/`` folder (a development environment, where people build), and a
+    final stage whose own ``CMD``/``ENTRYPOINT`` compiles or builds (``pip install`` at
+    start-up, ``make``, ``cmake``, ``pip-compile``, ``pre-commit``: ``runtime_use.py``).
 
     A download among the steps the builder repeats (``git clone`` of a branch, ``wget``
     of a tarball, ``ADD <url>``) happens once in each stage: the reason says that the
@@ -411,6 +413,7 @@ from dockfix.rules.build_tools_in_final_image.project import (
     pip_pythons,
 )
 from dockfix.rules.build_tools_in_final_image.replay import check_replays, replay_caveat
+from dockfix.rules.build_tools_in_final_image.runtime_use import check_runtime_builds
 from dockfix.rules.build_tools_in_final_image.slim import SlimMove, check_slimmable
 from dockfix.rules.build_tools_in_final_image.split import Split
 from dockfix.rules.build_tools_in_final_image.users import check_users
@@ -571,6 +574,7 @@ def _plan(
     dev_container = dev_container_reason(context.path)
     if dev_container is not None:
         raise FixRefused(dev_container)
+    check_runtime_builds(stage)
     triggers = facts.onbuild_builds
     if triggers:
         raise FixRefused(

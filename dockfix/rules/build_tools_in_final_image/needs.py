@@ -50,8 +50,9 @@ def check_needs_compiling(requirements: Requirements) -> None:
         return
     listed = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
     raise FixRefused(
-        f"no requirement needs compiling ({listed}: pure Python or wheels), so a builder "
-        "stage would only build what pip downloads; the build packages may simply go"
+        f"no requirement needs compiling ({listed}: pure Python or wheels): the build "
+        "packages serve something the Dockerfile does not show (a program that compiles "
+        "or builds at run time, as pip-compile does for sdists), or nothing"
     )
 
 
