@@ -36,6 +36,8 @@ What it does
       ``dockfix/images/data/pip_system_libs.json``, names per Debian release), and the
       stage must install them;
     * every ``RUN`` can be read (shell form that parses, no heredoc);
+    * the stage's own ``CMD``/``ENTRYPOINT`` does not compile or build (``pip install``
+      at start-up, ``make``, ``pip-compile``...: ``rules/_runtime_builds.py``);
     * the stage declares no ``ONBUILD RUN``: such a trigger runs in the build of every
       image made FROM this one, on this image, and may need its compilers;
     * the file is not in a ``.devcontainer/`` folder: a development environment keeps
@@ -99,6 +101,7 @@ from dockfix.model import BuildContext, StageFacts
 from dockfix.model.mounts import mounts_of
 from dockfix.model.preconditions import Precondition
 from dockfix.model.purpose import dev_container_reason
+from dockfix.rules._runtime_builds import runtime_build
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import Manager, PackageCommand
@@ -185,6 +188,9 @@ def _slim_blockers(facts: StageFacts, context: BuildContext, caveats: list[str])
             f"the ONBUILD RUN on line {triggers[0].line} runs in every image built FROM this "
             "one, whose build may need the full image's compilers and tools"
         )
+    runs_builds = runtime_build(stage)
+    if runs_builds is not None:
+        return f"{runs_builds}: it may need the full image's compilers and headers"
     unreadable = _unreadable_runs(stage)
     if unreadable:
         line = unreadable[0].line

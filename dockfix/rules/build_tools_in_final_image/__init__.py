@@ -163,7 +163,7 @@ What it does
     split removes, so it is reported without a fix.  So is a Dockerfile in a
     ``.devcontainer/`` folder (a development environment, where people build), and a
     final stage whose own ``CMD``/``ENTRYPOINT`` compiles or builds (``pip install`` at
-    start-up, ``make``, ``cmake``, ``pip-compile``, ``pre-commit``: ``runtime_use.py``).
+    start-up, ``make``, ``cmake``, ``pip-compile``, ``pre-commit``: ``rules/_runtime_builds.py``).
 
     A download among the steps the builder repeats (``git clone`` of a branch, ``wget``
     of a tarball, ``ADD <url>``) happens once in each stage: the reason says that the
@@ -371,6 +371,7 @@ from dockfix.images.runtime_libs import is_build_package, package_name
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.model.purpose import dev_container_reason
+from dockfix.rules._runtime_builds import runtime_build
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.rules.build_tools_in_final_image.base import Base, check_base
@@ -413,7 +414,6 @@ from dockfix.rules.build_tools_in_final_image.project import (
     pip_pythons,
 )
 from dockfix.rules.build_tools_in_final_image.replay import check_replays, replay_caveat
-from dockfix.rules.build_tools_in_final_image.runtime_use import check_runtime_builds
 from dockfix.rules.build_tools_in_final_image.slim import SlimMove, check_slimmable
 from dockfix.rules.build_tools_in_final_image.split import Split
 from dockfix.rules.build_tools_in_final_image.users import check_users
@@ -574,7 +574,9 @@ def _plan(
     dev_container = dev_container_reason(context.path)
     if dev_container is not None:
         raise FixRefused(dev_container)
-    check_runtime_builds(stage)
+    runs_builds = runtime_build(stage)
+    if runs_builds is not None:
+        raise FixRefused(f"{runs_builds}: the build tools serve it")
     triggers = facts.onbuild_builds
     if triggers:
         raise FixRefused(
