@@ -107,6 +107,11 @@ def test_fix_is_unsafe_and_says_what_may_change(fixture: str, expected: str) -> 
             "FROM redhat/ubi8\nRUN yum install -y iscsi-initiator-utils\nWORKDIR /app\n" + RUNS,
             "the image installs `iscsi-initiator-utils` (`iscsiadm`), whose programs need root",
         ),
+        (
+            "FROM python:3.12-slim\nWORKDIR /config\nVOLUME /config\n" + RUNS,
+            "`/config` is a VOLUME: a named volume starts owned by the new user, but a bind "
+            "mount (`-v DIR:/config`) keeps its owner on the host",
+        ),
     ],
 )
 def test_unreadable_runtime_facts_are_named_in_the_reason(text: str, expected: str) -> None:

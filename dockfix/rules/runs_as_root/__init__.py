@@ -140,7 +140,8 @@ What it does
     ``ENTRYPOINT``), which fails at start if it needs root; and packages whose programs
     need root when they run (``iptables``, ``kmod``, ``open-iscsi``, the docker daemon
     and client), which the container may run (a VPN, a storage driver,
-    docker-in-docker) or may have needed only to build.
+    docker-in-docker) or may have needed only to build; and the application's
+    volumes (``VOLUME``), which a bind mount replaces with a folder the host user owns.
 
 Why is this bad?
     A process that runs as root in the container is root on the host's kernel: an

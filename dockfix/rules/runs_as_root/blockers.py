@@ -48,6 +48,7 @@ from dockfix.rules.runs_as_root.startup import (
     entrypoint_findings,
     exposed_port_findings,
     root_tool_risks,
+    volume_mount_risks,
 )
 from dockfix.rules.runs_as_root.user import Target, no_tool_text
 from dockfix.shell import (
@@ -334,4 +335,5 @@ def find_blockers(image: Image, folders: Folders) -> list[FixRefused | Risk]:
     found.extend(_write_blockers(image, folders, writable))
     found.extend(entrypoint_findings(image, folders))
     found.extend(root_tool_risks(image))
+    found.extend(volume_mount_risks(image, folders))
     return found

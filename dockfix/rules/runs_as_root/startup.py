@@ -33,6 +33,7 @@ from dockfix.rules.runs_as_root.image import (
     run_commands,
     runtime_scripts,
     script_path,
+    volume_paths,
 )
 from dockfix.rules.runs_as_root.policy import (
     PORT_IN_WORD,
@@ -186,6 +187,27 @@ def root_tool_risks(image: Image) -> Iterator[Risk]:
             f"the image installs {named}, whose programs need root (or the docker socket) "
             "when they run: if the container runs them, they fail as the new user",
             "root-tools",
+        )
+
+
+def volume_mount_risks(image: Image, folders: Folders) -> Iterator[Risk]:
+    """The image's VOLUMEs (the blockers leave only the application's own): a named
+    volume starts with the image's owner, the new user's, but a bind mount keeps the
+    owner it has on the host, which the Dockerfile cannot show."""
+    paths: list[str] = []
+    for instruction in image.instructions:
+        if instruction.cmd == "VOLUME":
+            for path in volume_paths(instruction, folders, image):
+                if path is not None and path not in paths:
+                    paths.append(path)
+    if paths:
+        listed = ", ".join(f"`{path}`" for path in paths[:3])
+        verb = "is a VOLUME" if len(paths) == 1 else "are VOLUMEs"
+        yield Risk(
+            f"{listed} {verb}: a named volume starts owned by the new user, but a bind "
+            f"mount (`-v DIR:{paths[0]}`) keeps its owner on the host, who must let the "
+            "new user write there",
+            "volume-mount",
         )
 
 
