@@ -183,6 +183,10 @@ def test_volume_before_a_user_the_dockerfile_makes_later_is_named_in_the_reason(
             "the command runs `modprobe`, which expects to start as root",
         ),
         (
+            'FROM python:3.12\nRUN pip install jupyterhub\nWORKDIR /srv\nCMD ["jupyterhub"]\n',
+            "the command runs `jupyterhub`, which expects to start as root",
+        ),
+        (
             'FROM debian:12-slim\nRUN apt-get install -y nmap\nENTRYPOINT ["nmap"]\n',
             "the command runs `nmap`, which needs root for raw sockets or packet capture",
         ),

@@ -54,11 +54,12 @@ ROOT_HOME = lazy_re.compile(r"(?:^|[:=\s\"'])(?:/root|~)(?:/|$|:)")
 PRIVILEGE_TOOLS = _words(
     "sudo su gosu su-exec runuser setpriv chroot doas setuidgid s6-setuidgid chpst"
 )
-#: Programs that expect to start as root (to drop privileges, bind ports, run the system).
+#: Programs that expect to start as root (to drop privileges, bind ports, run the system;
+#: JupyterHub's default spawner starts each user's server as that system user).
 ROOT_DAEMONS = _words(
     """service systemctl cron crond sshd supervisord rsyslogd nginx httpd apache2 apache2ctl
     apachectl php-fpm postfix dockerd mount sysctl iptables chown setcap useradd usermod
-    update-ca-certificates modprobe insmod iscsiadm ip6tables nft"""
+    update-ca-certificates modprobe insmod iscsiadm ip6tables nft jupyterhub"""
 )
 #: Programs whose main work needs raw sockets or packet capture (CAP_NET_RAW): as a user
 #: they fail or fall back to less (nmap's SYN scans and OS detection need root).
