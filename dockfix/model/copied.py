@@ -23,6 +23,11 @@ _ARCHIVE_NAME = lazy_re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$"
 _URL = lazy_re.compile(r"[a-z][a-z0-9+.-]*://|git@", re.IGNORECASE)
 
 
+def is_remote_source(source: str) -> bool:
+    """An ``ADD`` source BuildKit fetches (a URL or a git remote), not a context path."""
+    return bool(_URL.match(source))
+
+
 @dataclass(frozen=True)
 class Origin:
     """The file at a path: its text, or (``text`` None) why it cannot be known."""
@@ -90,7 +95,7 @@ def _unpacked_over(
     if instruction.cmd != "ADD" or instruction.flag("from") is not None:
         return None
     line = instruction.line
-    if _URL.match(item):
+    if is_remote_source(item):
         if dest == path or posixpath.join(dest, posixpath.basename(item)) == path:
             return Origin(None, f"is downloaded by ADD (line {line})")
         return None

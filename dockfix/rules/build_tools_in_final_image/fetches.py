@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dockfix import lazy_re
+from dockfix.model.copied import is_remote_source
 from dockfix.model.runs import RunShell, run_shell
 from dockfix.shell import command_name, command_words, iter_simple_commands
 from dockfix.syntax import Instruction
 
-_URL = lazy_re.compile(r"^(?:https?|git|ssh)://|^git@|\.git(?:#.*)?$")
 #: Commands that fetch from the network, with the subcommands that do (None: any).
 _FETCHERS: dict[str, frozenset[str] | None] = {
     "wget": None,
@@ -48,7 +47,7 @@ def repeated_fetch_caveat(instructions: Sequence[Instruction]) -> str | None:
 def _fetch_of(instruction: Instruction) -> str | None:
     if instruction.cmd == "ADD":
         sources = instruction.value[:-1] if not instruction.heredocs else ()
-        url = next((source for source in sources if _URL.search(source)), None)
+        url = next((source for source in sources if is_remote_source(source)), None)
         return f"`ADD {url}`" if url is not None else None
     shell = run_shell(instruction)
     if not isinstance(shell, RunShell):
