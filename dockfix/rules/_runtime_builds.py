@@ -9,6 +9,11 @@ DF203's move to ``-slim``, would take them away.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
+from dockfix.lazy_dataclass import dataclass
+from dockfix.model import StageFacts
+from dockfix.model.purpose import dev_container_reason
 from dockfix.rules._runtime import applying, command_lines, find_program
 from dockfix.syntax import Stage
 
@@ -32,4 +37,32 @@ def runtime_build(stage: Stage) -> str | None:
                         f"the {cmd} on line {instruction.line} runs `{program}`, which "
                         "compiles or builds packages when the container runs"
                     )
+    return None
+
+
+@dataclass(frozen=True)
+class ToolsServe:
+    """Why a stage's compilers and tools serve more than its own build: ``kind`` is
+    ``dev-container``, ``runtime`` (its command builds) or ``onbuild`` (a trigger builds
+    in child images); ``why`` says it, and each rule adds what it would break."""
+
+    kind: str
+    why: str
+
+
+def tools_serve_more(facts: StageFacts, path: PurePath | None) -> ToolsServe | None:
+    """The first reason (in that order) the stage's build tools serve more than its
+    build, or None: DF202 and DF203 then leave them where they are."""
+    dev_container = dev_container_reason(path)
+    if dev_container is not None:
+        return ToolsServe("dev-container", dev_container)
+    runs = runtime_build(facts.stage)
+    if runs is not None:
+        return ToolsServe("runtime", runs)
+    triggers = facts.onbuild_builds
+    if triggers:
+        return ToolsServe(
+            "onbuild",
+            f"the ONBUILD RUN on line {triggers[0].line} runs in every image built FROM this one",
+        )
     return None

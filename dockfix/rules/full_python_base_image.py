@@ -100,8 +100,7 @@ from dockfix.images.runtime_libs import is_build_package
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.mounts import mounts_of
 from dockfix.model.preconditions import Precondition
-from dockfix.model.purpose import dev_container_reason
-from dockfix.rules._runtime_builds import runtime_build
+from dockfix.rules._runtime_builds import tools_serve_more
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import Manager, PackageCommand
@@ -178,19 +177,18 @@ def _only_wheels(
     return names
 
 
+#: What -slim would break, after ``tools_serve_more``'s reason.
+_TOOLS_SERVE_TAIL = {
+    "dev-container": "",
+    "runtime": ": it may need the full image's compilers and headers",
+    "onbuild": ", whose build may need the full image's compilers and tools",
+}
+
+
 def _slim_blockers(facts: StageFacts, context: BuildContext, caveats: list[str]) -> str:
     """Why the stage cannot switch to ``-slim`` (the first reason), or ``""``; what the
     switch relies on but cannot prove goes to ``caveats``."""
     stage = facts.stage
-    triggers = facts.onbuild_builds
-    if triggers:
-        return (
-            f"the ONBUILD RUN on line {triggers[0].line} runs in every image built FROM this "
-            "one, whose build may need the full image's compilers and tools"
-        )
-    runs_builds = runtime_build(stage)
-    if runs_builds is not None:
-        return f"{runs_builds}: it may need the full image's compilers and headers"
     unreadable = _unreadable_runs(stage)
     if unreadable:
         line = unreadable[0].line
@@ -308,7 +306,12 @@ def _check_stage(rule: Rule, context: RuleContext, facts: StageFacts) -> Finding
         return rule.finding(message, stage.from_instruction, note=why)
     build_context = context.model.context
     caveats: list[str] = []
-    blocked = dev_container_reason(context.path) or _slim_blockers(facts, build_context, caveats)
+    serves = tools_serve_more(facts, context.path)
+    blocked = (
+        serves.why + _TOOLS_SERVE_TAIL[serves.kind]
+        if serves is not None
+        else _slim_blockers(facts, build_context, caveats)
+    )
     caveat = ""
     if not blocked:
         blocked, caveat = _runtime_lib_check(context.model.stages, facts, build_context, slim)

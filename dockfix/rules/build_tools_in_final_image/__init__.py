@@ -370,8 +370,7 @@ from dockfix.images.python_requirements import image_reader
 from dockfix.images.runtime_libs import is_build_package, package_name
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.preconditions import Precondition
-from dockfix.model.purpose import dev_container_reason
-from dockfix.rules._runtime_builds import runtime_build
+from dockfix.rules._runtime_builds import tools_serve_more
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.rules.build_tools_in_final_image.base import Base, check_base
@@ -571,18 +570,9 @@ def _plan(
 ) -> tuple[list[Edit], str]:
     document = context.document
     facts = context.model.facts_of(stage)
-    dev_container = dev_container_reason(context.path)
-    if dev_container is not None:
-        raise FixRefused(dev_container)
-    runs_builds = runtime_build(stage)
-    if runs_builds is not None:
-        raise FixRefused(f"{runs_builds}: the build tools serve it")
-    triggers = facts.onbuild_builds
-    if triggers:
-        raise FixRefused(
-            f"the ONBUILD RUN on line {triggers[0].line} runs in every image built FROM this "
-            "one: on a final stage without the build tools, their builds may fail"
-        )
+    serves = tools_serve_more(facts, context.path)
+    if serves is not None:
+        raise FixRefused(serves.why + _TOOLS_SERVE_TAIL[serves.kind])
     build_context = context.model.context
     strategy = context.settings.split_strategy
     managed = plan_pipenv_venv(facts, builds, build_context) or plan_managers(
@@ -695,6 +685,14 @@ def _plan_managed(
     reasons = [REASON, managed_reason(plan), *moving, *base.caveats, *unknown, *caveats]
     reasons += plan.caveats
     return split.edits(), "; ".join(reasons)
+
+
+#: What the split would break, after ``tools_serve_more``'s reason.
+_TOOLS_SERVE_TAIL = {
+    "dev-container": "",
+    "runtime": ": the build tools serve it",
+    "onbuild": ": on a final stage without the build tools, their builds may fail",
+}
 
 
 def _moved_installs(
