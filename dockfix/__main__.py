@@ -1,6 +1,6 @@
 """``python -m dockfix``."""
 
-from dockfix.cli import main
+from dockfix.program import run
 
 if __name__ == "__main__":
-    main()
+    run()

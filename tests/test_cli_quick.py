@@ -156,10 +156,11 @@ def test_other_errors_propagate(dockerfile: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_check_of_a_file_does_not_import_click(dockerfile: Path) -> None:
     code = (
-        "import runpy, sys\n"
+        "import sys\n"
         f"sys.argv = ['dockfix', '--check', {str(dockerfile)!r}]\n"
         "try:\n"
-        "    runpy.run_module('dockfix', run_name='__main__')\n"
+        "    from dockfix.cli import main\n"
+        "    main()\n"
         "except SystemExit as exit:\n"
         "    print(exit.code, sorted(m for m in sys.modules if m.split('.')[0] == 'click'))\n"
     )
