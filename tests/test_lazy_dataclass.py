@@ -206,6 +206,13 @@ def test_same_class_as_dataclasses(case: str) -> None:
         if "a" in lazy.__match_args__:
             assert _shown(dataclasses.replace(lz, a=7)) == _shown(dataclasses.replace(s, a=7))
         assert hasattr(lz, "__dict__") == hasattr(s, "__dict__")
+        # The same instance state: the dict (a frozen class's __init__ sets it whole) and
+        # the slots (set through each slot's own setter).
+        assert getattr(lz, "__dict__", None) == getattr(s, "__dict__", None)
+        for name in getattr(std, "__slots__", ()):
+            assert _outcome(lambda n=name, o=lz: getattr(o, n)) == _outcome(
+                lambda n=name, o=s: getattr(o, n)
+            )
     assert _field_facts(lazy) == _field_facts(std)
     assert lazy.__match_args__ == std.__match_args__
     assert _params(lazy) == _params(std)
@@ -258,7 +265,7 @@ def test_unhandled_classes_go_to_dataclasses() -> None:
             """Fields in an order ``__init__`` cannot take."""
 
             a: int = 0
-            b: int  # type: ignore[misc]
+            b: int
 
 
 _BUILD_ALL = """
@@ -286,3 +293,25 @@ def test_every_deferred_record_class_builds() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 50
+
+
+def test_a_field_a_base_class_holds_as_a_slot_stays_there() -> None:
+    """A frozen record whose field a (non-dataclass) base class declares as a slot: the
+    value goes into the slot, as with ``dataclasses``, not into a hidden dict entry."""
+
+    class Base:
+        __slots__ = ("a",)
+
+    made = []
+    for decorator in (dataclasses.dataclass, lazy_dataclass.dataclass):
+
+        @decorator(frozen=True)
+        class Record(Base):
+            """A record with an inherited slot."""
+
+            a: int
+            b: int = 2
+
+        record = Record(1)
+        made.append((record.a, record.b, record.__dict__, Base.a.__get__(record)))
+    assert made[0] == made[1] == (1, 2, {"b": 2}, 1)
