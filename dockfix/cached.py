@@ -38,3 +38,15 @@ class cached_property(Generic[T]):
         value = self.func(instance)
         instance.__dict__[self.attrname] = value
         return value
+
+
+def remembered(owner: object, key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in ``owner``'s ``__dict__`` under ``key`` after the first call:
+    for facts other modules derive from an immutable object (a parsed script's package
+    commands), tied to that object rather than to a cache by value."""
+    cache = owner.__dict__
+    try:
+        return cache[key]  # type: ignore[no-any-return]
+    except KeyError:
+        value = cache[key] = compute()
+        return value

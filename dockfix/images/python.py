@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from dockfix import lazy_re
+from dockfix.cached import remembered
 from dockfix.images import lookup
 from dockfix.images.runtime_libs import is_build_package, release_of_tag
 from dockfix.lazy_dataclass import dataclass
@@ -226,17 +227,17 @@ def is_binary_only(package: PackageCommand, artifacts: set[str]) -> bool:
 def _setup_py_runs(script: ShellScript) -> tuple[SimpleCommand, ...]:
     """The script's ``python ... setup.py`` commands, found once per script (a parsed
     script never changes, and every RUN is asked again every round)."""
-    cache = script.__dict__
-    found: tuple[SimpleCommand, ...] | None = cache.get("_setup_py_runs")
-    if found is None:
-        found = cache["_setup_py_runs"] = tuple(
+    return remembered(
+        script,
+        "_setup_py_runs",
+        lambda: tuple(
             command
             for command in iter_simple_commands(script)
             # The word test first: few commands name setup.py, and the name costs more.
             if any(word.value == "setup.py" for word in command.words)
             and (command_name(command) or "").startswith("python")
-        )
-    return found
+        ),
+    )
 
 
 def python_builds(stage: Stage) -> Iterator[tuple[Instruction, PackageCommand | None]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 
+from dockfix.cached import remembered
 from dockfix.lazy_dataclass import dataclass
 from dockfix.shell import (
     PackageCommand,
@@ -70,15 +71,15 @@ def script_packages(script: ShellScript) -> tuple[PackageCommand, ...]:
     kept on it.  Not a cache by text: after ``parse_text`` forgets a text, a new parse
     of it is a new object, and commands from the old one would not be found in it (the
     results would depend on which files a process read before)."""
-    cache = script.__dict__
-    found: tuple[PackageCommand, ...] | None = cache.get("_packages")
-    if found is None:
-        found = cache["_packages"] = tuple(
+    return remembered(
+        script,
+        "_packages",
+        lambda: tuple(
             classified
             for command in iter_simple_commands(script)
             if (classified := classify(command)) is not None
-        )
-    return found
+        ),
+    )
 
 
 def is_shell_run(instruction: Instruction) -> bool:
