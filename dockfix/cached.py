@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
+Owner = TypeVar("Owner")
 
 
 class cached_property(Generic[T]):
@@ -40,13 +41,14 @@ class cached_property(Generic[T]):
         return value
 
 
-def remembered(owner: object, key: str, compute: Callable[[], T]) -> T:
-    """``compute()``, kept in ``owner``'s ``__dict__`` under ``key`` after the first call:
-    for facts other modules derive from an immutable object (a parsed script's package
-    commands), tied to that object rather than to a cache by value."""
+def remembered(owner: Owner, key: str, compute: Callable[[Owner], T]) -> T:
+    """``compute(owner)``, kept in ``owner``'s ``__dict__`` under ``key`` after the first
+    call: for facts other modules derive from an immutable object (a parsed script's
+    package commands), tied to that object rather than to a cache by value.  ``compute``
+    takes the owner, so that callers on hot paths pass a function, not a new closure."""
     cache = owner.__dict__
     try:
         return cache[key]  # type: ignore[no-any-return]
     except KeyError:
-        value = cache[key] = compute()
+        value = cache[key] = compute(owner)
         return value

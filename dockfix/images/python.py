@@ -227,16 +227,16 @@ def is_binary_only(package: PackageCommand, artifacts: set[str]) -> bool:
 def _setup_py_runs(script: ShellScript) -> tuple[SimpleCommand, ...]:
     """The script's ``python ... setup.py`` commands, found once per script (a parsed
     script never changes, and every RUN is asked again every round)."""
-    return remembered(
-        script,
-        "_setup_py_runs",
-        lambda: tuple(
-            command
-            for command in iter_simple_commands(script)
-            # The word test first: few commands name setup.py, and the name costs more.
-            if any(word.value == "setup.py" for word in command.words)
-            and (command_name(command) or "").startswith("python")
-        ),
+    return remembered(script, "_setup_py_runs", _find_setup_py_runs)
+
+
+def _find_setup_py_runs(script: ShellScript) -> tuple[SimpleCommand, ...]:
+    return tuple(
+        command
+        for command in iter_simple_commands(script)
+        # The word test first: few commands name setup.py, and the name costs more.
+        if any(word.value == "setup.py" for word in command.words)
+        and (command_name(command) or "").startswith("python")
     )
 
 

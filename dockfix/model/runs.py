@@ -71,14 +71,14 @@ def script_packages(script: ShellScript) -> tuple[PackageCommand, ...]:
     kept on it.  Not a cache by text: after ``parse_text`` forgets a text, a new parse
     of it is a new object, and commands from the old one would not be found in it (the
     results would depend on which files a process read before)."""
-    return remembered(
-        script,
-        "_packages",
-        lambda: tuple(
-            classified
-            for command in iter_simple_commands(script)
-            if (classified := classify(command)) is not None
-        ),
+    return remembered(script, "_packages", _classified)
+
+
+def _classified(script: ShellScript) -> tuple[PackageCommand, ...]:
+    return tuple(
+        classified
+        for command in iter_simple_commands(script)
+        if (classified := classify(command)) is not None
     )
 
 
