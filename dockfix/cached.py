@@ -8,6 +8,7 @@ pure functions of immutable objects, so two threads computing one twice is harml
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
@@ -52,3 +53,38 @@ def remembered(owner: Owner, key: str, compute: Callable[[Owner], T]) -> T:
     except KeyError:
         value = cache[key] = compute(owner)
         return value
+
+
+class Backlink(Generic[Owner]):
+    """A reference from a fact back to the object that keeps it, made weak so that the
+    two make no reference cycle.
+
+    Why: an instruction keeps its parsed shell (``run_shell``) and its command lines,
+    and each of those names its instruction.  As strong references both ways, every
+    such instruction (with its pieces) outlived its file as cyclic garbage, for the
+    collector to find: a corpus run spent more time in the collector than in parsing
+    Dockerfiles (benchmarks/README.md).  The owner keeps the fact; the fact only points
+    back.  Compares, hashes and prints as the owner, as the strong reference did.
+    """
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, owner: Owner) -> None:
+        self._ref = weakref.ref(owner)
+
+    def __call__(self) -> Owner:
+        owner = self._ref()
+        if owner is None:
+            raise ReferenceError("the object this fact was computed from no longer exists")
+        return owner
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Backlink):
+            return NotImplemented
+        return bool(self() == other())
+
+    def __hash__(self) -> int:
+        return hash(self())
+
+    def __repr__(self) -> str:
+        return f"Backlink({self()!r})"

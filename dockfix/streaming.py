@@ -63,56 +63,29 @@ def worker_count(jobs: int | None, files: int, threshold: int) -> int:
 
 
 #: The cyclic garbage collector's thresholds while files are processed (Python's default:
-#: 700, 10, 10).  A file's fixing allocates hundreds of thousands of short-lived objects
-#: (tree nodes, shell words, findings), some of them in reference cycles (an instruction
-#: and the ``RunShell`` it keeps point at each other), while the process keeps large
-#: caches (parsed shell scripts and fragments, the rule modules).  At
-#: the default, collections took a fifth or more of a run over the corpus (time inside
-#: them by ``gc.callbacks``, benchmarks/README.md).  A collection in the middle of a file
-#: scans all of that file's live objects; between files almost all of them are gone.  So
-#: young objects are collected between files (``FileCollector``), and these thresholds
-#: are only the safety net for one file that allocates a great deal on its own.  Only when
-#: the collector runs changes, not what it frees, so nothing a run reports or writes can
-#: depend on it.
+#: 700, 10, 10).  Fixing a file allocates hundreds of thousands of short-lived objects
+#: (tree nodes, shell words, findings) and makes no reference cycles: a fact kept on an
+#: object points back to it weakly (``cached.Backlink``), so a file's objects are freed by
+#: reference counting when it is done (``tests/test_reference_cycles.py``).  A collection
+#: would only walk live objects, mostly the long-lived caches (parsed shell scripts and
+#: fragments, the rule modules), and find nothing; at the default thresholds collections
+#: took a fifth or more of a run over the corpus (``gc.callbacks``, benchmarks/README.md).
+#: So the collector runs only after a net growth of this many objects: a safety net for a
+#: cycle the test has not seen, not a routine.  When it runs changes nothing a run reports
+#: or writes, only when memory is given back.
 GC_THRESHOLDS = (100_000, 50, 1000)
-#: ``FileCollector``: the youngest generation is collected every this many files, the
-#: middle one every ``MIDDLE_EVERY`` of those collections.  Over the corpus, four
-#: interleaved pairs of runs spent 0.60-0.79 s in the collector against 0.76-1.11 s with
-#: thresholds of 20,000/20/20 alone, at the same peak memory.
-YOUNG_EVERY = 4
-MIDDLE_EVERY = 20
 
 
 def tune_gc() -> None:
-    """Collect garbage between files rather than in them (``GC_THRESHOLDS``)."""
+    """Leave garbage to reference counting while files are processed (``GC_THRESHOLDS``)."""
     gc.set_threshold(*GC_THRESHOLDS)
-
-
-class FileCollector:
-    """Collects young garbage after every ``YOUNG_EVERY`` files (see ``GC_THRESHOLDS``)."""
-
-    def __init__(self) -> None:
-        self.files = 0
-
-    def file_done(self) -> None:
-        self.files += 1
-        if self.files % YOUNG_EVERY == 0:
-            middle = self.files % (YOUNG_EVERY * MIDDLE_EVERY) == 0
-            gc.collect(1 if middle else 0)
-
-
-#: The worker process's collector (each worker counts its own files).
-_WORKER_COLLECTOR = FileCollector()
 
 
 def _process_in_worker(
     path: Path, number: int, *, profiles: tuple[Profile, ...], write: bool, diff: bool
 ) -> FileReport:
-    """``process_profiled`` in a pool worker, then garbage collection between files."""
-    try:
-        return process_profiled(path, number, profiles=profiles, apply=True, write=write, diff=diff)
-    finally:
-        _WORKER_COLLECTOR.file_done()
+    """``process_profiled`` in a pool worker (a top-level function, so that it pickles)."""
+    return process_profiled(path, number, profiles=profiles, apply=True, write=write, diff=diff)
 
 
 def process_files(
@@ -132,14 +105,11 @@ def process_files(
     if workers <= 1:
         thresholds = gc.get_threshold()
         tune_gc()
-        collector = FileCollector()
         try:
             for path, profile in zip(files, profiles, strict=True):
-                report = process_path(
+                yield process_path(
                     path, profile.rules, profile.settings, apply=True, write=write, diff=diff
                 )
-                collector.file_done()
-                yield report
         finally:
             gc.set_threshold(*thresholds)
         return

@@ -295,49 +295,29 @@ def test_reader_closing_the_pipe_stops_the_workers(
     assert b"Error" not in stderr
 
 
-def test_young_garbage_is_collected_between_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``FileCollector``: the young generation every ``YOUNG_EVERY`` files, the middle one
-    every ``MIDDLE_EVERY`` of those; never the oldest (it holds the long-lived caches)."""
-    collected: list[int] = []
-    monkeypatch.setattr(streaming.gc, "collect", lambda generation=2: collected.append(generation))
-    collector = streaming.FileCollector()
-    files = streaming.YOUNG_EVERY * streaming.MIDDLE_EVERY * 2
-    for _ in range(files):
-        collector.file_done()
-    assert len(collected) == files // streaming.YOUNG_EVERY
-    assert collected.count(1) == 2
-    assert set(collected) == {0, 1}
-
-
-def test_file_processing_collects_between_files(workdir: Path) -> None:
-    """Both the in-process loop and the pool workers hand every file to a collector, and
-    the process's collector thresholds are restored after an in-process run."""
+def test_file_processing_leaves_garbage_to_reference_counting(workdir: Path) -> None:
+    """While files are processed in-process the collector runs only as a safety net
+    (``GC_THRESHOLDS``); the process's own thresholds come back afterwards, and the pool
+    workers give the same reports."""
     from dockfix.profiles import Profile
     from dockfix.rules import select_rules
     from dockfix.rules.base import Settings
 
     paths = []
-    for number in range(streaming.YOUNG_EVERY * 2):
+    for number in range(4):
         path = workdir / f"{number}.Dockerfile"
         path.write_text(FIXABLE)
         paths.append(path)
     profile = Profile(select_rules(), Settings())
     before = streaming.gc.get_threshold()
-    seen: list[int] = []
-
-    def counting(info_phase: str, info: dict[str, int]) -> None:
-        if info_phase == "start":
-            seen.append(info["generation"])
-
-    streaming.gc.callbacks.append(counting)
-    try:
-        reports = list(
-            streaming.process_files(paths, [profile] * len(paths), write=False, workers=1)
-        )
-    finally:
-        streaming.gc.callbacks.remove(counting)
+    assert before != streaming.GC_THRESHOLDS
+    during = []
+    reports = []
+    for report in streaming.process_files(paths, [profile] * len(paths), write=False, workers=1):
+        during.append(streaming.gc.get_threshold())
+        reports.append(report)
+    assert during == [streaming.GC_THRESHOLDS] * len(paths)
     assert all(report.changed for report in reports)
-    assert seen.count(0) >= 2  # one young collection per YOUNG_EVERY files at least
     assert streaming.gc.get_threshold() == before
     pooled = streaming.process_files(paths, [profile] * len(paths), write=False, workers=2)
     assert [report.output for report in pooled] == [report.output for report in reports]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from dockfix import lazy_re
+from dockfix.cached import Backlink
 from dockfix.images.table import ImageTraits, lookup
 from dockfix.model.context import BuildContext
 from dockfix.model.expand import expand
@@ -337,7 +338,7 @@ class FileModel:
         )
         _StageWalker(facts, self.global_args).walk()
         if parent is not None:
-            parent.children.append(facts)
+            parent.children.append(Backlink(facts))
         return facts
 
     @staticmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from dockfix.cached import remembered
+from dockfix.cached import Backlink, remembered
 from dockfix.lazy_dataclass import dataclass
 from dockfix.shell import (
     PackageCommand,
@@ -33,12 +33,20 @@ SHELL_CACHE_SIZE = 2048
 
 @dataclass(frozen=True)
 class RunShell:
-    """A shell-form RUN's script and where its text starts in the logical line."""
+    """A shell-form RUN's script and where its text starts in the logical line.
 
-    instruction: Instruction
+    The instruction keeps this (``run_shell``); this refers back to it weakly
+    (``Backlink``), so the two make no reference cycle.
+    """
+
+    link: Backlink[Instruction]
     script: ShellScript
     #: Offset of the shell text in ``instruction.logical``.
     base: int
+
+    @property
+    def instruction(self) -> Instruction:
+        return self.link()
 
     def packages(self) -> list[PackageCommand]:
         """The package-manager commands of the script, whose ``command`` nodes are this
@@ -116,7 +124,7 @@ def carry_run_shell(old: Instruction, new: Instruction) -> None:
     if found is _NOT_READ:
         return
     if isinstance(found, RunShell):
-        found = RunShell(new, found.script, found.base)
+        found = RunShell(Backlink(new), found.script, found.base)
     new.__dict__["_run_shell"] = found
 
 
@@ -133,4 +141,4 @@ def _run_shell(instruction: Instruction) -> RunShell | str | None:
     parsed = parse_text(instruction.value[0])
     if isinstance(parsed, str):
         return parsed
-    return RunShell(instruction, parsed, base)
+    return RunShell(Backlink(instruction), parsed, base)

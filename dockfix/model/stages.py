@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import field
 from types import MappingProxyType
 
+from dockfix.cached import Backlink
 from dockfix.images.table import ImageTraits
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model.platform import Platform
@@ -107,7 +108,9 @@ class StageFacts:
     onbuild: tuple[Instruction, ...] = ()
     #: System packages installed (apt/apk/dnf/yum/microdnf) here and in the lineage.
     installed: frozenset[str] = frozenset()
-    children: list[StageFacts] = field(default_factory=list, repr=False)
+    #: Later stages built directly on this one; they refer to it as ``parent``, so these
+    #: point back weakly (``Backlink``: no reference cycle between a file's stages).
+    children: list[Backlink[StageFacts]] = field(default_factory=list, repr=False)
     #: Homes of users the stage's image knows (``node`` -> ``/home/node``).
     known_homes: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType(dict(KNOWN_HOMES))
@@ -137,11 +140,11 @@ class StageFacts:
     def descendants(self) -> tuple[StageFacts, ...]:
         """Later stages built on this one, directly or through others."""
         found: list[StageFacts] = []
-        pending = list(self.children)
+        pending = [link() for link in self.children]
         while pending:
             child = pending.pop(0)
             found.append(child)
-            pending.extend(child.children)
+            pending.extend(link() for link in child.children)
         return tuple(sorted(found, key=lambda facts: facts.index))
 
     @property

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from dockfix import lazy_re
+from dockfix.cached import Backlink
 from dockfix.lazy_dataclass import dataclass
 from dockfix.rules._shell import parse_text
 from dockfix.shell import ShellScript, command_words, iter_simple_commands
@@ -61,15 +62,23 @@ class Arg:
 
 @dataclass(frozen=True)
 class CommandLine:
-    """The words of one program run by a ``CMD``/``ENTRYPOINT``, and how to edit them."""
+    """The words of one program run by a ``CMD``/``ENTRYPOINT``, and how to edit them.
 
-    instruction: Instruction
+    The instruction keeps its command lines (``command_lines``); each refers back to it
+    weakly (``Backlink``), so they make no reference cycle.
+    """
+
+    link: Backlink[Instruction]
     form: Form
     args: tuple[Arg, ...]
     #: Shell forms: where the script starts in the logical line (``SHELL``), or the JSON
     #: string token holding it (``JSON_SCRIPT``).
     base: int = 0
     script_token: Arg | None = None
+
+    @property
+    def instruction(self) -> Instruction:
+        return self.link()
 
     def logical_index(self, offset: int) -> int | None:
         """The logical-line index of a script offset (None: escapes make it unclear)."""
@@ -207,7 +216,7 @@ def _command_lines(instruction: Instruction) -> list[CommandLine]:
     ):
         script = tokens[2]
         return _script_lines(instruction, script.value or "", Form.JSON_SCRIPT, 0, script)
-    return [CommandLine(instruction, Form.JSON, tokens)]
+    return [CommandLine(Backlink(instruction), Form.JSON, tokens)]
 
 
 def _script_lines(
@@ -222,7 +231,7 @@ def _script_lines(
         args = tuple(
             Arg(word.value if word.is_literal else None, word.start, word.end) for word in words
         )
-        lines.append(CommandLine(instruction, form, args, base, token))
+        lines.append(CommandLine(Backlink(instruction), form, args, base, token))
     return lines
 
 

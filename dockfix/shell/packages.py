@@ -16,6 +16,7 @@ from dataclasses import field
 from enum import Enum
 
 from dockfix import lazy_re
+from dockfix.cached import Backlink
 from dockfix.lazy_dataclass import dataclass
 from dockfix.shell.model import SimpleCommand, Word, command_words
 
@@ -80,7 +81,9 @@ class PackageCommand:
 
     manager: Manager
     action: str
-    command: SimpleCommand
+    #: The command classified; it keeps this (``classify``), so this points back weakly
+    #: (``Backlink``): the two make no reference cycle.
+    link: Backlink[SimpleCommand]
     program_words: tuple[Word, ...]
     subcommand_word: Word | None
     parsed_options: tuple[Option, ...]
@@ -91,6 +94,10 @@ class PackageCommand:
     def options(self) -> tuple[Word, ...]:
         """Option words in source order, each followed by its separate value word if any."""
         return tuple(word for option in self.parsed_options for word in option.words)
+
+    @property
+    def command(self) -> SimpleCommand:
+        return self.link()
 
     def has_option(self, *names: str) -> bool:
         """True if any option sets one of ``names`` (``"-y"`` matches ``-qy``) or is spelled so."""
@@ -443,7 +450,7 @@ class _Parser:
         return PackageCommand(
             manager=self.manager,
             action=action,
-            command=self.cmd,
+            link=Backlink(self.cmd),
             program_words=tuple(self.program),
             subcommand_word=subcommand,
             parsed_options=tuple(self.options),
