@@ -73,6 +73,25 @@ def test_fixing_makes_no_reference_cycles(saved_garbage: None) -> None:
     assert gc.collect() == 0, f"cyclic garbage: {_garbage_types().most_common(10)}"
 
 
+def test_corpus_files_make_no_reference_cycles(
+    saved_garbage: None, corpus_files: list[Path]
+) -> None:
+    """Real files reach paths the fixtures do not (odd shells, many stages, Windows
+    images): every tenth corpus file, safe and unsafe, measured on a second pass."""
+    sample = corpus_files[::10]
+    runs = [(path, Settings(unsafe_fixes=unsafe)) for path in sample for unsafe in (False, True)]
+
+    def process_all() -> None:
+        for path, settings in runs:
+            process_path(path, ALL_RULES, settings, apply=True, write=False)
+
+    process_all()
+    gc.collect()
+    gc.garbage.clear()
+    process_all()
+    assert gc.collect() == 0, f"cyclic garbage: {_garbage_types().most_common(10)}"
+
+
 def test_the_check_sees_a_cycle(saved_garbage: None) -> None:
     """The measurement itself: a cycle made between the collections is found."""
 
