@@ -105,3 +105,26 @@ def test_the_check_sees_a_cycle(saved_garbage: None) -> None:
     del first, second
     assert gc.collect() >= 2
     assert _garbage_types()["Node"] == 2
+
+
+def test_a_backlink_stands_for_its_owner_while_it_lives() -> None:
+    """``Backlink``: calls, compares, hashes and prints as the owner; once the owner is
+    gone it raises rather than answering for another object."""
+    from dockfix.cached import Backlink
+    from dockfix.syntax import parse
+
+    run, same, other = (
+        parse(f"FROM python:3.12\nRUN pip install {name}\n").instructions[1]
+        for name in ("flask", "flask", "django")
+    )
+    link = Backlink(run)
+    assert link() is run
+    assert link == Backlink(same)
+    assert link != Backlink(other)
+    assert hash(link) == hash(run)
+    assert repr(link) == f"Backlink({run!r})"
+    orphan = Backlink(other)
+    del other
+    gc.collect()  # the owner may sit in a cycle of the test's own making
+    with pytest.raises(ReferenceError):
+        orphan()
