@@ -81,13 +81,6 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def _process_in_worker(
-    path: Path, number: int, *, profiles: tuple[Profile, ...], write: bool, diff: bool
-) -> FileReport:
-    """``process_profiled`` in a pool worker (a top-level function, so that it pickles)."""
-    return process_profiled(path, number, profiles=profiles, apply=True, write=write, diff=diff)
-
-
 def process_files(
     files: Sequence[Path],
     profiles: Sequence[Profile],
@@ -121,7 +114,7 @@ def process_files(
     distinct = list({id(profile): profile for profile in profiles}.values())
     index = {id(profile): i for i, profile in enumerate(distinct)}
     numbers = [index[id(profile)] for profile in profiles]
-    work = partial(_process_in_worker, profiles=tuple(distinct), write=write, diff=diff)
+    work = partial(process_profiled, profiles=tuple(distinct), apply=True, write=write, diff=diff)
     chunk = max(1, min(MAX_CHUNK, len(files) // (workers * 4)))
     # forkserver: workers start from a clean process, never from a fork of one that may
     # hold a lock in another thread.
