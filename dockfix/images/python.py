@@ -21,7 +21,7 @@ from dockfix.model import BuildContext, StageFacts, Step
 from dockfix.model.copied import Origin, origin_of
 from dockfix.model.expand import expand
 from dockfix.model.mounts import mounts_of
-from dockfix.model.runs import RunShell, parse_text, run_shell
+from dockfix.model.runs import CommandKey, RunShell, command_key, parse_text, run_shell
 from dockfix.shell import (
     Manager,
     PackageCommand,
@@ -285,11 +285,11 @@ def is_system_package_command(command: SimpleCommand) -> bool:
     return package is not None and package.manager in _SYSTEM_MANAGERS
 
 
-def _command_texts(instruction: Instruction, skip: frozenset[int]) -> list[str]:
+def _command_texts(instruction: Instruction, skip: frozenset[CommandKey]) -> list[str]:
     """The words an instruction runs, as text to search for tool names.
 
     Shell-form RUN: the words of each command (strings passed to ``sh -c`` included),
-    except the commands in ``skip`` (``id``s) and the system package manager's (whose
+    except the commands in ``skip`` (``command_key``s) and the system package manager's (whose
     words are package names).  Other forms: the whole argument text.
     """
     shell = run_shell(instruction)
@@ -297,7 +297,8 @@ def _command_texts(instruction: Instruction, skip: frozenset[int]) -> list[str]:
         return [
             " ".join(word.value for word in command.words)
             for command in iter_simple_commands(shell.script)
-            if id(command) not in skip and not is_system_package_command(command)
+            if command_key(instruction, command) not in skip
+            and not is_system_package_command(command)
         ]
     return [" ".join(instruction.value)]
 
@@ -308,11 +309,13 @@ def _runtime_installed(facts: StageFacts) -> set[str]:
     return {name for name in facts.installed if not is_build_package(name)}
 
 
-def slim_lacking_tools(facts: StageFacts, skip: frozenset[int] = frozenset()) -> list[ToolUse]:
+def slim_lacking_tools(
+    facts: StageFacts, skip: frozenset[CommandKey] = frozenset()
+) -> list[ToolUse]:
     """Uses of tools the ``-slim`` image lacks and the stage does not install itself.
 
-    ``skip`` holds ``id``s of shell commands not to look at (the installs DF202 moves to
-    the builder).
+    ``skip`` holds shell commands not to look at, where they run (``command_key``: the
+    installs DF202 moves to the builder).
     """
     installed = _runtime_installed(facts)
     found = []

@@ -16,6 +16,7 @@ from dockfix.shell import (
     PackageCommand,
     ShellParseError,
     ShellScript,
+    SimpleCommand,
     classify,
     iter_simple_commands,
     parse_shell,
@@ -29,6 +30,20 @@ from dockfix.syntax import Instruction
 #: process): 8,192 entries kept about 30 MB more alive (peak 130 against 102 MB) to save
 #: 862 of 11,382 parses, under 1% of the run (benchmarks/README.md).
 SHELL_CACHE_SIZE = 2048
+
+
+#: A shell command where it runs: ``command_key(instruction, command)``.
+CommandKey = tuple[int, int]
+
+
+def command_key(instruction: Instruction, command: SimpleCommand) -> CommandKey:
+    """Names ``command`` as run by ``instruction``, for sets of commands across RUNs.
+
+    A command's ``id`` alone is not enough there: two RUNs of the same text share their
+    parsed commands (``parse_text`` remembers parses by text), so it names the command
+    in both RUNs at once.
+    """
+    return id(instruction), id(command)
 
 
 @dataclass(frozen=True)

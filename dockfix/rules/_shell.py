@@ -1,5 +1,12 @@
 """Rules' access to parsed RUN shell text (lives in the model: one parse for everyone)."""
 
-from dockfix.model.runs import RunShell, is_shell_run, parse_text, run_shell
+from dockfix.model.runs import (
+    CommandKey,
+    RunShell,
+    command_key,
+    is_shell_run,
+    parse_text,
+    run_shell,
+)
 
-__all__ = ["RunShell", "is_shell_run", "parse_text", "run_shell"]
+__all__ = ["CommandKey", "RunShell", "command_key", "is_shell_run", "parse_text", "run_shell"]

@@ -371,7 +371,7 @@ from dockfix.images.runtime_libs import is_build_package, package_name
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime_builds import tools_serve_more
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import CommandKey, RunShell, command_key, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.rules.build_tools_in_final_image.base import Base, check_base
 from dockfix.rules.build_tools_in_final_image.checks import (
@@ -701,18 +701,18 @@ def _moved_installs(
     sites: list[Site],
     from_base: bool,
     replays: list[Replay] | None = None,
-) -> tuple[list[BuildInstall], set[int]]:
+) -> tuple[list[BuildInstall], set[CommandKey]]:
     """The build installs the split moves (``git`` stays where the stage uses it) and the
     ids of every command that leaves the final stage; refuses when another RUN needs the
     build tools, except that, given a list ``replays``, a Node package manager's RUN
     that can be replayed is added to it (see ``checks.Replay``).  Shared by the pip and
     the ``uv sync`` plans."""
     stage = facts.stage
-    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
+    moved = _moved_commands(installs, sites)
     installs, git_kept = keep_git(stage, installs, moved)
     if not installs and not from_base:
         raise FixRefused("git is the only build package, and the stage uses it")
-    moved = {id(i.package.command) for i in installs} | {id(s.command) for s in sites}
+    moved = _moved_commands(installs, sites)
     # Before the first install of build packages, a base known to have no compilers
     # has none: commands there cannot need them.
     bare = facts.traits is not None and not facts.traits.toolchain and not from_base
@@ -724,11 +724,18 @@ def _moved_installs(
     return installs, moved
 
 
+def _moved_commands(installs: list[BuildInstall], sites: list[Site]) -> set[CommandKey]:
+    """The commands that leave the final stage, each where it runs (``command_key``)."""
+    return {command_key(i.shell.instruction, i.package.command) for i in installs} | {
+        command_key(s.shell.instruction, s.command) for s in sites
+    }
+
+
 def _runtime_and_slim(
     facts: StageFacts,
     installs: list[BuildInstall],
     sites: list[Site],
-    moved: set[int],
+    moved: set[CommandKey],
     base: Base,
     from_base: bool,
     build_context: BuildContext,
@@ -751,12 +758,12 @@ def _position(stage: Stage, site: Site) -> tuple[int, int]:
 
 def _distinct(sites: list[Site]) -> list[Site]:
     """One site per install: ``setup.py build && setup.py install`` is seen twice (once
-    per ``setup.py`` command), as the same install.  Keyed by the RUN too: two RUNs of the
-    same text share their parsed commands (the parse is cached), and are two installs."""
-    seen: set[tuple[int, int]] = set()
+    per ``setup.py`` command), as the same install.  Keyed by the RUN too
+    (``command_key``): two RUNs of the same text are two installs."""
+    seen: set[CommandKey] = set()
     found = []
     for site in sites:
-        key = (id(site.shell.instruction), id(site.command))
+        key = command_key(site.shell.instruction, site.command)
         if key not in seen:
             seen.add(key)
             found.append(site)

@@ -19,7 +19,7 @@ from dockfix.images.python_requirements import (
 )
 from dockfix.images.runtime_libs import package_name
 from dockfix.lazy_dataclass import dataclass
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import CommandKey, RunShell, command_key, run_shell
 from dockfix.rules.build_tools_in_final_image.project import (
     PROJECT_WHEELS,
     check_extras,
@@ -297,7 +297,7 @@ _GIT = re.compile(r"(?<![\w./+-])git(?![\w.+-])")
 
 
 def keep_git(
-    stage: Stage, installs: list[BuildInstall], moved: set[int]
+    stage: Stage, installs: list[BuildInstall], moved: set[CommandKey]
 ) -> tuple[list[BuildInstall], bool]:
     """``git`` is a build package (it fetches sources) but no compiler: when another
     command of the stage (a RUN, CMD, ENTRYPOINT or HEALTHCHECK) uses it, the final
@@ -310,7 +310,8 @@ def keep_git(
         shell = run_shell(instruction) if instruction.cmd == "RUN" else None
         if isinstance(shell, RunShell):
             for command in iter_simple_commands(shell.script):
-                if id(command) not in moved and not is_system_package_command(command):
+                moved_here = command_key(instruction, command) in moved
+                if not moved_here and not is_system_package_command(command):
                     text = " ".join(word.value for word in command_words(command))
                     used = used or bool(_GIT.search(text))
     if not used:
@@ -337,7 +338,7 @@ class Replay:
 
 def check_other_runs(
     stage: Stage,
-    moved: set[int],
+    moved: set[CommandKey],
     git_kept: bool = False,
     first: BuildInstall | None = None,
     replay_before: Instruction | None = None,
@@ -363,7 +364,7 @@ def check_other_runs(
         known = _known_setup_scripts(shell)
         needs: list[tuple[SimpleCommand, str]] = []
         for command in iter_simple_commands(shell.script):
-            if id(command) in moved or _before(stage, shell, command, first):
+            if command_key(instruction, command) in moved or _before(stage, shell, command, first):
                 continue
             if id(command) in known:
                 continue
@@ -418,7 +419,7 @@ _REPLAYABLE = frozenset({"npm", "yarn", "pnpm", "npx", "bower", "cd", "mkdir", "
 _REPLAYABLE_BUILTINS = frozenset({"export", "echo", "true", ":", "printf"})
 
 
-def _replayable(shell: RunShell, moved: set[int], replay_before: Instruction | None) -> bool:
+def _replayable(shell: RunShell, moved: set[CommandKey], replay_before: Instruction | None) -> bool:
     """Replays are asked for (``replay_before``: the last install), and the RUN moves
     nothing (no install being split is in it) and runs only ``_REPLAYABLE`` commands.
     One after the last install makes the builder go on to it (see ``split``)."""
@@ -429,7 +430,9 @@ def _replayable(shell: RunShell, moved: set[int], replay_before: Instruction | N
         return False  # a command substitution runs a command not read here
     for command in iter_simple_commands(shell.script):
         name = command_name(command) or ""
-        if id(command) in moved or name not in _REPLAYABLE | _REPLAYABLE_BUILTINS:
+        if command_key(shell.instruction, command) in moved:
+            return False
+        if name not in _REPLAYABLE | _REPLAYABLE_BUILTINS:
             return False
         if command.redirects:
             return False
@@ -611,7 +614,7 @@ _PACKAGE_FREE = frozenset(
 )
 
 
-def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> set[int]:
+def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> set[CommandKey]:
     """With wheels, the builder builds and installs nothing: a command between its first
     and last pip build (in a RUN between them, or in theirs) that may use the packages
     installed before it would fail there, or do something else.  Commands known not to
@@ -660,7 +663,11 @@ def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> s
             )
     if last_user is None:
         return set()
-    return {id(site.command) for site in sites if position(site) < last_user}
+    return {
+        command_key(site.shell.instruction, site.command)
+        for site in sites
+        if position(site) < last_user
+    }
 
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)*)?")

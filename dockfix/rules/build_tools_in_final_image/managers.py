@@ -31,7 +31,7 @@ from dockfix.images.python_requirements import Reader, Requirements, image_reade
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
 from dockfix.model.stages import Step
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import RunShell, command_key, run_shell
 from dockfix.rules.build_tools_in_final_image.checks import Site
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
@@ -286,7 +286,7 @@ def _check_uv_not_used_later(facts: StageFacts, uv_installs: list[Site], syncs: 
     """uv leaves the final stage (with its ``pip install``) and its environment is
     copied: nothing may run ``uv`` again there (``uv run`` syncs the environment, at
     build time or start-up)."""
-    moved = {id(site.command) for site in [*uv_installs, *syncs]}
+    moved = {command_key(site.shell.instruction, site.command) for site in [*uv_installs, *syncs]}
     instructions = facts.stage.instructions
     start = min(instructions.index(site.shell.instruction) for site in [*uv_installs, *syncs])
     for instruction in instructions[start:]:
@@ -302,7 +302,8 @@ def _check_uv_not_used_later(facts: StageFacts, uv_installs: list[Site], syncs: 
             continue
         for command in iter_simple_commands(shell.script):
             name = command_name(command) or ""
-            if id(command) not in moved and (name == "uv" or name.endswith("/uv")):
+            moved_here = command_key(instruction, command) in moved
+            if not moved_here and (name == "uv" or name.endswith("/uv")):
                 raise FixRefused(
                     f"the RUN on line {instruction.line} runs `uv` besides `uv sync`: the "
                     "final stage has neither uv nor the builder's uv state"

@@ -20,7 +20,7 @@ from dockfix.images.python import (
 from dockfix.images.runtime_libs import is_build_package, package_name, release_of_tag
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import CommandKey, RunShell, run_shell
 from dockfix.rules.build_tools_in_final_image.checks import APT, BUILD_COMMANDS, COMPILERS
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import (
@@ -83,7 +83,10 @@ class SlimMove:
 
 
 def check_slimmable(
-    facts: StageFacts, moved: frozenset[int], context: BuildContext, first_site: Instruction
+    facts: StageFacts,
+    moved: frozenset[CommandKey],
+    context: BuildContext,
+    first_site: Instruction,
 ) -> tuple[SlimMove, tuple[str, ...]]:
     """A full base keeps its compilers unless the final stage can move to ``-slim``: the
     move, and the packages of the tools used from the first pip install on that -slim
@@ -192,7 +195,7 @@ def _slim_of(facts: StageFacts) -> tuple[str, tuple[str, ...]]:
 
 
 def _sort_tool_uses(
-    facts: StageFacts, moved: frozenset[int], first_site: Instruction
+    facts: StageFacts, moved: frozenset[CommandKey], first_site: Instruction
 ) -> tuple[list[ToolUse], list[ToolUse], list[str]]:
     """The stage's uses of tools -slim lacks: those before the first pip install that
     can be installed at the start, those from it on that can be installed with the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dockfix.edits import Edit, FixBuilder, FixRefused
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import CommandKey, RunShell, command_key, run_shell
 from dockfix.rules.build_tools_in_final_image.base import Base
 from dockfix.rules.build_tools_in_final_image.checks import (
     APT,
@@ -109,7 +109,7 @@ class Split:
         #: Installs (their commands' ids) that the builder also makes, from its wheels,
         #: as the final stage does: a Python program after them uses the packages (see
         #: ``checks.check_between_sites``).
-        self.builder_installs: set[int] = set()
+        self.builder_installs: set[CommandKey] = set()
         #: pip runs as a user: the ``USER`` line where the stage last runs as root before
         #: it (see ``checks.check_users``); None when pip runs as root.
         self.user_switch: Instruction | None = None
@@ -373,7 +373,8 @@ class Split:
         rewrite = Rewrite(shell, extra, [])
         if self.strategy == "wheels":
             for site in sites:
-                installed = extended or id(site.command) in self.builder_installs
+                key = command_key(site.shell.instruction, site.command)
+                installed = extended or key in self.builder_installs
                 if installed and site.locked is None:
                     rewrite.spans = _build_then_install(rewrite.spans, site)
                 else:
