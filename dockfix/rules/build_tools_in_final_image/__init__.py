@@ -702,11 +702,11 @@ def _moved_installs(
     from_base: bool,
     replays: list[Replay] | None = None,
 ) -> tuple[list[BuildInstall], set[CommandKey]]:
-    """The build installs the split moves (``git`` stays where the stage uses it) and the
-    ids of every command that leaves the final stage; refuses when another RUN needs the
-    build tools, except that, given a list ``replays``, a Node package manager's RUN
-    that can be replayed is added to it (see ``checks.Replay``).  Shared by the pip and
-    the ``uv sync`` plans."""
+    """The build installs the split moves (``git`` stays where the stage uses it) and
+    every command that leaves the final stage (``command_key``); refuses when another
+    RUN needs the build tools, except that, given a list ``replays``, a Node package
+    manager's RUN that can be replayed is added to it (see ``checks.Replay``).  Shared
+    by the pip and the ``uv sync`` plans."""
     stage = facts.stage
     moved = _moved_commands(installs, sites)
     installs, git_kept = keep_git(stage, installs, moved)
