@@ -48,7 +48,7 @@ def batches(files: Sequence[Path], size: int, workers: int = 1) -> list[list[Pat
     and their sizes within one file of each other.
 
     Why: with 21 batches and two invocations at a time, the last batch runs alone and
-    hadolint's parallel pass pays half a batch of idle CPU (about 5% of its time); even
+    hadolint's parallel pass pays half a batch of idle CPU (up to 5% of its time); even
     batches give every invocation slot the same work, so the peer is measured at its best.
     """
     if not files:
