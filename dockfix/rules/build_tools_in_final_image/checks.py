@@ -633,7 +633,7 @@ def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> s
 
     first, last = min(map(position, sites)), max(map(position, sites))
     skipped = {
-        (instructions.index(site.shell.instruction), id(command))
+        command_key(site.shell.instruction, command)
         for site in sites
         for command in (site.command, *site.dropped)
     }
@@ -645,7 +645,7 @@ def check_between_sites(stage: Stage, sites: Sequence[Site], strategy: str) -> s
             continue
         for command in iter_simple_commands(shell.script):
             here = (index, command.start)
-            if not first < here < last or (index, id(command)) in skipped:
+            if not first < here < last or command_key(instruction, command) in skipped:
                 continue
             name = command_name(command)
             package = classify(command)
