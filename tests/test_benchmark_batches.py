@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+from benchmark_scripts import load
 from hypothesis import given
 from hypothesis import strategies as st
 
-# benchmarks/ is not a package: its scripts import ``_common`` from their own folder,
-# which is on the path only while fix.py loads (its other scripts must shadow nothing).
-_BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-_SPEC = importlib.util.spec_from_file_location("benchmark_fix", _BENCHMARKS / "fix.py")
-assert _SPEC is not None and _SPEC.loader is not None
-fix = importlib.util.module_from_spec(_SPEC)
-sys.path.insert(0, str(_BENCHMARKS))
-try:
-    _SPEC.loader.exec_module(fix)
-finally:
-    sys.path.remove(str(_BENCHMARKS))
+fix = load("fix")
 
 
 @given(
