@@ -269,6 +269,11 @@ def measure(
         check_cmd = [dockfix, "--check", corpus]
         # Warm-up: fills the bytecode cache (the corpus is in the page cache: read above).
         _common.run_timed([dockfix, "--check", files[0]], env=env, ok=DOCKFIX_OK)
+        # The least any run pays before its files: a one-file run, no worker pool.
+        startup = min(
+            _common.run_timed([dockfix, "--check", WARM_UP], env=env, ok=DOCKFIX_OK).wall
+            for _ in range(args.repeat)
+        )
         # Peak memory: one process does every file (``-j 1``), so its peak bounds a
         # worker's.  RUSAGE_CHILDREN's ru_maxrss is the largest child so far (KiB on Linux).
         single = _common.run_timed([dockfix, "--check", "-j", "1", corpus], env=env, ok=DOCKFIX_OK)
@@ -347,11 +352,12 @@ def measure(
     if not args.no_ceiling:
         print()
         times = _ceiling.measure_phases(files, WARM_UP)
-        ceiling = _ceiling.report(times, parallel, check, args.workers)
+        ceilings = _ceiling.report(times, parallel, check, args.workers, startup)
         _common.goal(
-            "20x within reach of native parsers (the ceiling above at least 20x)",
-            ceiling >= GOAL_SPEEDUP,
-            f"{ceiling:.1f}x at best, with parsing and start-up free",
+            "20x within reach of native parsers and incremental rounds",
+            ceilings.with_startup >= GOAL_SPEEDUP,
+            f"{ceilings.with_startup:.1f}x at best, with parsing and later rounds free and "
+            "only a one-file run's start-up",
         )
     if args.profile:
         print()

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 import dockfix.engine
 import dockfix.model.runs
+import dockfix.runner
 import dockfix.syntax
+from dockfix.engine import fix_document, run_rules
 from dockfix.shell.parse import parse_shell
 from dockfix.syntax.document import parse
 
@@ -36,6 +38,7 @@ def test_more_workers_or_less_work_raise_the_ceiling(
     assert base == pytest.approx(peer * workers / rest)
     assert ceiling.ceiling_ratio(peer, rest, workers + 1) > base
     assert ceiling.ceiling_ratio(peer, rest / 2, workers) == pytest.approx(2 * base)
+    assert ceiling.ceiling_ratio(peer, rest, workers, startup=0.5) < base
 
 
 def test_every_parse_is_timed_and_the_parsers_are_put_back(tmp_path: Path) -> None:
@@ -53,9 +56,14 @@ def test_every_parse_is_timed_and_the_parsers_are_put_back(tmp_path: Path) -> No
     assert times.calls["shell parser"] >= 3
     assert 0 < sum(times.parsers.values()) < times.total
     assert times.rest == pytest.approx(times.total - sum(times.parsers.values()))
+    # The second file needs a round after its first (its fixes are confirmed there).
+    assert times.rounds >= 1
+    assert 0 < times.later_rounds < times.rest
     assert dockfix.syntax.parse is parse
     assert dockfix.engine.parse is parse
     assert dockfix.model.runs.parse_shell is parse_shell
+    assert dockfix.runner.fix_document is fix_document
+    assert dockfix.engine.run_rules is run_rules
 
 
 def test_a_parser_never_called_fails_the_measurement() -> None:
