@@ -1,14 +1,15 @@
-"""How fast dockfix could be at best if its parsers cost nothing: the ceiling of a native
-parser.
+"""How fast dockfix could be at best with native parsers and perfectly incremental rounds.
 
-Why: the whole-corpus goal (20x hadolint) is far from the measured ratio, and the one
-large change left is to move the parsing into native code (the Dockerfile lexer and node
-builder, and the shell parse: tree-sitter plus the conversion into the model's objects).
-This measures, in this process, how much CPU each part takes over the same files
-``dockfix --check`` reads, and what the ratio would be if the parsers cost nothing at all,
-nothing were spent on start-up, and the workers shared the files perfectly.  If even that
-ratio is below the goal, the goal cannot be met by any native parser: the model, the rules
-and the fix loop (the part written in Python by the project's design) alone take longer.
+Why: the whole-corpus goal (20x hadolint) is far from the measured ratio, and the large
+changes left are to move the parsing into native code (the Dockerfile lexer and node
+builder, and the shell parse: tree-sitter plus the conversion into the model's objects)
+and to re-run rules only where a round's edits can matter.  This measures, in this
+process, the CPU each part takes over the files ``dockfix --check`` reads, and the ratio
+if the parsers cost nothing at all, the rounds after each file's first cost nothing, the
+workers shared the files perfectly and a run paid only its worker pool's start-up.  If
+even that is below the goal, no native parser and no incremental engine can meet it: the
+model, the rules and the first round's fix loop (Python by the project's design) take
+longer on their own.
 
 Not a benchmark of its own: ``fix.py`` calls it with hadolint's time from the same run.
 """
@@ -179,7 +180,7 @@ class Ceilings:
     free_parsers: float
     #: And every round after a file's first free too (perfectly incremental rounds).
     free_parsers_and_rounds: float
-    #: The same, plus the start-up of a one-file run (a pool's start is more still).
+    #: The same, plus the start-up of a run with a worker pool (on a few small files).
     with_startup: float
 
 
@@ -214,7 +215,7 @@ def report(
     print(f"  parsers free: {times.rest / workers:.2f} s = {ceilings.free_parsers:.1f}x")
     print(
         f"  parsers and later rounds free: {first_rounds / workers:.2f} s = "
-        f"{ceilings.free_parsers_and_rounds:.1f}x; plus a one-file run's start-up "
+        f"{ceilings.free_parsers_and_rounds:.1f}x; plus the worker pool's start-up "
         f"({startup:.2f} s): {ceilings.with_startup:.1f}x"
     )
     return ceilings
