@@ -25,7 +25,7 @@ from pathlib import Path
 from dockfix.edits import Applicability, CompanionEdit, Fix
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext
-from dockfix.model.runs import carry_run_shell
+from dockfix.model.runs import carry_run_shell, run_comments
 from dockfix.problems import Problem
 from dockfix.rules.base import Finding, Rule, RuleContext, Settings
 from dockfix.suppressions import moved_pragma, suppress
@@ -63,7 +63,8 @@ class FixResult:
 
 
 def comment_lines(document: Dockerfile) -> Counter[str]:
-    """Every comment line of the file, stripped, counted (a multiset)."""
+    """Every comment line of the file, and every ``#`` comment in a RUN's shell
+    (``shell.comments``), stripped, counted (a multiset)."""
     return _comment_lines_of(document.nodes)
 
 
@@ -72,8 +73,10 @@ def _comment_lines_of(nodes: Sequence[Node]) -> Counter[str]:
     for node in nodes:
         if isinstance(node, Comment | Directive):
             found[node.text.strip()] += 1
-        elif isinstance(node, Instruction) and node.comments:  # (few instructions have any)
-            found.update(line.strip() for line in node.comments)
+        elif isinstance(node, Instruction):
+            if node.comments:  # (few instructions have any)
+                found.update(line.strip() for line in node.comments)
+            found.update(f"{comment} (in a RUN)" for comment in run_comments(node))
     return found
 
 

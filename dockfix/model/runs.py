@@ -115,6 +115,19 @@ def is_shell_run(instruction: Instruction) -> bool:
     )
 
 
+def run_comments(instruction: Instruction) -> tuple[str, ...]:
+    """The ``#`` comments in a shell-form RUN's shell text (``shell.comments``).
+
+    Such a comment runs to the end of the RUN's logical line: a command joined after it
+    would be inside it, and deleting the RUN would lose it.
+    """
+    if not is_shell_run(instruction) or "#" not in instruction.value[0]:
+        return ()
+    from dockfix.shell.comments import shell_comments
+
+    return shell_comments(instruction.value[0])
+
+
 def run_shell(instruction: Instruction) -> RunShell | str | None:
     """The parsed shell of a shell-form RUN; a string says why it does not parse.
 

@@ -6,7 +6,16 @@ from dockfix.model.runs import (
     command_key,
     is_shell_run,
     parse_text,
+    run_comments,
     run_shell,
 )
 
-__all__ = ["CommandKey", "RunShell", "command_key", "is_shell_run", "parse_text", "run_shell"]
+__all__ = [
+    "CommandKey",
+    "RunShell",
+    "command_key",
+    "is_shell_run",
+    "parse_text",
+    "run_comments",
+    "run_shell",
+]

@@ -19,8 +19,10 @@ Fix safety
     Safe: apt resolves the whole set at once, so the order of the names does not
     change what is installed.  Left alone: lists with words apt might read differently
     after a move (variables, command substitutions, quotes, globs), options between
-    the packages, comment lines or blank continuation lines between package lines,
-    and lists that share lines (the layout would have to change).
+    the packages, blank continuation lines between package lines, comment lines
+    between the install command and its last package (a comment above a package line
+    labels that package, and would label another after the sort), and lists that share
+    lines (the layout would have to change).
 
 References
     practices.md row 4 (sort multi-line package lists); Docker's Dockerfile best
@@ -74,7 +76,21 @@ def sortable(shell: RunShell, package: PackageCommand, escape: str) -> bool:
     first, last = words[0].start, words[-1].start
     if any(first < option.start < last for option in package.options):
         return False  # `a -t bookworm-backports b`: options bind to positions
+    if _labelled(shell, package):
+        return False  # `# nginx: see issue 123` above a line labels its package
     return one_per_line(shell, package, escape)
+
+
+def _labelled(shell: RunShell, package: PackageCommand) -> bool:
+    """A comment line stands between the install command's first word and its last
+    package (above a package line, it labels that package)."""
+    instruction = shell.instruction
+    if not instruction.comments:
+        return False
+    begin = instruction.offset_of(shell.base + package.command.start)
+    finish = instruction.offset_of(shell.base + package.packages[-1].start)
+    lines = instruction.text[begin:finish].splitlines()
+    return any(line.lstrip().startswith("#") for line in lines[1:])
 
 
 def sorted_words(words: tuple[Word, ...]) -> list[Word]:

@@ -29,7 +29,8 @@ Fix safety
     when both RUNs have the same flags (mounts, network), when the install RUN is a
     plain ``&&`` chain (so that a failed update still stops it) that does not run
     ``apt-get update`` itself (it would then run twice), when the lone update RUN
-    holds no comment lines (deleting it would drop them) and has no
+    holds no comment lines and no ``#`` comment in its shell text (deleting it would
+    drop them) and has no
     ``# hadolint ignore=``/``# dockfix: ignore`` pragma above it (deleting it would
     hand the pragma to another instruction).  Comment lines between the two RUNs stay
     where they are.
@@ -47,7 +48,7 @@ from collections.abc import Iterator
 from dockfix.edits import FixAvailability
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import APT, and_chain, packages
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import RunShell, run_comments, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import PackageCommand, top_level_and_chain
 from dockfix.syntax import Dockerfile, Instruction
@@ -71,6 +72,7 @@ TRANSPARENT = frozenset(
 UPDATE_MESSAGE = "`apt-get update` runs in a RUN of its own; its lists go stale in the build cache"
 RELIES_MESSAGE = "`apt-get install` relies on the package lists of an earlier RUN (line {line})"
 PRAGMA_NOTE = "a pragma above the update RUN would then apply to another instruction"
+SHELL_COMMENT_NOTE = "the update RUN holds a `#` comment, which deleting it would drop"
 
 
 def lone_update(shell: RunShell) -> bool:
@@ -149,6 +151,8 @@ def _merge(
         note = f"the {blocker.cmd} on line {blocker.line} between the RUNs may change them"
     elif lone.comments:
         note = "the update RUN holds comment lines"
+    elif run_comments(lone):
+        note = SHELL_COMMENT_NOTE
     elif sorted(lone.reading.flags) != sorted(target.reading.flags):
         note = "the two RUNs have different flags"
     elif chain is None:
@@ -178,6 +182,8 @@ def _delete_redundant(rule: Rule, document: Dockerfile, lone: Instruction) -> Fi
     """The next RUN updates before it installs: the lone update only adds a layer."""
     if lone.comments:
         return rule.finding(UPDATE_MESSAGE, lone, note="the update RUN holds comment lines")
+    if run_comments(lone):
+        return rule.finding(UPDATE_MESSAGE, lone, note=SHELL_COMMENT_NOTE)
     if _pragma_above(document, lone):
         return rule.finding(UPDATE_MESSAGE, lone, note=PRAGMA_NOTE)
     return rule.finding(UPDATE_MESSAGE, lone, edits=[Edit(lone, ())])
