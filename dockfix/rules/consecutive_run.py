@@ -21,9 +21,11 @@ Fix safety
     of commands or pipelines (no ``||``, ``;``, ``&``, subshell tricks that joining
     would regroup), neither changes shell state that would now leak into the next one
     (``cd``, ``export``, ``source``/``.``, ``set``, ``shopt``, ``umask``, ``alias``,
-    ``unset``, ``exec``, ``ulimit``, ``trap``), both have the same flags (mounts,
-    network, security), and no other instruction or blank line stands between them:
-    a blank line is taken as the author grouping steps apart (comment lines: below).
+    ``unset``, ``exec``, ``ulimit``, ``trap``, ``read``, ``hash``, ``builtin``...) or
+    ends it (``exit``, ``return``), both
+    have the same flags (mounts, network, security), and no other instruction or blank
+    line stands between them: a blank line is taken as the author grouping steps apart
+    (comment lines: below).
 
     Only POSIX shells (``sh``, ``bash``): Windows PowerShell 5.1 has no ``&&``, and
     under ``cmd`` a joined command does not see ``PATH`` changes (``setx``, ``choco
@@ -46,6 +48,14 @@ Fix safety
       a ``# hadolint ignore=``/``# dockfix: ignore`` pragma would no longer apply to its
       RUN; a RUN under a pragma is never merged with the next one either, since the
       pragma would then cover commands it was not written for;
+    * after a RUN whose shell text holds a ``#`` comment (``RUN apt-get update #
+      refresh``): the continuation folds the merged RUN onto one line, so the commands
+      joined after it would be part of the comment and never run;
+    * after a RUN that upgrades a program a joined command calls by name again (``pip3
+      install --upgrade pip``, then ``pip3 install ...``): the shell remembers where it
+      found ``pip3`` and would run the old copy (a distribution's pip upgrades into
+      ``/usr/local/bin``; a Python image's upgrades in place, and is merged); a new
+      RUN's shell looks it up afresh;
     * when both RUNs run ``apt-get update``: merged, the lists would be fetched twice.
 
     Layer-cache heuristic: a dependency install (pip, npm, poetry, go mod...) is only
@@ -60,24 +70,22 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dockfix import lazy_re
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import ShellDialect, Step
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import APT, RPM, is_apt
+from dockfix.rules._later_shells import later_shell_change, self_upgrades
 from dockfix.rules._run_join import merged_text
-from dockfix.rules._shell import RunShell, run_shell
+from dockfix.rules._shell import RunShell, run_comments, run_shell
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
 from dockfix.shell import (
     Manager,
     Pipeline,
     SimpleCommand,
     command_name,
-    command_words,
     iter_simple_commands,
 )
 from dockfix.syntax import Dockerfile, Instruction
@@ -111,48 +119,16 @@ STATEFUL_COMMANDS = frozenset(
         "typeset",
         "readonly",
         "local",
+        "read",
+        "mapfile",
+        "readarray",
+        "builtin",
+        "hash",
     }
 )
+#: Commands that end the shell where they run (``test -f x && exit 0``).
+SHELL_ENDERS = frozenset({"exit", "return", "logout"})
 _SYSTEM_MANAGERS = APT | RPM | {Manager.APK}
-#: ``tool subcommand`` pairs that change the running shell (functions, PATH, prompt).
-ACTIVATORS = frozenset(
-    {
-        ("conda", "activate"),
-        ("conda", "deactivate"),
-        ("mamba", "activate"),
-        ("mamba", "deactivate"),
-        ("micromamba", "activate"),
-        ("micromamba", "deactivate"),
-        ("nvm", "use"),
-        ("pyenv", "shell"),
-        ("pyenv", "activate"),
-        ("rvm", "use"),
-        ("sdk", "use"),
-        ("jenv", "shell"),
-    }
-)
-_ACTIVATOR_NAMES = frozenset({"activate", "deactivate", "workon"})
-#: ``tool subcommand`` pairs that write shell startup files (``~/.bashrc``...).
-SHELL_INITS = frozenset(
-    {
-        ("conda", "init"),
-        ("mamba", "init"),
-        ("micromamba", "shell"),
-        ("pyenv", "init"),
-        ("nvm", "alias"),
-    }
-)
-#: Installers that edit the startup files unless told not to.
-_PROFILE_WRITERS = frozenset({"rustup-init"})
-#: Commands that change which shell ``/bin/sh`` or a user's login shell is.
-_SHELL_SWITCHERS = frozenset({"chsh"})
-_FILE_MOVERS = frozenset({"ln", "cp", "mv", "install", "rm", "dpkg-divert"})
-_SHELL_PROGRAMS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
-#: Files a shell reads when it starts (login, interactive, or the system-wide ones).
-_STARTUP_FILE = lazy_re.compile(
-    r"(?:^|/)\.(?:bashrc|bash_profile|bash_login|bash_aliases|profile|zshrc|zprofile|zshenv)$"
-    r"|^/etc/(?:profile(?:\.d(?:/.*)?)?|bash\.bashrc|bashrc|environment|zsh/.*)$"
-)
 
 
 @dataclass
@@ -184,6 +160,8 @@ def joinable_reason(shell: RunShell) -> str | None:
         name = command_name(command)
         if name in STATEFUL_COMMANDS:
             return f"`{name}` changes shell state"
+        if name in SHELL_ENDERS:
+            return f"`{name}` ends the shell: commands joined after it would not run"
         if command.assignments and not command.words:
             return "assigns a shell variable"
     return None
@@ -207,81 +185,6 @@ def _join_facts(shell: RunShell) -> tuple[str | None, str]:
     if found is None:
         found = cache["_df102"] = (joinable_reason(shell), layer_kind(shell))
     return found
-
-
-# -- what a RUN changes for the shells after it ----------------------------------------
-
-
-def _values(command: SimpleCommand) -> list[str]:
-    """The command's words and redirect targets, quotes stripped where they are known."""
-    words = [word.value for word in command_words(command)]
-    words += [r.target.value for r in command.redirects if r.target is not None]
-    return [word.strip("'\"") for word in words]
-
-
-def reads_startup_files(step: Step) -> bool:
-    """Does RUN's shell read startup files (a login or interactive shell, ``BASH_ENV``)?"""
-    if step.dialect is ShellDialect.BASH_LOGIN:
-        return True
-    if not step.dialect.is_posix:
-        return False
-    words = step.shell or ()
-    options = [word for word in words if re.fullmatch(r"-[a-zA-Z]+", word)]
-    if "--login" in words or any("l" in option or "i" in option for option in options):
-        return True  # `sh -l -c`, `bash -i -c`
-    # sh reads $ENV only when interactive, which RUN is not; bash -c reads $BASH_ENV.
-    return step.dialect is ShellDialect.BASH and step.defines("BASH_ENV")
-
-
-def _running_shell_change(words: list[str], shell_paths: frozenset[str]) -> str | None:
-    """Why the command changes the running shell or the program later RUNs start."""
-    name = words[0].rsplit("/", 1)[-1]
-    pair = (name, words[1] if len(words) > 1 else "")
-    if pair in ACTIVATORS or name in _ACTIVATOR_NAMES:
-        return f"`{' '.join(pair).strip()}` changes the shell the next commands run in"
-    if name in _SHELL_SWITCHERS or (name == "dpkg-reconfigure" and "dash" in words):
-        return f"`{name}` changes the shell later RUNs start"
-    if name == "update-alternatives" and any(w.rsplit("/", 1)[-1] == "sh" for w in words[1:]):
-        return "`update-alternatives` changes `/bin/sh`"
-    if name in _FILE_MOVERS and any(w in shell_paths for w in words[1:]):
-        return f"`{name}` replaces the shell later RUNs start"
-    return None
-
-
-def _startup_change(words: list[str]) -> str | None:
-    """Why the command changes the startup files a login/interactive shell reads."""
-    name = words[0].rsplit("/", 1)[-1]
-    pair = (name, words[1] if len(words) > 1 else "")
-    if pair in SHELL_INITS or name in _PROFILE_WRITERS:
-        return f"`{' '.join(pair).strip()}` changes what later shells load"
-    startup = next((w for w in words[1:] if _STARTUP_FILE.search(w)), None)
-    if startup is not None:
-        return f"it writes `{startup}`, which RUN's shell loads"
-    if name in _SHELL_PROGRAMS or name.endswith(".sh"):
-        # `curl ... | bash`, `bash install.sh`: nvm, rustup, sdkman... edit the profiles.
-        return "a script it runs may edit the startup files that RUN's shell loads"
-    return None
-
-
-def later_shell_change(shell: RunShell, step: Step) -> str | None:
-    """Why commands joined after this RUN would not see what it set up for later shells.
-
-    Startup files matter only where RUN's shell reads them (``bash --login``, ``-i``,
-    ``BASH_ENV``); ``sh -c`` reads none, so writing them there changes nothing a join
-    could lose.
-    """
-    shell_paths = frozenset({"/bin/sh", "/usr/bin/sh", *(step.shell or ())[:1]})
-    startup = reads_startup_files(step)
-    for command in iter_simple_commands(shell.script):
-        words = _values(command)
-        if not words:
-            continue
-        reason = _running_shell_change(words, shell_paths)
-        if reason is None and startup:
-            reason = _startup_change(words)
-        if reason is not None:
-            return reason
-    return None
 
 
 # -- finding the RUNs to join ----------------------------------------------------------
@@ -332,11 +235,33 @@ def _pragmas(comments: list[Comment]) -> list[Pragma]:
     return [pragma for pragma in found if pragma is not None]
 
 
+def _rehashed(segment: list[_Member], member: _Member, context: RuleContext) -> str | None:
+    """Why ``member`` would run an old copy of a program the segment upgraded, or None.
+
+    A shell remembers where it found a command (dash and bash hash it), so in a merged
+    RUN a second ``pip3`` runs the ``/usr/bin/pip3`` the first call found, not the
+    ``/usr/local/bin/pip3`` that ``pip3 install --upgrade pip`` just installed (on
+    Debian's pip, an ImportError).  Separate RUNs start fresh shells.
+    """
+    called = {command_name(command) for command in iter_simple_commands(member.shell.script)}
+    facts = context.model.stage_of(member.instruction)
+    python_image = facts is not None and facts.traits is not None and facts.traits.python
+    for above in segment:
+        for name in sorted(self_upgrades(above.shell, python_image) & called):
+            return (
+                f"the RUN on line {above.instruction.line} upgrades `{name}`: joined, the "
+                f"shell would run the `{name}` it found before the upgrade"
+            )
+    return None
+
+
 def _runs_apt_update(shell: RunShell) -> bool:
     return any(is_apt(package, "update") for package in shell.packages())
 
 
-def _boundary(segment: list[_Member], member: _Member, step: Step) -> str | None:
+def _boundary(
+    segment: list[_Member], member: _Member, step: Step, context: RuleContext
+) -> str | None:
     """Why ``member`` must not join the RUNs of ``segment`` above it, or None."""
     last = segment[-1]
     if member.comments:
@@ -346,11 +271,19 @@ def _boundary(segment: list[_Member], member: _Member, step: Step) -> str | None
     pragmas = _pragmas(last.comments)
     if any(pragma.covers(RULE_CODE) for pragma in pragmas):
         return SUPPRESSED
+    if run_comments(last.instruction):
+        return (
+            f"the RUN on line {last.instruction.line} ends with a `#` comment: "
+            "the commands joined after it would be part of the comment"
+        )
     if pragmas:
         return f"the pragma above the RUN on line {last.instruction.line} would cover both"
     change = later_shell_change(last.shell, step)
     if change is not None:
         return f"the RUN on line {last.instruction.line} changes later shells: {change}"
+    upgraded = _rehashed(segment, member, context)
+    if upgraded is not None:
+        return upgraded
     if _runs_apt_update(member.shell) and any(_runs_apt_update(m.shell) for m in segment):
         return "both run `apt-get update`: merged, the lists would be fetched twice"
     return None
@@ -365,7 +298,7 @@ def _segments(
     cuts: list[tuple[Instruction, Instruction, str]] = []
     for member in chain[1:]:
         step = context.model.step_at(member.instruction)
-        reason = _boundary(segments[-1], member, step) if step is not None else None
+        reason = _boundary(segments[-1], member, step, context) if step is not None else None
         if reason is None:
             segments[-1].append(member)
         else:
