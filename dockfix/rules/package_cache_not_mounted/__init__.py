@@ -40,7 +40,15 @@ Fix safety
       a later ``go test``/``go mod vendor``/``make`` without the mount, ``go`` run by the
       container, or a Go image shipped without CMD (only the build cache is mounted then);
     * Poetry's whole cache folder when it may hold the project's virtualenv (only its
-      ``cache`` and ``artifacts`` subfolders are mounted then).
+      ``cache`` and ``artifacts`` subfolders are mounted then);
+    * uv's cache folder when uv links packages into it: ``UV_LINK_MODE=symlink`` (ENV,
+      ARG, ``export`` or ``VAR=`` in the RUN) or ``--link-mode symlink``, or a value the
+      model cannot know (an ARG without a default, ``--link-mode $MODE``).  Site-packages
+      then holds symlinks into the cache, which a build mount leaves out of the image; a
+      mount over a folder an earlier RUN of the stage (or of a stage it builds on) linked
+      into is left out too, as it would hide those packages.  ``copy``, ``hardlink`` (uv
+      copies across file systems) and ``clone`` are fixed; pip and Poetry copy files out
+      of their caches.
 
     Unsafe, with the reason: the user of the stage is not known (the folders assume
     root; an unknown image counts as root once one of its steps ran apt/apk/dnf without

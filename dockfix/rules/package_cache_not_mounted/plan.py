@@ -13,6 +13,7 @@ from dockfix.rules.package_cache_not_mounted.conflicts import (
     removal,
     removed_paths,
 )
+from dockfix.rules.package_cache_not_mounted.linkmode import Linked, blocked, symlinked
 from dockfix.rules.package_cache_not_mounted.memo import ModuleMemo
 from dockfix.rules.package_cache_not_mounted.state import (
     Where,
@@ -96,6 +97,7 @@ def plan_run(
         return plan
     removed: dict[int, list[tuple[str | None, str]]] = {}
     decided: set[str] = set()
+    linked: list[Linked] | None = None  # read once, when a folder is about to be mounted
     for package, where, cache in wanted:
         other = runs_as_other_user(package.command)
         if other:
@@ -107,6 +109,12 @@ def plan_run(
         if cache.path in decided:
             continue  # another command of the RUN fills the same folder
         decided.add(cache.path)
+        if linked is None:
+            linked = symlinked(facts, instruction, shell)
+        dangling = blocked(cache.path, linked)
+        if dangling:
+            plan.notes.append(dangling)
+            continue
         if id(where) not in removed:
             removed[id(where)] = list(removed_paths(shell, where))
         gone = removal(cache, removed[id(where)])

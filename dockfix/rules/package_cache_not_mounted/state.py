@@ -23,7 +23,8 @@ _SYSTEM_MANAGERS = frozenset(
 _ROOT_ACTIONS = frozenset(
     {"install", "add", "update", "upgrade", "dist-upgrade", "remove", "purge", "del", "erase"}
 )
-#: Variables whose value decides a cache folder (set in the RUN itself: not modelled).
+#: Variables whose value decides a cache folder, or whether it may be mounted (uv's
+#: link mode), read from ``export X=...`` of the RUN itself (the model has ENV/ARG).
 _CACHE_VARIABLES = frozenset(
     [
         "HOME",
@@ -32,6 +33,7 @@ _CACHE_VARIABLES = frozenset(
         "PIP_NO_CACHE_DIR",
         "UV_CACHE_DIR",
         "UV_NO_CACHE",
+        "UV_LINK_MODE",
         "POETRY_CACHE_DIR",
         "npm_config_cache",
         "NPM_CONFIG_CACHE",
@@ -145,7 +147,11 @@ def user_of(facts: StageFacts, instruction: Instruction) -> str | None:
 def _table_users(name: str) -> frozenset[str | None]:
     """The users the table's rows for repository ``name`` run as (once per name: the
     table is fixed, and every RUN of every round asks)."""
-    return frozenset(row.traits.default_user for row in TABLE if re.fullmatch(row.repository, name))
+    return frozenset(
+        row.traits.default_user if row.traits is not None else None
+        for row in TABLE
+        if re.fullmatch(row.repository, name)
+    )
 
 
 def _ran_as_root(facts: StageFacts, instruction: Instruction) -> bool:
