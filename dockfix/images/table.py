@@ -65,11 +65,15 @@ class ImageTraits:
 
 @dataclass(frozen=True)
 class ImageRow:
-    """One table row: repository pattern, tag pattern, traits."""
+    """One table row: repository pattern, tag pattern, traits.
+
+    ``traits=None`` says the matching tags are *not* known (their base varies in ways
+    the tag does not show), so that a general row below cannot claim them.
+    """
 
     repository: str
     tag: str
-    traits: ImageTraits
+    traits: ImageTraits | None
 
     def matches(self, repository: str, tag: str) -> bool:
         return bool(re.fullmatch(self.repository, repository)) and bool(re.fullmatch(self.tag, tag))
@@ -87,6 +91,8 @@ _DEBIAN_SLIM = ImageTraits(Family.DEBIAN, useradd=True, package_manager="apt-get
 _ALPINE = ImageTraits(Family.ALPINE, busybox_adduser=True, wget=True, package_manager="apk")
 _RHEL = ImageTraits(Family.RHEL, useradd=True, curl=True, package_manager="dnf")
 _RHEL_MINIMAL = ImageTraits(Family.RHEL, curl=True, package_manager="microdnf")
+#: Amazon Linux 2 and 2023 container images: no shadow-utils; ``yum`` works on both.
+_AMAZON_LINUX = ImageTraits(Family.RHEL, package_manager="yum")
 _DISTROLESS = ImageTraits(
     Family.DISTROLESS,
     shell=False,
@@ -97,6 +103,16 @@ _DISTROLESS = ImageTraits(
 )
 _NODE_ENTRYPOINT = ("docker-entrypoint.sh",)
 _SERVER_NOTE = "the server binds port 80 and manages its own workers"
+
+
+def _nginx(traits: ImageTraits) -> ImageTraits:
+    return replace(
+        traits, notes=(_SERVER_NOTE,), workdir="/", entrypoint=("/docker-entrypoint.sh",)
+    )
+
+
+def _php(traits: ImageTraits) -> ImageTraits:
+    return replace(traits, notes=(_SERVER_NOTE,), entrypoint=("docker-php-entrypoint",))
 
 
 def _node(traits: ImageTraits) -> ImageTraits:
@@ -186,19 +202,48 @@ TABLE: tuple[ImageRow, ...] = (
     # -- Language images on Debian ------------------------------------------------------
     # docker-library/golang ends with ``WORKDIR $GOPATH`` (``/go``, mode 1777).
     ImageRow(r"golang", r".*alpine.*", replace(_ALPINE, toolchain=True, workdir="/go")),
-    ImageRow(r"rust|gcc|openjdk|eclipse-temurin|maven|gradle", r".*alpine.*", _ALPINE),
+    ImageRow(
+        r"rust|gcc|openjdk|eclipse-temurin|amazoncorretto|maven|gradle", r".*alpine.*", _ALPINE
+    ),
     ImageRow(r"golang", r".*", replace(_DEBIAN_FULL, workdir="/go")),
+    # Java images are not all Debian: `-ubi9-minimal` tags are UBI minimal (microdnf, no
+    # useradd); amazoncorretto (and the maven/gradle tags built on it) is Amazon Linux,
+    # whose images have no shadow-utils (`yum` works on 2 and 2023); openjdk from 17 on
+    # (and maven's `-openjdk-17`...) is Oracle Linux 8 slim, except its Debian tags.
+    ImageRow(
+        r"openjdk|eclipse-temurin|amazoncorretto|maven|gradle",
+        r".*ubi\d*-minimal.*",
+        replace(_RHEL_MINIMAL, curl=False),
+    ),
+    ImageRow(r"amazoncorretto", r".*", _AMAZON_LINUX),
+    ImageRow(r"maven|gradle", r".*corretto.*", _AMAZON_LINUX),
+    ImageRow(
+        r"openjdk",
+        r".*(slim|buster|bullseye|bookworm|stretch|jessie).*|(7|8|11)([u.-].*)?",
+        replace(_DEBIAN_SLIM, curl=True),
+    ),
+    ImageRow(r"openjdk", r".*(windowsservercore|nanoserver).*", ImageTraits(Family.WINDOWS)),
+    ImageRow(r"openjdk", r".*", replace(_RHEL_MINIMAL, curl=False)),
+    ImageRow(r"maven|gradle", r".*(graal|oracle|ubi).*", None),
+    ImageRow(r"maven|gradle", r".*openjdk-(1[7-9]|[2-9]\d)(?!.*slim).*", None),
     ImageRow(r"rust|gcc|maven|gradle", r".*", _DEBIAN_FULL),
-    ImageRow(r"openjdk|eclipse-temurin|amazoncorretto", r".*", replace(_DEBIAN_SLIM, curl=True)),
-    ImageRow(r"ruby|php", r".*alpine.*", _ALPINE),
+    # Recent eclipse-temurin tags start through /__cacert_entrypoint.sh, older ones
+    # through none: which one a tag has is not known.
+    ImageRow(r"eclipse-temurin", r".*", replace(_DEBIAN_SLIM, curl=True, entrypoint=None)),
+    ImageRow(r"ruby", r".*alpine.*", _ALPINE),
     ImageRow(r"ruby", r".*slim.*", _DEBIAN_SLIM),
     ImageRow(r"ruby", r".*", _DEBIAN_FULL),
     # -- Servers that bind privileged ports or run their own entrypoint ----------------
-    # nginx sets no WORKDIR; httpd's is /usr/local/apache2, php's /var/www/html.
-    ImageRow(r"nginx", r".*alpine.*", replace(_ALPINE, notes=(_SERVER_NOTE,), workdir="/")),
-    ImageRow(r"nginx", r".*", replace(_DEBIAN_SLIM, notes=(_SERVER_NOTE,), workdir="/")),
-    ImageRow(r"httpd|php", r".*alpine.*", replace(_ALPINE, notes=(_SERVER_NOTE,))),
-    ImageRow(r"httpd|php", r".*", replace(_DEBIAN_SLIM, notes=(_SERVER_NOTE,))),
+    # nginx sets no WORKDIR; httpd's is /usr/local/apache2, php's /var/www/html.  nginx
+    # starts through /docker-entrypoint.sh (it runs /docker-entrypoint.d, templates
+    # included, only when the command is `nginx`), php through docker-php-entrypoint
+    # (it prepends `php` to arguments starting with `-`); httpd has no ENTRYPOINT.
+    ImageRow(r"nginx", r".*alpine.*", _nginx(_ALPINE)),
+    ImageRow(r"nginx", r".*", _nginx(_DEBIAN_SLIM)),
+    ImageRow(r"httpd", r".*alpine.*", replace(_ALPINE, notes=(_SERVER_NOTE,))),
+    ImageRow(r"httpd", r".*", replace(_DEBIAN_SLIM, notes=(_SERVER_NOTE,))),
+    ImageRow(r"php", r".*alpine.*", _php(_ALPINE)),
+    ImageRow(r"php", r".*", _php(_DEBIAN_SLIM)),
     # -- Distroless and scratch ------------------------------------------------------------
     # The :nonroot tags run as nonroot (uid 65532) by default.
     ImageRow(
@@ -297,7 +342,11 @@ def workdir_of_every_tag(repository: str, aliases: Sequence[tuple[str, str]] = (
     taken to apply.
     """
     repository = _table_name(repository, tuple(aliases))
-    answers = {row.traits.workdir for row in TABLE if re.fullmatch(row.repository, repository)}
+    answers = {
+        row.traits.workdir if row.traits is not None else None
+        for row in TABLE
+        if re.fullmatch(row.repository, repository)
+    }
     if len(answers) != 1:
         return None
     return answers.pop()

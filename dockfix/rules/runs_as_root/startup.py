@@ -240,7 +240,10 @@ def _provided_user_switcher(image: Image) -> FixRefused | None:
 
 
 def _harmless_base_entrypoint(traits: ImageTraits) -> bool:
-    """node's docker-entrypoint.sh only puts ``node`` in front of a script argument."""
+    """node's docker-entrypoint.sh only puts ``node`` in front of a script argument, and
+    php's docker-php-entrypoint ``php`` in front of an option; neither changes user."""
+    if traits.entrypoint == ("docker-php-entrypoint",):
+        return True
     return traits.nonroot_user == "node" and traits.entrypoint == ("docker-entrypoint.sh",)
 
 
