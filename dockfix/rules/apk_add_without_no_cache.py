@@ -23,7 +23,15 @@ Fix safety
     (the cache-mount rule owns that case).  ``apk add -U`` (``--update``) also stores a
     fresh index for later commands; with ``--no-cache`` it no longer does, so when a
     later ``apk upgrade``/``search``/``info``... (or an unfixable ``apk add``) might
-    read that index, the finding is reported without a fix.
+    read that index, the finding is reported without a fix.  With ``--no-cache``
+    ``/var/cache/apk`` stays empty, so a glob such as ``/var/cache/apk/*`` matches
+    nothing and stays literal: when this RUN or a later one (of the stage or of a stage
+    built ``FROM`` it) removes something there with an ``rm`` that lacks
+    ``-f``/``--force`` (``rm /var/cache/apk/*`` would then fail the build), runs another
+    command on such a glob, or does so where dockfix cannot read it (a path written with
+    variables it cannot resolve, ``sh -c``/``eval``, an exec-form or heredoc RUN, an
+    ``ONBUILD``), the finding is reported without a fix.  ``rm -rf /var/cache/apk/*``
+    is fine and stays fixable.
 
 References
     practices.md row 4 (delete temporary files in the RUN that made them); hadolint
@@ -32,11 +40,13 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import posixpath
+from collections.abc import Iterator, Mapping
 
 from dockfix import lazy_re
 from dockfix.edits import FixAvailability
 from dockfix.model import FileModel
+from dockfix.model.expand import expand
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._hygiene import (
     has_mount_under,
@@ -48,7 +58,17 @@ from dockfix.rules._hygiene import (
 )
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
-from dockfix.shell import Manager, PackageCommand
+from dockfix.shell import (
+    Manager,
+    PackageCommand,
+    SimpleCommand,
+    Word,
+    command_name,
+    command_words,
+    iter_simple_commands,
+)
+from dockfix.shell.model import unquote
+from dockfix.syntax import Instruction
 
 #: Options that say the user wants apk's cache (or only the cache).
 _WANTS_CACHE = ("--no-cache", "--cache-dir", "--cache-max-age", "--no-network")
@@ -58,6 +78,174 @@ _INDEX_READERS = frozenset(
     {"upgrade", "search", "info", "fetch", "version", "policy", "fix", "dot", "list"}
 )
 _MENTIONS_APK = lazy_re.compile(r"(?:^|[\s;&|(\"'`/])apk[\s\"',]")
+_APK_CACHE = "/var/cache/apk"
+_GLOB = lazy_re.compile(r"[*?\[]")
+#: Commands that run other commands from their arguments: what they run is out of sight.
+_HIDING = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "eval", "su", "runuser", "xargs"})
+#: Commands for which an unmatched (literal) glob is harmless.
+_GLOB_HARMLESS = frozenset({"echo", "printf", ":", "true", "mkdir", "apk"})
+_MENTIONS_RM = lazy_re.compile(r"(?:^|[\s;&|(\"'`/])rm[\s\"',]")
+
+
+def _reaches_cache(path: str) -> bool:
+    """True when the absolute ``path`` (a word's value, maybe with glob characters) may
+    name ``/var/cache/apk`` or something inside it."""
+    if not path.startswith("/"):
+        return False  # relative: only where the RUN works in the cache (see ``inside``)
+    glob = _GLOB.search(path)
+    if glob is None:
+        normal = posixpath.normpath(path)
+        return normal == _APK_CACHE or normal.startswith(_APK_CACHE + "/")
+    return _may_start(path[: glob.start()])
+
+
+def _may_start(prefix: str) -> bool:
+    """True when a path that starts with ``prefix`` may be, or be inside, the cache."""
+    prefix = _GLOB.split(prefix, maxsplit=1)[0]
+    return prefix.startswith(_APK_CACHE) or _APK_CACHE.startswith(prefix)
+
+
+def _globs_in_cache(path: str) -> bool:
+    """``/var/cache/apk/*``: a glob that, with ``--no-cache``, matches nothing."""
+    glob = _GLOB.search(path)
+    return glob is not None and _reaches_cache(path)
+
+
+def _resolved(word: Word, variables: Mapping[str, str | None]) -> str | None:
+    """The word's value with ENV/ARG references resolved, or None when unknown."""
+    if word.is_literal:
+        return word.value
+    expanded = expand(word.text, variables)
+    return None if expanded is None else unquote(expanded)
+
+
+def _literal_prefix(word: Word) -> str:
+    """The part of a word before its first expansion, quotes dropped."""
+    cut = min((i for i in (word.text.find("$"), word.text.find("`")) if i >= 0), default=None)
+    return word.text[:cut].replace('"', "").replace("'", "")
+
+
+def _forced(words: tuple[Word, ...]) -> bool:
+    """``rm -f``/``-rf``/``--force``: options before the first operand (busybox on musl
+    stops reading options there)."""
+    for word in words[1:]:
+        value = word.value
+        if not word.is_literal or value == "--" or not value.startswith("-") or value == "-":
+            return False
+        if value == "--force" or (not value.startswith("--") and "f" in value[1:]):
+            return True
+    return False
+
+
+def _quote(shell: RunShell, command: SimpleCommand, word: Word) -> str:
+    text = shell.script.text[command.start : command.end]
+    if len(text) > 60 or "\n" in text:
+        text = f"{command_words(command)[0].text} ... {word.text}"
+    return f"`{text}`"
+
+
+def _enters_cache(command: SimpleCommand, variables: Mapping[str, str | None]) -> bool:
+    """``cd /var/cache/apk`` (or a ``cd`` to where dockfix cannot tell)."""
+    if command_name(command) not in ("cd", "pushd"):
+        return False
+    for word in command_words(command)[1:]:
+        value = _resolved(word, variables)
+        if value is None and _may_start(_literal_prefix(word)):
+            return True
+        if value is not None and _reaches_cache(value):
+            return True
+    return False
+
+
+def _command_blocks(
+    shell: RunShell,
+    command: SimpleCommand,
+    variables: Mapping[str, str | None],
+    inside: bool,
+) -> str:
+    """Why ``command`` would break once ``/var/cache/apk`` stays empty, or ``""``.
+
+    ``inside``: the RUN may work in ``/var/cache/apk`` (a ``cd`` there, or its
+    ``WORKDIR``), so a relative path may name the cache too.
+    """
+    words = command_words(command)
+    name = command_name(command)
+    if not words or name is None:
+        return ""
+    line = word_position(shell, command.start).line
+    hides = name in _HIDING or any("$(" in w.text or "`" in w.text for w in words)
+    if hides and _APK_CACHE in shell.script.text[command.start : command.end]:
+        return f"the RUN on line {line} touches {_APK_CACHE} in a way dockfix cannot read"
+    if name == "rm":
+        if _forced(words):
+            return ""
+        for word in words[1:]:
+            value = _resolved(word, variables)
+            if value is None:
+                prefix = _literal_prefix(word)
+                if _may_start(prefix) or (inside and not prefix.startswith("/")):
+                    return (
+                        f"{_quote(shell, command, word)} on line {line} has no -f and may "
+                        f"remove from {_APK_CACHE} (a path dockfix cannot resolve)"
+                    )
+                continue
+            if _reaches_cache(value) or (inside and not value.startswith(("/", "-"))):
+                return (
+                    f"{_quote(shell, command, word)} on line {line} has no -f: with "
+                    "--no-cache the cache stays empty and rm would fail"
+                )
+        return ""
+    if name in _GLOB_HARMLESS:
+        return ""
+    for word in words[1:]:
+        value = _resolved(word, variables)
+        if value is not None and _globs_in_cache(value):
+            return (
+                f"{_quote(shell, command, word)} on line {line}: with --no-cache the "
+                f"cache stays empty and {word.text} matches nothing"
+            )
+    return ""
+
+
+def _unreadable_blocks(instruction: Instruction) -> str:
+    """An exec-form, heredoc or unparsable RUN (or an ONBUILD) that removes files under
+    ``/var/cache/apk``: whether it forces the removal cannot be read."""
+    text = instruction.text
+    if _APK_CACHE in text and _MENTIONS_RM.search(text):
+        return (
+            f"the {instruction.cmd} on line {instruction.line} removes files under "
+            f"{_APK_CACHE} in a way dockfix cannot read"
+        )
+    return ""
+
+
+def cache_removal_blocks(model: FileModel, shell: RunShell) -> str:
+    """Why ``--no-cache`` would break this RUN or a later one: an ``rm`` without ``-f``
+    (or a glob) under ``/var/cache/apk`` that relies on the cache having files, or ``""``.
+    """
+    later = instructions_after(model, shell.instruction)
+    for instruction in (shell.instruction, *later):
+        parsed = run_shell(instruction)
+        if isinstance(parsed, RunShell):
+            step = model.step_at(instruction)
+            workdir = step.workdir if step is not None else None
+            inside = workdir is not None and _reaches_cache(workdir)
+            text = parsed.script.text
+            if not inside and _APK_CACHE not in text and "$" not in text and "`" not in text:
+                continue  # nothing there can name the cache (the common case)
+            variables = step.variables if step is not None else {}
+            inside = inside or any(
+                _enters_cache(c, variables) for c in iter_simple_commands(parsed.script)
+            )
+            for command in iter_simple_commands(parsed.script):
+                reason = _command_blocks(parsed, command, variables, inside)
+                if reason:
+                    return reason
+        elif instruction.cmd in ("RUN", "ONBUILD"):
+            reason = _unreadable_blocks(instruction)
+            if reason:
+                return reason
+    return ""
 
 
 def refreshes_index(package: PackageCommand) -> bool:
@@ -122,6 +310,13 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 yield rule.finding(message, at, note=note)
             missing = [p for p in missing if p not in blocked]
             if not missing:
+                continue
+            removal = cache_removal_blocks(context.model, shell)
+            if removal:
+                for package in missing:
+                    assert package.subcommand_word is not None
+                    at = word_position(shell, package.subcommand_word.start)
+                    yield rule.finding(message, at, note=removal)
                 continue
             yield from option_findings(rule, document, shell, missing, "--no-cache", message)
 

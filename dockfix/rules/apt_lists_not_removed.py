@@ -32,6 +32,15 @@ Fix safety
       (which might; well-known installers such as conda's, rustup's or nodesource's
       excepted), and no ``ONBUILD``/``CMD``/``ENTRYPOINT`` mentions apt without an
       update;
+    * no later step runs a well-known program that runs apt (or reads the lists)
+      itself, before an ``apt-get update`` of its own: ``mk-build-deps``,
+      ``rosdep install``, ``gdebi``, ``aptitude``, ``apt-file``, ``apt-rdepends``,
+      ``apt-show-versions``, ``apt-fast``, ``nala`` (except their ``update``),
+      ``ansible``, ``ansible-playbook`` and ``ansible-pull`` (called directly or behind
+      ``sudo``/``env``/``xargs``/``timeout``..., in ``sh -c``, an exec-form RUN, ``CMD``
+      or ``ENTRYPOINT``).  Other programs are not traced: one that calls apt internally
+      (a ``make`` target, a build tool) is not seen, only shell scripts are assumed to
+      possibly do so;
     * the RUN has no cache or tmpfs mount on ``/var/lib/apt``: the lists then never
       reach the layer, so there is nothing to report.
 
@@ -42,6 +51,7 @@ References
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from dockfix import lazy_re
@@ -89,6 +99,30 @@ _KNOWN_INSTALLERS = (
 )
 _HIDING = _SHELLS | {"eval", "su", "runuser", "xargs", "chroot"}
 _MENTIONS_APT = lazy_re.compile(r"(?:^|[\s;&|(\"'`]|/bin/)apt(?:-get|-cache)?[\s\"',]")
+#: Well-known programs that run apt (or read the package lists) themselves.  Only
+#: ``rosdep install`` does; ``apt-fast``/``nala`` take apt's actions (their ``update``
+#: fetches the lists, ``remove``/``clean``... need none); the others read the lists on
+#: every call.  ``aptitude`` is read with apt itself (``apt_uses``).  Not here:
+#: ``debootstrap`` and ``pbuilder`` fetch their own indexes for the target system.
+_LIST_PROGRAMS = frozenset(
+    {"mk-build-deps", "rosdep", "gdebi", "apt-file", "apt-rdepends", "apt-show-versions"}
+    | {"ansible", "ansible-playbook", "ansible-pull", "apt-fast", "nala"}
+)
+_APT_LIKE = frozenset({"apt-fast", "nala"})
+_NEEDS_NO_LISTS = frozenset({"update", "clean", "autoclean", "remove", "purge", "autoremove"})
+#: Commands that run the command given in their arguments (``xargs rosdep install``).
+_WRAPPERS = frozenset(
+    {"xargs", "timeout", "eatmydata", "stdbuf", "ionice", "chrt", "taskset", "flock"}
+    | {"fakeroot", "setpriv", "setsid", "unbuffer", "chronic", "gosu", "su-exec", "runuser"}
+    | {"chroot", "catchsegv", "strace", "retry", "xvfb-run"}
+)
+_MENTIONS_PROGRAM = lazy_re.compile(
+    r"(?:^|[\s;&|(\"'`]|/)(mk-build-deps|rosdep|gdebi|apt-file|apt-rdepends"
+    r"|apt-show-versions|ansible-playbook|ansible-pull|ansible|apt-fast|nala)(?=[\s\"',;&|)]|$)"
+)
+_MENTIONS_UPDATE = lazy_re.compile(
+    r"\b(?:apt|apt-get|aptitude|apt-fast|nala)[\s\"',]+(?:-\S+[\s\"',]+)*update\b"
+)
 
 
 def first_update_at(uses: list[AptUse]) -> int | None:
@@ -133,6 +167,59 @@ def hides_commands(shell: RunShell) -> bool:
     return False
 
 
+def program_uses(shell: RunShell) -> list[AptUse]:
+    """Calls of ``_LIST_PROGRAMS`` in the RUN, as apt uses (``update`` or ``query``).
+
+    A program counts where it is the command run (past ``sudo``/``env``), or anywhere
+    in the arguments of a wrapper (``xargs``, ``timeout``...): not as the operand of any
+    other command (``pip install ansible``, ``mkdir /etc/ansible``).
+    """
+    found: list[AptUse] = []
+    for command in iter_simple_commands(shell.script):
+        words = command_words(command)
+        if not words:
+            continue
+        wrapped = posixpath.basename(words[0].value) in _WRAPPERS
+        for index, word in enumerate(words if wrapped else words[:1]):
+            name = posixpath.basename(word.value)
+            if name not in _LIST_PROGRAMS:
+                continue
+            operands = [w.value for w in words[index + 1 :] if not w.value.startswith("-")]
+            if name == "rosdep" and "install" not in operands:
+                break  # ``rosdep update``/``resolve``/``check`` leave apt alone
+            if name in _APT_LIKE and operands and operands[0] in _NEEDS_NO_LISTS:
+                found.append(AptUse(command, operands[0]))
+                break
+            found.append(AptUse(command, f"query:{name}"))
+            break
+    return found
+
+
+def _hidden_program(text: str) -> str:
+    """A ``_LIST_PROGRAMS`` call in text dockfix cannot parse (``sh -c``, exec form,
+    ``CMD``), not after an apt update in that text: the program's name, or ``""``."""
+    update = _MENTIONS_UPDATE.search(text)
+    for match in _MENTIONS_PROGRAM.finditer(text + " "):
+        if update is not None and update.start() < match.start():
+            return ""
+        name = match.group(1)
+        if name == "rosdep" and "install" not in text[match.end() :]:
+            continue
+        return name
+    return ""
+
+
+def _hidden_text(shell: RunShell) -> str:
+    """The text of the RUN's commands that hide others (``sh -c``, ``eval``, ``$(...)``)."""
+    parts = []
+    for command in iter_simple_commands(shell.script):
+        if command_name(command) in _HIDING:
+            parts.append(shell.script.text[command.start : command.end])
+        else:
+            parts.extend(w.text for w in command.words if "$(" in w.text or "`" in w.text)
+    return "\n".join(parts)
+
+
 def relies_on_lists(instruction: Instruction) -> str:
     """Why ``instruction`` may need the package lists left by an earlier RUN, or ``""``."""
     parsed = run_shell(instruction)
@@ -142,15 +229,35 @@ def relies_on_lists(instruction: Instruction) -> str:
         first_update = first_update_at(uses)
         if readers and (first_update is None or readers[0].start < first_update):
             return f"the RUN on line {instruction.line} reads the lists without its own update"
+        programs = program_uses(parsed)
+        updates = [u.command.start for u in programs if u.action == "update"]
+        if first_update is not None:
+            updates.append(first_update)
+        for use in programs:
+            if use.action.startswith("query:") and (
+                not updates or use.command.start < min(updates)
+            ):
+                name = use.action.removeprefix("query:")
+                return (
+                    f"the RUN on line {instruction.line} runs {name}, which reads the lists "
+                    "without an update of its own"
+                )
         if runs_script(parsed):
             return f"the RUN on line {instruction.line} runs a script that may read the lists"
         if not hides_commands(parsed):
             return ""
         text = parsed.script.text
+        hidden = _hidden_program(_hidden_text(parsed))
     elif instruction.cmd in ("RUN", "ONBUILD", "CMD", "ENTRYPOINT"):
         text = instruction.text  # exec form, heredocs, unparsed shell: read the raw text
+        hidden = _hidden_program(text)
     else:
         return ""
+    if hidden:
+        return (
+            f"the {instruction.cmd} on line {instruction.line} may run {hidden}, which reads "
+            "the lists, without an update"
+        )
     if _MENTIONS_APT.search(text + " ") and "update" not in text:
         return f"the {instruction.cmd} on line {instruction.line} may use apt without an update"
     return ""
