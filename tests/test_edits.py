@@ -3,29 +3,17 @@ engine that refuses raw edits breaking them, and verification that keeps directi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
+from throwaway_rule import one_fix_rule
 
 from dockfix.edits import Applicability, Edit, Fix, FixBuilder, rewrite_shell, splice_shell
 from dockfix.engine import EditRefused, apply_fix, fix_document, verify
 from dockfix.model.runs import RunShell, run_shell
 from dockfix.problems import Problem
-from dockfix.rules.base import Finding, Rule, RuleContext, Settings
+from dockfix.rules.base import Settings
 from dockfix.syntax import Dockerfile, Instruction, parse
 
 SYNTAX = "# syntax=docker/dockerfile:1\nFROM python:3.12-slim\nRUN echo hi\n"
-
-
-def _rule(make_fix: object) -> Rule:
-    """A throwaway rule whose one finding carries the fix ``make_fix(document)`` builds."""
-
-    def check(rule: Rule, context: RuleContext) -> Iterable[Finding]:
-        fix = make_fix(context.document)  # type: ignore[operator]
-        if fix is not None:
-            yield Finding(rule.code, rule.name, "test", 2, 1, fix)
-
-    return Rule("DF999", "test-rule", "test", Applicability.SAFE, check)
 
 
 def test_a_raw_edit_above_a_syntax_directive_is_refused() -> None:
@@ -45,7 +33,7 @@ def test_the_engine_drops_such_a_fix_with_a_problem() -> None:
         label = document.make_instruction("LABEL a=b")
         return Fix((Edit(directive, (label, directive)),), Applicability.SAFE)
 
-    result = fix_document(parse(SYNTAX), [_rule(make_fix)], Settings())
+    result = fix_document(parse(SYNTAX), [one_fix_rule(make_fix)], Settings())
     assert result.output == SYNTAX
     assert result.problems == (
         Problem(

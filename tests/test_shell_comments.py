@@ -3,15 +3,14 @@ loses one or changes its text, which is also what a command joined after one doe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from throwaway_rule import one_fix_rule
 
 from dockfix.edits import Applicability, Edit, Fix
 from dockfix.engine import fix_document, verify
-from dockfix.rules.base import Finding, Rule, RuleContext, Settings
+from dockfix.rules.base import Settings
 from dockfix.shell.comments import shell_comments
 from dockfix.syntax import Dockerfile, Instruction, parse
 
@@ -52,20 +51,11 @@ def _joined_after_the_comment(document: Dockerfile) -> Fix | None:
     return Fix((Edit(runs[0], (merged,)), Edit(runs[1], ())), Applicability.SAFE)
 
 
-def _rule(make_fix: object) -> Rule:
-    def check(rule: Rule, context: RuleContext) -> Iterable[Finding]:
-        fix = make_fix(context.document)  # type: ignore[operator]
-        if fix is not None:
-            yield Finding(rule.code, rule.name, "test", 2, 1, fix)
-
-    return Rule("DF999", "test-rule", "test", Applicability.SAFE, check)
-
-
 TEXT = "FROM debian:12\nRUN apt-get update # refresh\nRUN apt-get install -y curl\n"
 
 
 def test_a_command_joined_after_a_comment_is_dropped() -> None:
-    result = fix_document(parse(TEXT), [_rule(_joined_after_the_comment)], Settings())
+    result = fix_document(parse(TEXT), [one_fix_rule(_joined_after_the_comment)], Settings())
     assert result.output == TEXT
     (problem,) = result.problems
     assert "DF999 fix dropped: result loses comment lines" in problem.message
