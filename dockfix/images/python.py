@@ -17,9 +17,8 @@ from dockfix.cached import remembered
 from dockfix.images import lookup
 from dockfix.images.runtime_libs import is_build_package, release_of_tag
 from dockfix.lazy_dataclass import dataclass
-from dockfix.model import BuildContext, StageFacts, Step
-from dockfix.model.copied import Origin, origin_of
-from dockfix.model.expand import expand
+from dockfix.model import BuildContext, StageFacts
+from dockfix.model.copied import file_origin
 from dockfix.model.mounts import mounts_of
 from dockfix.model.runs import CommandKey, RunShell, command_key, parse_text, run_shell
 from dockfix.shell import (
@@ -412,7 +411,6 @@ def needs_https_transport(tag: str | None) -> bool:
 # -- scripts a stage runs ------------------------------------------------------------------
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash"})
-_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
 def script_of(words: Sequence[str]) -> tuple[str, bool] | None:
@@ -487,51 +485,3 @@ def script_tool_uses(
                     found.append(f"{where}, which uses `{match.group(1)}`")
                     break
     return found
-
-
-def file_origin(
-    facts: StageFacts,
-    instruction: Instruction,
-    path: str,
-    context: BuildContext,
-    *,
-    on_path: bool = False,
-) -> Origin | None:
-    """The file at ``path`` (relative to ``instruction``'s WORKDIR, or looked up on
-    ``PATH``) as the stage's COPY/ADD put it there; None when none did."""
-    step = facts.at(instruction)
-    if on_path:
-        candidates = [posixpath.join(folder, path) for folder in _PATH]
-    elif path.startswith("/") or step.workdir is not None:
-        candidates = [posixpath.normpath(posixpath.join(step.workdir or "/", path))]
-    else:
-        return None
-
-    def destination(copy: Instruction) -> str | None:
-        copy_step = _step_in_lineage(facts, copy)
-        target = expand(copy.value[-1], copy_step.variables)
-        if target is None:
-            return None
-        if not target.startswith("/"):
-            if copy_step.workdir is None:
-                return None
-            target = posixpath.join(copy_step.workdir, target)
-        return posixpath.normpath(target)
-
-    instructions = [i for ancestor in reversed(facts.lineage) for i in ancestor.stage.instructions]
-    if instruction.cmd == "RUN" and instruction in instructions:
-        # A RUN sees what was copied before it; CMD/ENTRYPOINT see the finished image.
-        instructions = instructions[: instructions.index(instruction)]
-    for candidate in candidates:
-        origin = origin_of(candidate, instructions, destination, context)
-        if origin is not None:
-            return origin
-    return None
-
-
-def _step_in_lineage(facts: StageFacts, instruction: Instruction) -> Step:
-    """The state before ``instruction`` in whichever stage of the lineage holds it."""
-    for ancestor in facts.lineage:
-        if ancestor.contains(instruction):
-            return ancestor.at(instruction)
-    return facts.end

@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import field
 
 from dockfix import lazy_re
-from dockfix.images.python import BUILDING_ACTIONS, file_origin
+from dockfix.images.python import BUILDING_ACTIONS
 from dockfix.images.python_packages import requirement_name, variable_version_name
 from dockfix.images.runtime_data import PipSystemLibs, pip_package
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
+from dockfix.model.copied import file_origin
 from dockfix.model.runs import RunShell, run_shell
 from dockfix.shell import Manager, PackageCommand
 from dockfix.syntax import Instruction

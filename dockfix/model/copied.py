@@ -12,14 +12,21 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from dockfix import lazy_re
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model.context import BuildContext
+from dockfix.model.expand import expand
 from dockfix.syntax import Instruction
+
+if TYPE_CHECKING:
+    from dockfix.model.stages import StageFacts, Step
 
 #: Source names ``ADD`` may unpack when the context cannot tell (BuildKit reads the bytes).
 _ARCHIVE_NAME = lazy_re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$", re.IGNORECASE)
+#: Where a bare command name is looked up (the usual PATH of Linux images).
+SEARCH_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 _URL = lazy_re.compile(r"[a-z][a-z0-9+.-]*://|git@", re.IGNORECASE)
 
 
@@ -136,3 +143,51 @@ def context_source(
     if folder and inside(path, dest) and path != dest:
         return posixpath.join(item, posixpath.relpath(path, dest))
     return None
+
+
+def file_origin(
+    facts: StageFacts,
+    instruction: Instruction,
+    path: str,
+    context: BuildContext,
+    *,
+    on_path: bool = False,
+) -> Origin | None:
+    """The file at ``path`` (relative to ``instruction``'s WORKDIR, or looked up on
+    ``PATH``) as the stage's COPY/ADD put it there; None when none did."""
+    step = facts.at(instruction)
+    if on_path:
+        candidates = [posixpath.join(folder, path) for folder in SEARCH_PATH]
+    elif path.startswith("/") or step.workdir is not None:
+        candidates = [posixpath.normpath(posixpath.join(step.workdir or "/", path))]
+    else:
+        return None
+
+    def destination(copy: Instruction) -> str | None:
+        copy_step = _step_in_lineage(facts, copy)
+        target = expand(copy.value[-1], copy_step.variables)
+        if target is None:
+            return None
+        if not target.startswith("/"):
+            if copy_step.workdir is None:
+                return None
+            target = posixpath.join(copy_step.workdir, target)
+        return posixpath.normpath(target)
+
+    instructions = [i for ancestor in reversed(facts.lineage) for i in ancestor.stage.instructions]
+    if instruction.cmd == "RUN" and instruction in instructions:
+        # A RUN sees what was copied before it; CMD/ENTRYPOINT see the finished image.
+        instructions = instructions[: instructions.index(instruction)]
+    for candidate in candidates:
+        origin = origin_of(candidate, instructions, destination, context)
+        if origin is not None:
+            return origin
+    return None
+
+
+def _step_in_lineage(facts: StageFacts, instruction: Instruction) -> Step:
+    """The state before ``instruction`` in whichever stage of the lineage holds it."""
+    for ancestor in facts.lineage:
+        if ancestor.contains(instruction):
+            return ancestor.at(instruction)
+    return facts.end

@@ -39,6 +39,11 @@ Fix safety
       become the array without it instead.
     Both ``/bin/sh -c`` rewrites need a base image the image table knows, with a shell:
     an unknown image may set its own ``SHELL``.
+    * A program that may be a script without a ``#!`` line (``CMD ./start.sh``): the
+      shell runs such a script itself when the kernel refuses it, the exec form fails
+      with "exec format error".  The script the Dockerfile copies from the build context
+      is read: without ``#!`` the command is reported, not rewritten; a path the context
+      does not give (made by a RUN, the base image's) makes the fix **unsafe**.
     Never rewritten: an array that is not valid JSON (``['a', 'b']``: BuildKit runs it
     as shell text, and what was meant needs a human), a stage with a custom ``SHELL``
     (here or in a stage it builds on, as the stage model knows it; ``bash --login``
@@ -63,7 +68,8 @@ from collections.abc import Iterator
 
 from dockfix.edits import FixAvailability
 from dockfix.lazy_dataclass import dataclass
-from dockfix.model import Platform, ShellDialect, StageFacts
+from dockfix.model import BuildContext, Platform, ShellDialect, StageFacts
+from dockfix.model.copied import file_origin
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import applying, parse_script
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
@@ -88,6 +94,7 @@ _BUILTINS = frozenset(
     | {"echo", "printf"}
 )
 DEFAULT_SHELL = ("/bin/sh", "-c")
+_SCRIPT_SUFFIXES = (".sh", ".bash")
 
 
 class Entrypoint(enum.Enum):
@@ -334,6 +341,39 @@ def single_command(text: str) -> tuple[SimpleCommand | None, str]:
     return command, ""
 
 
+def _checked_program(
+    facts: StageFacts, instruction: Instruction, decided: Plan, build_context: BuildContext
+) -> Plan:
+    """``decided`` unless its program may be a script without a ``#!`` line.
+
+    ``/bin/sh -c ./start.sh`` runs such a script itself when the kernel refuses it
+    (ENOEXEC); the exec form has no shell to fall back on and fails with "exec format
+    error".  A script the Dockerfile copies from the build context is read: with no
+    ``#!`` the array is not written.  A path the context does not give (made by a RUN,
+    the base image's, another stage's) makes the fix unsafe.  A bare name nothing
+    copies onto ``PATH`` is a program of the image (binaries and installed scripts,
+    which have a ``#!`` line).
+    """
+    program = decided.words[0]
+    on_path = "/" not in program
+    origin = file_origin(facts, instruction, program, build_context, on_path=on_path)
+    if origin is None and on_path and not program.endswith(_SCRIPT_SUFFIXES):
+        return decided
+    if origin is not None and origin.text is not None:
+        if origin.text.startswith("#!"):
+            return decided
+        return Plan(
+            note=f"`{program}` has no #! line: /bin/sh runs it as a script, the exec form "
+            "would fail with 'exec format error'"
+        )
+    risk = (
+        f"if `{program}` has no #! line, the exec form fails with 'exec format error' "
+        "(/bin/sh ran such a script itself)"
+    )
+    reason = f"{decided.reason}; {risk}" if decided.reason else risk
+    return Plan(decided.words, Applicability.UNSAFE, reason)
+
+
 def convert(instruction: Instruction, document: Dockerfile, words: tuple[str, ...]) -> Instruction:
     """The instruction with its shell text replaced by the array (keyword, flags, eol kept)."""
     (shell,) = instruction.pieces_of("shell")
@@ -358,6 +398,8 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 f"signals on; use the JSON exec form"
             )
             decided = plan(facts, instruction)
+            if decided.words and decided.words[:2] != DEFAULT_SHELL:
+                decided = _checked_program(facts, instruction, decided, context.model.context)
             if not decided.words:
                 yield rule.finding(message, instruction, note=decided.note)
                 continue

@@ -6,7 +6,6 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockfix.images.python import file_origin
 from dockfix.images.python_packages import PURE_OR_WHEELS
 from dockfix.images.python_requirements import (
     Requirements,
@@ -18,7 +17,7 @@ from dockfix.images.python_requirements import (
 from dockfix.images.runtime_libs import NoRuntimeKnown, package_name, runtime_packages
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
-from dockfix.model.copied import Origin, inside
+from dockfix.model.copied import Origin, file_origin, inside
 from dockfix.model.expand import expand
 from dockfix.rules.build_tools_in_final_image.checks import APT, BuildInstall, Site
 from dockfix.rules.build_tools_in_final_image.project import is_local_wheel

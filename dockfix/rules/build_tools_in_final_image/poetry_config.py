@@ -19,8 +19,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from dockfix.images.python import file_origin
 from dockfix.model import BuildContext, StageFacts
+from dockfix.model.copied import file_origin
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.refusal import FixRefused
 from dockfix.shell import Manager, PackageCommand, command_name, iter_simple_commands
