@@ -20,12 +20,19 @@ Fix safety
     path in the same stage sets the folder again before anything that could depend on
     it (``RUN``, ``COPY``/``ADD``/``VOLUME`` to a relative path, a relative ``WORKDIR``,
     ``CMD``, ``ENTRYPOINT``, ``HEALTHCHECK``, ``ONBUILD``); otherwise it is **unsafe**
-    and says so.  A relative folder is resolved against the working directory when an
-    absolute ``WORKDIR`` of the file set it.  Reported without a fix: ``cd`` to a
-    relative folder where the working directory comes from the base image, ``~`` or a
-    path with variables, ``cd`` with options, scripts that are not a plain ``&&`` chain, a
-    script that reads ``OLDPWD`` or runs ``cd -``, a ``RUN`` whose mounts have relative
-    targets, and a ``RUN`` with comment lines inside it.
+    and says so.  It is unsafe too when ``/dir`` is a mount target of the ``RUN`` or
+    inside one, or holds one and may not exist otherwise: ``WORKDIR`` runs before the
+    mount and leaves the folder in the image.  A relative folder is resolved against the
+    working directory when an absolute ``WORKDIR`` of the file set it, and when every
+    variable of the ``WORKDIR`` lines that set it is an ``ENV`` whose value the file
+    fixes.  Reported without a fix: ``cd`` to a relative folder where the working
+    directory comes from the base image, or from a build argument (``WORKDIR
+    /opt/${APP}`` after ``ARG APP=demo``, an ``ENV`` set from an ``ARG``, ``ARG
+    TARGETARCH``: ``--build-arg`` can change it, and the ``WORKDIR`` would freeze its
+    default), or from a variable the file does not set; ``~`` or a path with variables,
+    ``cd`` with options, scripts that are not a plain ``&&`` chain, a script that reads
+    ``OLDPWD`` or runs ``cd -``, a ``RUN`` whose mounts have relative targets, and a
+    ``RUN`` with comment lines inside it.
 
 References
     hadolint DL3003.
@@ -36,8 +43,10 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
+from dockfix import lazy_re
 from dockfix.edits import FixAvailability, FixBuilder
 from dockfix.model import StageFacts
+from dockfix.model.expand import expand
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Rule, RuleContext
@@ -47,10 +56,14 @@ from dockfix.syntax import Instruction
 #: Instructions that never read the working directory.
 _CWD_FREE = frozenset({"ENV", "ARG", "LABEL", "EXPOSE", "USER", "STOPSIGNAL", "MAINTAINER"})
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+@%,")
+#: Every name a WORKDIR/ENV value refers to (an escaped ``\$NAME`` counts too: erring
+#: on the side of "depends on a variable").
+_REFERENCE = lazy_re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _target(command: SimpleCommand, base: str | None) -> tuple[str | None, str]:
-    """The absolute folder of ``cd DIR``, or why it cannot be a WORKDIR."""
+def _target(command: SimpleCommand, base: str | None, frozen: str) -> tuple[str | None, str]:
+    """The absolute folder of ``cd DIR``, or why it cannot be a WORKDIR (``frozen``: why
+    the working directory ``base`` may not be the one the build runs in)."""
     words = command.words
     if command.assignments or command.redirects or len(words) != 2:
         return None, "`cd` with options, redirections or several arguments"
@@ -61,6 +74,8 @@ def _target(command: SimpleCommand, base: str | None) -> tuple[str | None, str]:
         return None, "`cd` with options"
     folder = target.value
     if not folder.startswith("/"):
+        if frozen:
+            return None, frozen
         if base is None:
             return None, "the folder is relative and the working directory is not known"
         folder = posixpath.join(base, folder)
@@ -82,6 +97,87 @@ def _workdir(facts: StageFacts, instruction: Instruction) -> str | None:
                 workdir = facts.at(instruction).workdir
                 return workdir if workdir and workdir.startswith("/") else None
     return None
+
+
+def _origin(text: str, env: dict[str, str], args: set[str]) -> str:
+    """What a build may change in ``text``: "" when every variable it refers to is an ENV
+    whose value the file fixes, else where the first other one comes from (ENV wins over
+    ARG, as in BuildKit)."""
+    for name in _REFERENCE.findall(text):
+        if name in env:
+            if env[name]:
+                return env[name]
+        elif name in args:
+            return f"ARG {name}, which --build-arg can change"
+        else:
+            return f"${name}, which the file does not set"
+    return ""
+
+
+def _frozen(facts: StageFacts, instruction: Instruction) -> str:
+    """Why the working directory ``instruction`` runs in may differ from the one the model
+    resolved ("" when it cannot): a ``WORKDIR`` that sets it refers to a build argument
+    (any ``ARG``, predefined ones such as ``TARGETARCH`` and ARGs whose default comes
+    from another ARG included: ``--build-arg`` overrides them all), to an ``ENV`` whose
+    value comes from one, or to a variable the file does not set (the base image's)."""
+    env: dict[str, str] = {}  # ENV name -> _origin of its value
+    why = ""
+    for ancestor in reversed(facts.lineage):
+        args: set[str] = set()  # ARGs are per stage; ENV values carry to child stages
+        for candidate in ancestor.stage.instructions:
+            if candidate is instruction:
+                break
+            cmd, values = candidate.cmd, candidate.value
+            if cmd == "ARG":
+                args.update(word.partition("=")[0] for word in values)
+            elif cmd == "ENV":
+                before = dict(env)  # a pair may see the values before or after the others
+                for key, value in zip(values[0::2], values[1::2], strict=False):
+                    origin = _origin(value, before, args) or _origin(value, env, args)
+                    if origin.startswith("ARG ") and "through ENV" not in origin:
+                        name, _, rest = origin.partition(",")
+                        origin = f"{name} through ENV {key},{rest}"
+                    env[key] = origin
+            elif cmd == "WORKDIR" and values:
+                own = _origin(values[0], env, args)
+                if own:
+                    why = (
+                        f"the working directory comes from {own}: WORKDIR would freeze its default"
+                    )
+                    continue
+                resolved = expand(values[0], ancestor.at(candidate).variables)
+                if resolved is not None and resolved.startswith("/"):
+                    why = ""  # an absolute folder fixed in the file: what came before is gone
+    return why
+
+
+def _mount_overlap(mounts: list[str], folder: str, workdir: str | None) -> str:
+    """Why ``WORKDIR folder`` would leave a folder in the image that the RUN's mounts
+    only make during the RUN ("" when none): the folder is a mount target or inside one,
+    or holds one (then the folder may exist only as the mount's parent; not when it is
+    ``/`` or the working directory or one of its parents, which exist)."""
+    for mount in mounts:
+        for part in mount.split(","):
+            if not part.startswith(("target=", "dst=", "destination=")):
+                continue
+            target = part.split("=", 1)[1]
+            clean = "/" + posixpath.normpath(target).lstrip("/") if "$" not in target else target
+            inside = "$" in target or clean == "/" or (folder + "/").startswith(clean + "/")
+            holds = (clean + "/").startswith(folder.rstrip("/") + "/")
+            exists = folder == "/" or (
+                workdir is not None and (workdir + "/").startswith(folder.rstrip("/") + "/")
+            )
+            if inside:
+                return (
+                    f"WORKDIR {folder} runs before the RUN mounts {target}: it creates "
+                    f"{folder} in the image, which the RUN alone does not"
+                )
+            if holds and not exists:
+                return (
+                    f"the RUN mounts {target} inside {folder}: WORKDIR {folder} creates "
+                    f"{folder} in the image, which may exist only for the mount"
+                )
+    return ""
 
 
 def _later_need(facts: StageFacts, instruction: Instruction) -> str:
@@ -122,7 +218,11 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
             if chain is None:
                 yield rule.finding(message, position, note="the script is not a plain && chain")
                 continue
-            folder, why = _target(first, _workdir(facts, instruction))
+            base = _workdir(facts, instruction)
+            first_folder = first.words[1].value if len(first.words) == 2 else ""
+            relative = not first_folder.startswith(("/", "-"))
+            frozen = _frozen(facts, instruction) if relative else ""
+            folder, why = _target(first, base, frozen)
             if folder is None:
                 yield rule.finding(message, position, note=why)
                 continue
@@ -157,7 +257,14 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
                 document.with_comments_above(instruction), workdir
             )
             edits.replace(instruction, new_run)
-            need = _later_need(facts, instruction)
+            need = "; ".join(
+                reason
+                for reason in (
+                    _mount_overlap(mounts, folder, base),
+                    _later_need(facts, instruction),
+                )
+                if reason
+            )
             yield rule.finding(
                 message,
                 position,
