@@ -17,14 +17,20 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field
-from typing import Any
+from typing import Any, TypeGuard
 
 from dockfix import lazy_re
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model.context import BuildContext
 from dockfix.shell import Manager, PackageCommand
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 
 
 class Unprovable(Exception):
@@ -128,6 +134,9 @@ class Scope:
     dirs: list[str] = field(default_factory=list)
     #: The user's home folder at the install (``~`` paths), None when unknown.
     home: str | None = None
+    #: The variables the install's environment has (ENV, ARG, ``export`` earlier in the
+    #: RUN); a None value is unknown.
+    env: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def on_disk(self) -> bool:
@@ -212,7 +221,22 @@ _LOCKS = {
     Manager.YARN: ("yarn.lock",),
     Manager.PNPM: ("pnpm-lock.yaml",),
 }
-_HOOKS = ("preinstall", "install", "postinstall", "prepare", "prepublish")
+#: Scripts an install runs on the project: npm runs ``preinstall`` to ``postinstall``,
+#: ``preprepare``/``prepare``/``postprepare``, ``prepublish`` and ``dependencies`` (after
+#: node_modules changed); yarn 1 and pnpm run the npm ones, pnpm also
+#: ``pnpm:devPreinstall``; yarn berry runs ``postinstall`` (all are refused for every
+#: manager).
+_HOOKS = (
+    "preinstall",
+    "install",
+    "postinstall",
+    "preprepare",
+    "prepare",
+    "postprepare",
+    "prepublish",
+    "dependencies",
+    "pnpm:devPreinstall",
+)
 _DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 _OVERRIDE_FIELDS = ("resolutions", "overrides")
 
@@ -235,10 +259,137 @@ def _location_checked(package: PackageCommand, scope: Scope) -> None:
         raise Unprovable(f"`{name}` changes where the install reads or writes")
 
 
+#: Variables whose value names a file or folder the install reads (or writes into):
+#: pointing into the copied folder, the moved install would run before the COPY brought
+#: it (a constraint file missing fails pip; a missing config file is silently ignored,
+#: and a private index with it).  ``NPM_CONFIG_*`` names are matched case-insensitively
+#: (npm reads ``npm_config_*`` so).
+_PATH_SETTINGS: dict[Manager, tuple[str, ...]] = {
+    Manager.PIP: (
+        "PIP_CONSTRAINT",
+        "PIP_REQUIREMENT",
+        "PIP_BUILD_CONSTRAINT",
+        "PIP_FIND_LINKS",
+        "PIP_CONFIG_FILE",
+        "PIP_CERT",
+        "PIP_CLIENT_CERT",
+        "PIP_EDITABLE",
+        "PIP_SRC",
+        "PIP_TARGET",
+        "PIP_PREFIX",
+        "PIP_ROOT",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "NETRC",
+    ),
+    Manager.UV: (
+        "UV_CONSTRAINT",
+        "UV_OVERRIDE",
+        "UV_BUILD_CONSTRAINT",
+        "UV_CONFIG_FILE",
+        "UV_FIND_LINKS",
+        "UV_PROJECT",
+        "UV_WORKING_DIRECTORY",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "NETRC",
+    ),
+    Manager.NPM: (
+        "NPM_CONFIG_USERCONFIG",
+        "NPM_CONFIG_GLOBALCONFIG",
+        "NPM_CONFIG_CAFILE",
+        "NODE_EXTRA_CA_CERTS",
+    ),
+    Manager.YARN: (
+        "NPM_CONFIG_USERCONFIG",
+        "NPM_CONFIG_CAFILE",
+        "YARN_RC_FILENAME",
+        "YARN_CAFILE",
+        "YARN_CA_FILE_PATH",
+        "NODE_EXTRA_CA_CERTS",
+    ),
+    Manager.PNPM: (
+        "NPM_CONFIG_USERCONFIG",
+        "NPM_CONFIG_GLOBALCONFIG",
+        "NPM_CONFIG_CAFILE",
+        "NODE_EXTRA_CA_CERTS",
+    ),
+}
+#: Index settings: URLs, which read nothing local unless they are paths or ``file:``.
+_URL_SETTINGS: dict[Manager, tuple[str, ...]] = {
+    Manager.PIP: ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"),
+    Manager.UV: ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX"),
+}
+_ASSIGNMENT = lazy_re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _command_env(package: PackageCommand, scope: Scope) -> dict[str, str | None]:
+    """The variables the install sees: the scope's, then ``VAR=x`` prefixes and ``env
+    VAR=x`` / ``sudo VAR=x`` wrapper words (a value that is not literal is unknown)."""
+    env = dict(scope.env)
+    command = package.command
+    start = package.program_words[0].start if package.program_words else command.end
+    words = [*command.assignments, *(w for w in command.words if w.start < start)]
+    for word in words:
+        match = _ASSIGNMENT.match(word.value)
+        if match is not None:
+            env[match.group(1)] = match.group(2) if word.is_literal else None
+    return env
+
+
+def _setting(env: Mapping[str, str | None], name: str) -> tuple[str, str | None] | None:
+    """``(name as set, value)`` of a variable in effect, npm's names case-insensitively."""
+    if name in env:
+        return name, env[name]
+    if name.startswith("NPM_CONFIG_"):
+        for key, value in env.items():
+            if key.upper() == name:
+                return key, value
+    return None
+
+
+def _settings_checked(package: PackageCommand, scope: Scope) -> None:
+    """Refuse a path-valued setting in effect that the moved COPY may be the one to bring:
+    a relative path, one inside the copied folder, a variable, or an unknown value.  A
+    path clearly outside it (``/etc/pip.conf`` an earlier RUN wrote) is left alone."""
+    env = _command_env(package, scope)
+    for name in _PATH_SETTINGS.get(package.manager, ()):
+        found = _setting(env, name)
+        if found is not None:
+            _setting_path(found[0], found[1], scope, urls=False)
+    for name in _URL_SETTINGS.get(package.manager, ()):
+        found = _setting(env, name)
+        if found is not None and found[1] is not None:
+            _setting_path(found[0], found[1], scope, urls=True)
+
+
+def _setting_path(name: str, value: str | None, scope: Scope, *, urls: bool) -> None:
+    if value is None:
+        raise Unprovable(f"{name} is set to a value dockfix cannot know")
+    for item in re.split(r"[\s,]+", value.strip()):
+        if urls:
+            item = re.sub(r"^[A-Za-z0-9_.-]+=(?=\S)", "", item)  # uv's ``name=url``
+        if not item or (_URL.match(item) and not item.lower().startswith("file:")):
+            continue  # a remote URL (find-links, a requirement file, an index)
+        path = re.sub(r"^file:(//)?", "", item, flags=re.IGNORECASE)
+        if "$" in path or "`" in path:
+            raise Unprovable(f"{name}={value} uses a variable dockfix cannot resolve")
+        if path.startswith("~") and scope.home is not None and (path == "~" or path[1] == "/"):
+            path = scope.home + path[1:]
+        if not path.startswith("/"):
+            raise Unprovable(f"{name}={value} is a relative path (the source may bring it)")
+        image = posixpath.normpath(path)
+        if scope.in_copy(image) or _within(scope.copy_dest, image):
+            raise Unprovable(f"{name}={value} is in the copied folder {scope.copy_dest}")
+
+
 def reads_of(package: PackageCommand, scope: Scope) -> str:
     """Record in ``scope`` what ``package`` reads; return what stays unchecked ('' if
     nothing: with the context on disk everything is checked)."""
     _location_checked(package, scope)
+    _settings_checked(package, scope)
     manager, action = package.manager, package.action
     if manager in (Manager.PIP, Manager.UV) and action in ("install", "sync"):
         return _pip(package, scope)
@@ -279,12 +430,13 @@ def _pip(package: PackageCommand, scope: Scope) -> str:
     for word in package.option_values("-f", "--find-links"):
         _find_links(word.value, scope, None)
     if package.manager is Manager.UV and scope.on_disk:
-        # uv reads its settings from uv.toml / pyproject.toml of the working folder.
-        for name in ("uv.toml", "pyproject.toml"):
-            scope.need_file(scope.relative(scope.image_path(name)), required=False)
+        _uv_settings(scope)
     files = [scope.image_path(name) for name in package.requirement_files]
     if not files:
         return ""
+    if package.manager is Manager.UV:
+        for path in files:
+            _uv_source_checked(path, scope)
     if not scope.on_disk:
         for path in files:
             scope.need_file(scope.relative(path))
@@ -301,8 +453,131 @@ def _pip(package: PackageCommand, scope: Scope) -> str:
         seen.append(path)
         relative = scope.relative(path)
         scope.need_file(relative)
+        if package.manager is Manager.UV:
+            _uv_source_checked(path, scope)
+            if posixpath.basename(path) == "pyproject.toml":
+                _uv_pyproject(relative, scope)
+                continue
         queue.extend(_requirement_lines(scope.read(relative), path, scope))
     return ""
+
+
+def _uv_settings(scope: Scope) -> None:
+    """uv's settings: ``uv.toml``/``pyproject.toml`` (and ``.python-version``) of the
+    working folder and the folders above it up to the copied one (uv looks upwards), and
+    the local paths they name (a ``find-links`` folder, a path index)."""
+    folder = scope.image_path(".")
+    scope.relative(folder)  # the working folder must be one the broad COPY fills
+    while scope.in_copy(folder):
+        for name in ("uv.toml", "pyproject.toml", ".python-version"):
+            relative = scope.relative(posixpath.join(folder, name))
+            if not scope.need_file(relative, required=False) or name == ".python-version":
+                continue
+            try:
+                data = tomllib.loads(scope.read(relative))
+            except tomllib.TOMLDecodeError:
+                raise Unprovable(f"{relative} is not valid TOML") from None
+            tool = data.get("tool") if name == "pyproject.toml" else {"uv": data}
+            uv = tool.get("uv") if isinstance(tool, dict) else None
+            if isinstance(uv, dict):
+                for table in (uv, uv.get("pip")):
+                    if isinstance(table, dict):
+                        _uv_index_paths(table, relative, scope)
+        if folder == scope.copy_dest or folder == "/":
+            break
+        folder = posixpath.dirname(folder)
+
+
+def _uv_index_paths(table: dict[str, Any], what: str, scope: Scope) -> None:
+    """Refuse an index or ``find-links`` setting of a uv config file that names a local
+    path the broad COPY may bring (relative, or inside the copied folder)."""
+    for key in ("find-links", "index-url", "extra-index-url", "index"):
+        value = table.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            url = item.get("url") if isinstance(item, dict) else item
+            if url is None:
+                continue
+            if not isinstance(url, str):
+                raise Unprovable(f"{what} has a `{key}` dockfix does not read")
+            _setting_path(f"{what} {key}", url, scope, urls=True)
+
+
+#: uv reads these as requirement sources by building the project (PEP 517): the
+#: build backend runs on the whole source.
+_BUILT_SOURCES = ("setup.py", "setup.cfg")
+_BUILDS = "uv builds the project's metadata, which needs the whole source"
+
+
+def _uv_source_checked(path: str, scope: Scope) -> None:
+    name = posixpath.basename(path)
+    if name in _BUILT_SOURCES:
+        raise Unprovable(f"`-r {name}`: {_BUILDS}")
+    if name == "pyproject.toml" and not scope.on_disk:
+        raise Unprovable(f"`-r {name}` cannot be read to rule out dynamic dependencies")
+
+
+_DIRECT_REFERENCE = lazy_re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@\s*(\S+)")
+
+
+def _uv_pyproject(relative: str, scope: Scope) -> None:
+    """``uv pip install -r pyproject.toml``: uv reads the ``[project]`` dependencies from
+    the file only when they are static; otherwise (``dynamic``, no ``[project]`` table, a
+    Poetry or setup.py project) it builds the project's metadata from the whole source.
+    Local paths it names (``file:`` references, ``[tool.uv.sources]`` paths) are copied
+    first; a uv workspace is refused."""
+    try:
+        data = tomllib.loads(scope.read(relative))
+    except tomllib.TOMLDecodeError:
+        raise Unprovable(f"{relative} is not valid TOML") from None
+    project = data.get("project")
+    if not isinstance(project, dict):
+        raise Unprovable(f"{relative} has no [project] table: {_BUILDS}")
+    dynamic = project.get("dynamic", [])
+    if not isinstance(dynamic, list):
+        raise Unprovable(f"{relative}: [project] dynamic is not a list")
+    for name in ("dependencies", "optional-dependencies"):
+        if name in dynamic:
+            raise Unprovable(f"{relative} declares its {name} dynamic: {_BUILDS}")
+    dependencies = project.get("dependencies")
+    if not isinstance(project.get("name"), str) or not _strings(dependencies):
+        raise Unprovable(f"{relative} lists no static [project] dependencies: {_BUILDS}")
+    specs: list[str] = list(dependencies)
+    for table in (project.get("optional-dependencies"), data.get("dependency-groups")):
+        if table is None:
+            continue
+        if not isinstance(table, dict) or not all(isinstance(v, list) for v in table.values()):
+            raise Unprovable(f"{relative} has extras or groups in a form dockfix does not read")
+        for group in table.values():
+            specs.extend(item for item in group if isinstance(item, str))
+    base = posixpath.normpath(posixpath.join(scope.copy_dest, posixpath.dirname(relative)))
+    for spec in specs:
+        reference = _DIRECT_REFERENCE.match(spec.split(";", 1)[0])
+        if reference is not None:
+            _local_requirement(reference.group(1), scope, base)
+    tool = data.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    if not isinstance(uv, dict):
+        return
+    if uv.get("workspace") is not None:
+        raise Unprovable(f"{relative} defines a uv workspace")
+    sources = uv.get("sources") or {}
+    if not isinstance(sources, dict):
+        raise Unprovable(f"{relative} has [tool.uv.sources] in a form dockfix does not read")
+    for name, source in sources.items():
+        for entry in source if isinstance(source, list) else [source]:
+            if not isinstance(entry, dict):
+                raise Unprovable(f"{relative}: the uv source of `{name}` cannot be read")
+            if "workspace" in entry:
+                raise Unprovable(f"{relative}: `{name}` comes from the uv workspace")
+            if "path" in entry:
+                path = entry["path"]
+                if not isinstance(path, str):
+                    raise Unprovable(f"{relative}: the uv source of `{name}` cannot be read")
+                _local_requirement(path, scope, base)
+
+
+def _strings(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _logical_lines(text: str) -> Iterable[str]:
@@ -349,12 +624,13 @@ def _requirement_lines(text: str, path: str, scope: Scope) -> list[str]:
     return includes
 
 
-def _local_requirement(value: str, scope: Scope) -> None:
-    """A local path or ``file:`` URL named by a requirement (relative to the cwd)."""
+def _local_requirement(value: str, scope: Scope, base: str | None = None) -> None:
+    """A local path or ``file:`` URL named by a requirement (relative to ``base``, by
+    default the cwd)."""
     if _URL.match(value) and not value.startswith("file:"):
         return  # git+https://... and other remote sources read nothing local
     value = re.sub(r"^file:(//)?", "", value).split("#", 1)[0].split("[", 1)[0]
-    image = scope.image_path(value)
+    image = scope.image_path(value, base)
     if _within(scope.copy_dest, image):
         raise Unprovable(f"`{value}` installs the project itself")
     if not scope.in_copy(image):

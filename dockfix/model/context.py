@@ -23,6 +23,9 @@ _ARCHIVE_MAGIC = (
     (0, b"\x28\xb5\x2f\xfd"),  # zstd
     (257, b"ustar"),  # tar
 )
+#: A tar header block: ``ADD`` unpacks any file Go's ``archive/tar`` reads a first header
+#: from, magic or not (an old V7 tar has none), so the checksum is what tells.
+TAR_BLOCK = 512
 #: Files larger than this are not read as text (manifests are small).
 MAX_TEXT_BYTES = 2_000_000
 
@@ -92,15 +95,19 @@ class BuildContext:
         return self._texts[relative]
 
     def is_archive(self, relative: str) -> bool | None:
-        """True when the file starts like something ``ADD`` unpacks; None if unknown."""
+        """True when the file starts like something ``ADD`` unpacks; None if unknown.
+
+        Compressed files by their magic bytes; a tar by its ``ustar`` magic or, since
+        BuildKit unpacks whatever Go's ``archive/tar`` reads a header from (an old V7 tar
+        has no magic), by the header's checksum (``is_tar_header``)."""
         if relative not in self._archives:
             path = self._resolve(relative)
             answer: bool | None = None
             if path is not None and path.is_file():
                 try:
                     with path.open("rb") as handle:
-                        head = handle.read(262)
-                    answer = any(
+                        head = handle.read(TAR_BLOCK)
+                    answer = is_tar_header(head) or any(
                         head[offset : offset + len(magic)] == magic
                         for offset, magic in _ARCHIVE_MAGIC
                     )
@@ -135,6 +142,24 @@ class BuildContext:
         if path is None or not path.is_dir() or self.root is None:
             return None
         return shared_walk(str(self.root), str(path), limit)
+
+
+def is_tar_header(block: bytes) -> bool:
+    """Whether ``block`` is a tar header Go's ``archive/tar`` accepts by checksum: the
+    octal field at bytes 148-155 (NULs and spaces around it, cut at a NUL) equals the sum
+    of the block's bytes with that field counted as spaces, unsigned or signed.  Fewer than
+    512 bytes, or an all-zero block (the end-of-archive marker), is no header."""
+    if len(block) < TAR_BLOCK or not any(block[:TAR_BLOCK]):
+        return False
+    block = block[:TAR_BLOCK]
+    digits = block[148:156].strip(b" \x00").split(b"\x00", 1)[0]
+    if digits and not all(0x30 <= byte <= 0x37 for byte in digits):
+        return False
+    stored = int(digits, 8) if digits else 0
+    body = block[:148] + b" " * 8 + block[156:]
+    unsigned = sum(body)
+    signed = sum(byte - 256 if byte > 127 else byte for byte in body)
+    return stored in (unsigned, signed)
 
 
 @dataclass(frozen=True)

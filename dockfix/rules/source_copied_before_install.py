@@ -41,6 +41,30 @@ Fix safety
     installed one stops the fix.  What cannot be read or followed is reported, not
     fixed.
 
+    ``uv pip install -r pyproject.toml`` is fixed only when the file's ``[project]``
+    table lists ``dependencies`` statically (``dynamic`` names neither
+    ``dependencies`` nor ``optional-dependencies``): otherwise (no ``[project]`` table,
+    a Poetry or setup.py project) uv builds the project's metadata, which needs the
+    whole source; ``file:`` references and ``[tool.uv.sources]`` paths are copied first,
+    a uv workspace is refused, and ``-r setup.py``/``setup.cfg`` is refused.  uv's
+    ``uv.toml``/``pyproject.toml``/``.python-version`` of the working folder and the
+    folders above it (inside the copy) are copied first; a local ``find-links`` or
+    index they name in the copied folder stops the fix.  Install hooks are npm's
+    ``preinstall``/``install``/``postinstall``, ``preprepare``/``prepare``/
+    ``postprepare``, ``prepublish`` and ``dependencies``, and pnpm's
+    ``pnpm:devPreinstall``.
+
+    Settings read from the environment that name a file or folder (``PIP_CONSTRAINT``,
+    ``PIP_CONFIG_FILE``, ``PIP_REQUIREMENT``, ``PIP_FIND_LINKS``, ``PIP_CERT``,
+    ``UV_CONSTRAINT``, ``UV_OVERRIDE``, ``UV_CONFIG_FILE``, ``UV_FIND_LINKS``,
+    ``SSL_CERT_FILE``, ``NPM_CONFIG_USERCONFIG``, ``NODE_EXTRA_CA_CERTS``... and a
+    ``file:`` or path index URL), set by ``ENV``, an ``ARG`` in effect, ``export`` in
+    the RUN or a ``VAR=value`` prefix, stop the fix when the value is relative, inside
+    the copied folder, uses a variable dockfix cannot resolve or is unknown: the moved
+    install would run before the COPY brings the file (pip fails on a missing
+    constraint file and silently ignores a missing config file).  A path clearly
+    outside the copied folder (``/etc/pip.conf`` an earlier RUN wrote) keeps the fix.
+
     Without the context on disk (stdin) nothing can be read: the fix copies what the
     command names (and the lock a frozen install needs) and is *unsafe*, its reason
     saying what was not checked; node installs that are not frozen are reported.
@@ -168,6 +192,15 @@ def _touches(command: SimpleCommand, scope: Scope, name: str) -> None:
             raise Unprovable(f"`{name}` changes {word.value} in the copied folder")
 
 
+def _exported(command: SimpleCommand, scope: Scope) -> None:
+    """``export VAR=value`` puts the value in the environment of the later commands (one
+    that is not literal is unknown)."""
+    for word in command.words[1:]:
+        name, equals, value = word.value.partition("=")
+        if equals and name.isidentifier():
+            scope.env[name] = value if word.is_literal else None
+
+
 def _plan_for(shell: RunShell, scope: Scope) -> Plan:
     """What this RUN reads, or ``Unprovable``."""
     unchecked: list[str] = []
@@ -181,6 +214,8 @@ def _plan_for(shell: RunShell, scope: Scope) -> Plan:
             if name not in _NEUTRAL_COMMANDS:
                 raise ReadsSource(f"`{name or 'a command'}` may read the source")
             _touches(command, scope, name)
+            if name == "export":
+                _exported(command, scope)
             continue
         _touches(command, scope, name)
         if package.manager in _SYSTEM:
@@ -339,6 +374,7 @@ def _check_copy(
             break
         scope = Scope(model.context, ignore, copy_dest, _known_workdir(facts, later))
         scope.home = facts.at(later).home
+        scope.env = dict(facts.at(later).variables)
         try:
             plan = _plan_for(parsed, scope)
         except Unprovable as why:
