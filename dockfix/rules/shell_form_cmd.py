@@ -64,12 +64,13 @@ from __future__ import annotations
 import enum
 import itertools
 import json
+import posixpath
 from collections.abc import Iterator
 
 from dockfix.edits import FixAvailability
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, Platform, ShellDialect, StageFacts
-from dockfix.model.copied import file_origin
+from dockfix.model.copied import SEARCH_PATH, file_origin
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._runtime import applying, parse_script
 from dockfix.rules.base import Applicability, Edit, Finding, Rule, RuleContext
@@ -350,15 +351,16 @@ def _checked_program(
     (ENOEXEC); the exec form has no shell to fall back on and fails with "exec format
     error".  A script the Dockerfile copies from the build context is read: with no
     ``#!`` the array is not written.  A path the context does not give (made by a RUN,
-    the base image's, another stage's) makes the fix unsafe.  A bare name nothing
-    copies onto ``PATH`` is a program of the image (binaries and installed scripts,
-    which have a ``#!`` line).
+    the base image's, another stage's) makes the fix unsafe.  A name nothing copies
+    onto ``PATH`` (``python``, ``/bin/bash``) is a program of the image: binaries and
+    installed scripts, which have a ``#!`` line; a ``.sh`` name is not taken for one.
     """
     program = decided.words[0]
     on_path = "/" not in program
     origin = file_origin(facts, instruction, program, build_context, on_path=on_path)
-    if origin is None and on_path and not program.endswith(_SCRIPT_SUFFIXES):
-        return decided
+    in_search_path = on_path or posixpath.dirname(program) in SEARCH_PATH
+    if origin is None and in_search_path and not program.endswith(_SCRIPT_SUFFIXES):
+        return decided  # `python`, `/bin/bash`, `/usr/local/bin/node`: the image's programs
     if origin is not None and origin.text is not None:
         if origin.text.startswith("#!"):
             return decided
