@@ -108,12 +108,21 @@ What it does
     Dockerfile cannot show), or has no tool to create users (``ubi-minimal``,
     ``amazonlinux``, the ``-minimal`` images of Rocky and Alma Linux have no
     ``useradd`` unless the file installs ``shadow-utils``); the server binds a port
-    below 1024 (``EXPOSE 80``, ``--port 80``, .NET before 8, whose images set
+    below 1024 (``EXPOSE 80``, ``--port 80``, ``--listen=*:80``, ``python -m
+    http.server 80``, ``-b 0.0.0.0:$PORT`` with ``$PORT`` read from the ENV in effect,
+    ``ENV PORT=80``/``UVICORN_PORT=80``/``GUNICORN_CMD_ARGS="--bind=:80"``, ``bind`` in
+    gunicorn's configuration file, .NET before 8, whose images set
     ``ASPNETCORE_URLS=http://+:80`` unless the file moves it): a non-root user binds it
     only where the runtime sets ``net.ipv4.ip_unprivileged_port_start=0`` (Docker 20.10
     and later; not Kubernetes or podman by default); ``CMD``/
     ``ENTRYPOINT`` runs a package manager, ``sudo``/``su``/``gosu``, a daemon that
-    expects to start as root, or a tool that needs raw sockets (``nmap``, ``tcpdump``);
+    expects to start as root, a server that changes user itself (``gunicorn --user``, or
+    ``user``/``group`` in its configuration file: the ``-c`` file, or the
+    ``gunicorn.conf.py`` it loads from its working directory, read from the build
+    context), or a tool that needs raw sockets (``nmap``, ``tcpdump``); a mode closes a
+    file the fix leaves root's to the user (``modes``: ``COPY --chmod=700``, ``chmod
+    600 key``, ``chmod -R 750 /app``, ``chmod -R go-rwx .``, ``chmod u+x`` of the
+    program the container runs, or a mode that cannot be read, ``--chmod=$MODE``);
     the Dockerfile shows writes outside the application
     folder (a ``VOLUME``, a log or pid file in the command, a data folder made by
     ``mkdir``) or into root's home (``/root`` in
@@ -170,7 +179,19 @@ Fix safety
     and buildah/podman drop it; checked here with buildah).  Where that cannot be done
     (the user is made later by the Dockerfile, no shell), the reason says the folder
     may stay root's.
-    An entrypoint that cannot
+    Files copied into the folder before the switch stay
+    root's, readable but not writable, and ``COPY``/``ADD`` without ``--chown`` make
+    files owned by root whatever the ``USER``: the user reads them, runs them and enters
+    their folders through the permission bits for others (and the group's, in group 0),
+    so a ``--chmod`` or ``chmod`` (numeric or symbolic) that takes those from a path the
+    fix does not give to the user stops the fix, naming the line and the mode (``line 4
+    gives `/usr/local/bin/start.sh` mode 700: the new user could not run it``); every
+    path counts, since the Dockerfile does not show what the program reads.  A later
+    mode that opens the path again (``chmod -R o+rX``) settles it; ``chmod +x``,
+    ``a+rx``, ``755``, ``-R 775`` and ``--chmod=755`` keep the fix.  Ports and users are
+    read from the command, the ENV it runs with and gunicorn's configuration file; a
+    port or user set in a way the Dockerfile does not show (a computed ``bind``, an
+    unread entrypoint's options) is not seen.  An entrypoint that cannot
     be read may need root: the reason names it, and the container then fails at start.  Images built
     ``FROM`` this one also start as the user, and need ``USER root`` for their own
     installs.

@@ -42,9 +42,9 @@ from dockfix.rules.runs_as_root.policy import (
     WRITE_OPTION,
 )
 from dockfix.rules.runs_as_root.process import inherits_a_server, is_wrapper_script, process_words
+from dockfix.rules.runs_as_root.servers import command_refusals, env_port_refusals
 from dockfix.rules.runs_as_root.startup import (
     Risk,
-    bound_port_risks,
     entrypoint_findings,
     exposed_port_findings,
     root_tool_risks,
@@ -62,12 +62,15 @@ from dockfix.shell import (
 from dockfix.syntax import Instruction
 
 
-def _command_blockers(image: Image, app: str | None) -> Iterator[FixRefused | Risk]:
-    """What the container's command shows: root tools, privileged ports, writes elsewhere."""
+def _command_blockers(
+    image: Image, folders: Folders, app: str | None
+) -> Iterator[FixRefused | Risk]:
+    """What the container's command shows: root tools, privileged ports (also through
+    gunicorn's configuration file), a server changing user, writes elsewhere."""
     for script in runtime_scripts(image):
         for command in iter_simple_commands(script):
             yield from _root_tool_blockers(command)
-            yield from bound_port_risks([word.value for word in command.words])
+            yield from command_refusals(image, folders, command)
             if app is not None:
                 yield from _command_write_blockers(command, app, image.variables)
 
@@ -322,16 +325,18 @@ def find_blockers(image: Image, folders: Folders) -> list[FixRefused | Risk]:
     writable, silent = folders.app, False
     if folders.runs_in_root:
         # A program not known to write there gets the fix, whose reason says that
-        # relative writes fail; one shown to write there or to need root does not.
+        # relative writes fail; one shown to write there does not (one that changes user
+        # itself, `gunicorn --user`, is refused by the command's own check, ``servers``).
         use = cwd_use(image, folders)
-        if use.writes or use.needs_root:
+        if use.writes:
             found.append(FixRefused(f"{folders.problem}, and {use.why}", kind="workdir"))
         else:
             writable, silent = home_of_user(image), use.silent
     elif folders.problem:
         found.append(FixRefused(folders.problem, kind="workdir"))
     found.extend(exposed_port_findings(image))
-    found.extend(_command_blockers(image, None if silent else writable))
+    found.extend(_command_blockers(image, folders, None if silent else writable))
+    found.extend(env_port_refusals(image))
     found.extend(_write_blockers(image, folders, writable))
     found.extend(entrypoint_findings(image, folders))
     found.extend(root_tool_risks(image))

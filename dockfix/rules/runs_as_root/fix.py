@@ -15,6 +15,7 @@ from dockfix.rules.runs_as_root.image import (
     Image,
     created_users,
     expanded_words,
+    is_recursive,
     positionals,
     resolve,
     run_commands,
@@ -22,9 +23,11 @@ from dockfix.rules.runs_as_root.image import (
     volume_paths,
     writes_outside,
 )
+from dockfix.rules.runs_as_root.modes import ModeChange, mode_refusals
 from dockfix.rules.runs_as_root.policy import (
     APP_TOOLS,
     CHOWN_VALUE_OPTIONS,
+    GROUP_ZERO,
     HARMLESS,
     MKDIR_VALUE_OPTIONS,
     PYTHON,
@@ -123,11 +126,7 @@ def _chowns_to(image: Image, target: Target) -> Iterator[tuple[list[str], bool]]
         operands = positionals(values[1:], CHOWN_VALUE_OPTIONS) if values else []
         if len(operands) >= 2 and user_of(operands[0]) == target.user:
             options = [word for word in (values or [])[1:] if word.startswith("-")]
-            recursive = any(
-                word == "--recursive" or (not word.startswith("--") and "R" in word)
-                for word in options
-            )
-            yield [posixpath.normpath(path) for path in operands[1:]], recursive
+            yield [posixpath.normpath(path) for path in operands[1:]], is_recursive(options)
 
 
 def _root_made_subfolders(image: Image, folders: Folders, target: Target, index: int) -> list[str]:
@@ -222,6 +221,40 @@ def _insert_before_volume(builder: FixBuilder, volume: Instruction, text: str) -
         raise FixRefused(str(error), kind="layout") from error
 
 
+def _check_modes(
+    image: Image, folders: Folders, target: Target, index: int, chowned: list[str]
+) -> None:
+    """FixRefused when a mode closes a file the fix leaves root's to the user
+    (``modes``): files the fix gives the user are its own, whatever their mode."""
+    after = {id(instruction) for instruction in image.final.instructions[index + 1 :]}
+    app = folders.app
+    given = list(_chowns_to(image, target))
+    recursive = [*chowned, *(path for paths, deep in given if deep for path in paths)]
+    single = [path for paths, deep in given if not deep for path in paths]
+    if app is not None and image.has_shell:
+        single.append(app)  # the fix's own `chown app:app /app`
+    users = {target.user, (target.uid or "").split(":", 1)[0]} - {""}
+
+    def owned(change: ModeChange) -> bool:
+        if change.owner in users:
+            return True
+        instruction = change.instruction
+        if (
+            app is not None
+            and id(instruction) in after
+            and _copies_into(instruction, folders, image, app)
+        ):
+            return True  # the fix adds `--chown`
+        if any(inside(change.path, folder) for folder in recursive):
+            return True
+        return not change.recursive and change.path in single
+
+    group_zero = target.group in GROUP_ZERO
+    refusals = list(mode_refusals(image, folders, group_zero, owned))
+    if refusals:
+        raise FixRefused.combined(refusals)
+
+
 def _listed(paths: list[str]) -> str:
     return ", ".join(f"`{path}`" for path in paths)
 
@@ -253,6 +286,7 @@ def build_fix(image: Image, folders: Folders, target: Target) -> tuple[list[Edit
         # A VOLUME's mount point is made as root when the image does not have it, and a
         # new volume takes the owner of the image's folder: the user's, once made here.
         commands.append("mkdir -p " + " ".join(shlex.quote(path) for path in volumes))
+    _check_modes(image, folders, target, index, [*subfolders, *volumes])
     if subfolders or volumes:
         paths = " ".join(shlex.quote(path) for path in [*subfolders, *volumes])
         commands.append(f"chown -R {target.owner} {paths}")
@@ -321,6 +355,7 @@ def _switch_in_root(image: Image, folders: Folders, target: Target) -> tuple[lis
     index = max((p for p, i in enumerate(stage) if i.cmd in ("RUN", "USER")), default=-1)
     anchor = stage[index] if index >= 0 else image.final.from_instruction
     document = image.document
+    _check_modes(image, folders, target, index, [])
     if len(target.create) == 1 and _is_one_command_run(anchor):
         # Two one-command RUNs in a row: hadolint DL3059.
         raise FixRefused("the user's one-command RUN would follow another", kind="user")

@@ -24,6 +24,7 @@ from dockfix.rules.runs_as_root.policy import (
     ID_OPTIONS,
     INIT_WRAPPERS,
     INSTALL_TREES,
+    MINUS_MODE,
     RUNTIME_TREES,
     SEARCH_PATH,
     SHELLS,
@@ -172,6 +173,30 @@ def positionals(words: list[str], value_options: frozenset[str]) -> list[str]:
                     index += 1 if position == len(word) - 1 else 0
                     break
     return found
+
+
+def is_recursive(options: list[str]) -> bool:
+    """``-R`` (alone or in a cluster) or ``--recursive`` among chown/chgrp/chmod words."""
+    return any(
+        word == "--recursive"
+        or (word.startswith("-") and not word.startswith("--") and "R" in word)
+        for word in options
+    )
+
+
+def chmod_arguments(words: list[str]) -> tuple[str | None, list[str]]:
+    """The mode and the paths of a ``chmod`` (its words after the name); the mode None
+    when it comes from another file (``--reference``).  ``chmod -x file``: a mode that
+    looks like an option is the mode."""
+    modes = [word for word in words if MINUS_MODE.fullmatch(word)]
+    operands = positionals(
+        [word for word in words if not MINUS_MODE.fullmatch(word)], CHOWN_VALUE_OPTIONS
+    )
+    if any(word.startswith("--reference") for word in words):
+        return None, operands
+    if modes:
+        return modes[0], operands
+    return (operands[0], operands[1:]) if operands else (None, [])
 
 
 def _option_value(words: list[str], *names: str) -> str | None:
@@ -450,6 +475,11 @@ def candidates(path: str, workdir: str | None, variables: Mapping[str, str | Non
         return [posixpath.join(folder, path) for folder in SEARCH_PATH]
     resolved = resolve(path, workdir, variables)
     return [resolved] if resolved else []
+
+
+def workdir_at_end(image: Image, folders: Folders) -> str | None:
+    """The working directory the container's process starts in (None: not known)."""
+    return folders.at.get(id(image.instructions[-1])) if image.instructions else None
 
 
 def origin_at(image: Image, folders: Folders, path: str) -> Origin | None:

@@ -130,11 +130,20 @@ SCRIPT_NEEDS_ROOT = lazy_re.compile(
     r"|>>?\s*[\"']?/(?!dev/|tmp/|proc/)\S*"
     r"|\bsed\s+-i\S*\s+.*\s/(?:etc|usr|var|opt)/\S*"
 )
-#: ``host:port`` with an empty, bracketed or named host (``15:2`` is not an address).
+#: ``host:port`` with an empty, bracketed, wildcard (waitress' ``*:80``) or named host
+#: (``15:2`` is not an address).
 PORT_IN_WORD = lazy_re.compile(
-    r"(?:^|=)(?:\[[^\]]*\]|[A-Za-z0-9_.\-]*[A-Za-z_.\-][A-Za-z0-9_.\-]*)?:(\d{1,5})$"
+    r"(?:^|=)(?:\[[^\]]*\]|\*|[A-Za-z0-9_.\-]*[A-Za-z_.\-][A-Za-z0-9_.\-]*)?:(\d{1,5})$"
 )
 PORT_OPTIONS = _words("--port -p --http-port --https-port --server.port --listen --bind -b")
+#: ``python -m http.server`` options that take a value (its port is the operand).
+HTTP_SERVER_VALUE_OPTIONS = _words("-b --bind -d --directory -p --protocol")
+#: ENV the servers read their port from (``PORT``: gunicorn binds ``0.0.0.0:$PORT`` when
+#: told no bind, and Heroku-style apps read it; uvicorn, granian and ``flask run`` read
+#: their options from prefixed variables).
+PORT_VARIABLES = ("PORT", "UVICORN_PORT", "GRANIAN_PORT", "FLASK_RUN_PORT")
+#: gunicorn options (also in ``GUNICORN_CMD_ARGS``) that make it change user itself.
+GUNICORN_USER_OPTIONS = _words("-u --user -g --group")
 #: ``useradd``/``adduser`` options that take a value (shadow, Debian adduser, BusyBox).
 USER_VALUE_OPTIONS = _words(
     """-b -c -d -e -f -g -G -k -K -p -s -u -Z -R -P -h --base-dir --comment --home-dir
@@ -143,7 +152,15 @@ USER_VALUE_OPTIONS = _words(
     --firstgid --lastgid --conf"""
 )
 GROUP_VALUE_OPTIONS = _words("-g --gid -K --key -p --password -R --root -P --prefix")
+#: ``chown``/``chgrp``/``chmod`` options that take a value.
 CHOWN_VALUE_OPTIONS = frozenset({"--from", "--reference"})
+#: A ``chmod`` mode that looks like an option (``chmod -x file``): GNU chmod reads it as
+#: the mode (its own options are ``-R -c -f -v`` and long ones).
+MINUS_MODE = lazy_re.compile(r"-[rwxXst]+")
+#: A numeric mode, and a symbolic one (``u+x``, ``go-rwx``, ``a+rX,g=u``) clause by clause.
+OCTAL_MODE = lazy_re.compile(r"[0-7]{1,4}")
+SYMBOLIC_CLAUSE = lazy_re.compile(r"([ugoa]*)((?:[-+=](?:[ugo]|[rwxXst]*))+)")
+SYMBOLIC_ACTION = lazy_re.compile(r"([-+=])([ugo]|[rwxXst]*)")
 #: Options naming the user's ids and groups (names in use, with the user's own).
 ID_OPTIONS = (("-u", "--uid"), ("-g", "--gid"), ("-G", "--groups", "--ingroup"))
 #: How many uids from ``Settings.user_uid`` on are tried for a new user (the default,

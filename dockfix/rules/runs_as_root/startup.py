@@ -35,12 +35,7 @@ from dockfix.rules.runs_as_root.image import (
     script_path,
     volume_paths,
 )
-from dockfix.rules.runs_as_root.policy import (
-    PORT_IN_WORD,
-    PORT_OPTIONS,
-    ROOT_TOOL_PACKAGES,
-    SCRIPT_NEEDS_ROOT,
-)
+from dockfix.rules.runs_as_root.policy import ROOT_TOOL_PACKAGES, SCRIPT_NEEDS_ROOT
 from dockfix.shell import classify, command_words, iter_simple_commands
 
 
@@ -66,24 +61,6 @@ LOW_PORTS = (
     "net.ipv4.ip_unprivileged_port_start=0 (Docker 20.10 and later do; Kubernetes, podman "
     "and older engines do not by default): move the server to a port above 1023 first"
 )
-
-
-def bound_port_risks(words: list[str]) -> Iterator[FixRefused]:
-    """A port below 1024 among a command's options (``--port 80``, ``0.0.0.0:443``)."""
-    for index, word in enumerate(words):
-        option, _, value = word.partition("=")
-        port = None
-        if option in PORT_OPTIONS and value.isdigit():
-            port = value
-        elif word in PORT_OPTIONS and index + 1 < len(words) and words[index + 1].isdigit():
-            port = words[index + 1]
-        elif match := PORT_IN_WORD.search(word):
-            port = match.group(1)
-        if port is not None and 0 < int(port) < 1024:
-            yield FixRefused(
-                f"the command binds port {port}, below 1024: {LOW_PORTS}", kind="privileged-port"
-            )
-            return
 
 
 def exposed_port_findings(image: Image) -> Iterator[FixRefused | Risk]:
