@@ -64,8 +64,6 @@ class CwdUse:
     silent: bool = False
     #: The program, as named in the reason ("" when the command cannot be read).
     program: str = ""
-    #: The program changes user itself (``gunicorn --user``): it needs root.
-    needs_root: bool = False
 
 
 def cwd_use(image: Image, folders: Folders) -> CwdUse:
@@ -129,7 +127,7 @@ def _server_use(program: str, arguments: list[str]) -> CwdUse:
             value = arguments[index + 1] if index + 1 < len(arguments) else ""
         if program == "gunicorn" and option in ("-u", "--user", "-g", "--group"):
             why = f"`gunicorn {option}` changes user itself, which needs root"
-            return CwdUse(None, why, program=program, needs_root=True)
+            return CwdUse(None, why, program=program)
         if option in OPAQUE_OPTIONS:
             why = f"`{program} {option}` takes settings the Dockerfile does not show"
             return CwdUse(None, why, program=program)
