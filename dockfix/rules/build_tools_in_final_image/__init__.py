@@ -116,7 +116,22 @@ What it does
     download``, ``python manage.py collectstatic``) runs in the builder after it
     installs its wheels of the installs before it (``pip wheel ... && pip install
     --no-index --find-links=/wheels ...``), as the final stage does at the original
-    places, so it sees the packages the original had.
+    places, so it sees the packages the original had.  So does a build without build
+    isolation (``--no-build-isolation``, ``--no-use-pep517``, or ``PIP_NO_BUILD_ISOLATION``,
+    ``PIP_USE_PEP517`` or ``PIP_NO_USE_PEP517`` set to any value, by ENV, ARG, inline or
+    ``export``): it imports what the installs before it installed (numpy, Cython), so the
+    builder installs its wheels of every install before the last such build (see
+    ``isolation.py``).  With ``venv`` the installs run in order in the virtualenv, which
+    holds only ensurepip's seed packages: a build without isolation is split there only on
+    an official python image of 3.12 or newer, whose Python has no setuptools or
+    ``wheel`` either; elsewhere (the image's Python has ``wheel``, the virtualenv not, and
+    setuptools before 70.1 needs it to build a wheel) it is refused.
+
+    Programs that a requirement runs, by the pip table's ``debian_programs`` (GitPython
+    runs ``git``, see ``programs.py``): the final stage keeps the stage's own install of
+    ``git`` (a build package that would leave), and on the move to -slim installs the
+    program's package when the full image had it (the reason says so, and that git's
+    ssh transport, ``openssh-client``, is not installed).
 
     pip run as a user (``USER app`` + ``pip install --user``, a virtualenv or conda the
     user owns): the builder repeats the stage in order, ``USER`` lines and the user's
@@ -333,7 +348,13 @@ Fix safety
       one from another stage or an archive, one missing from the context on disk, a
       URL pip fetches, a project folder no COPY brings: a package in them may load a
       library or run a program of the full image, which -slim lacks; or a package that
-      loads its library itself has no known package name for the release;
+      loads its library itself has no known package name for the release (Wand, which
+      loads ImageMagick's MagickWand, on a tag that names no release: its package is
+      ``libmagickwand-6.q16-6`` up to bookworm, ``libmagickwand-7.q16-10`` on trixie);
+      or a requirement runs a program of the full image (GitPython: ``git``) and the
+      release's archive has left the mirrors, so the final stage cannot install it;
+    * a build without isolation with the ``venv`` strategy, except on an official
+      python image of 3.12 or newer (see above);
     * every requirement is known to need no compiler (pure Python, or wheels for every
       current CPython, e.g. ``flask``, ``requests``, ``numpy``; no local project) and
       the fix below that takes the build packages out cannot be made: the base is not
@@ -387,6 +408,7 @@ from dockfix.rules.build_tools_in_final_image.checks import (
 )
 from dockfix.rules.build_tools_in_final_image.drop import nothing_compiles, plan_drop
 from dockfix.rules.build_tools_in_final_image.fetches import repeated_fetch_caveat
+from dockfix.rules.build_tools_in_final_image.isolation import installs_before_unisolated
 from dockfix.rules.build_tools_in_final_image.managers import (
     ManagerPlan,
     check_between_syncs,
@@ -405,6 +427,11 @@ from dockfix.rules.build_tools_in_final_image.needs import (
 from dockfix.rules.build_tools_in_final_image.pipenv import pipenv_sites
 from dockfix.rules.build_tools_in_final_image.pipenv_venv import plan_pipenv_venv
 from dockfix.rules.build_tools_in_final_image.poetry import poetry_sites
+from dockfix.rules.build_tools_in_final_image.programs import (
+    keeps_git,
+    required_programs,
+    slim_programs,
+)
 from dockfix.rules.build_tools_in_final_image.project import (
     check_editable_source,
     check_setup_python,
@@ -607,15 +634,22 @@ def _plan(
     sites = _project_dirs(sites)
     switch = check_users(facts, sites, installs, strategy, root_base=base.root)
     replays: list[Replay] = []
-    installs, moved = _moved_installs(facts, installs, sites, from_base, replays)
+    programs = required_programs(requirements, base.family, base.release)
+    installs, moved = _moved_installs(
+        facts, installs, sites, from_base, replays, git=keeps_git(programs)
+    )
     check_replays(facts, replays, base.family, installs, root_base=base.root)
     builder_installs = check_between_sites(stage, sites, strategy)
+    builder_installs |= installs_before_unisolated(facts, sites, strategy)
     runtime, unknown, slim, tools = _runtime_and_slim(
         facts, installs, sites, moved, base, from_base, build_context
     )
     linked, caveats = linked_libraries(base.release, requirements, runtime, from_base, base.family)
     if from_base:
         caveats += unread_on_full_base(facts, sites, build_context)
+    run, ran = slim_programs(facts, programs, slim, tools)
+    tools = (*tools, *run)
+    caveats += ran
     linked = (*tools, *(name for name in linked if name not in tools))
     split = Split(document, stage, installs, sites, runtime, strategy, linked, base, slim)
     split.purges = purges
@@ -662,7 +696,8 @@ def _plan_managed(
     base = check_base(document, facts, "venv")
     sites = plan.sites
     check_users(facts, sites, installs, "venv", root_base=base.root)
-    installs, moved = _moved_installs(facts, installs, sites, from_base)
+    programs = required_programs(plan.requirements, base.family, base.release)
+    installs, moved = _moved_installs(facts, installs, sites, from_base, git=keeps_git(programs))
     check_between_syncs(stage, sites)
     runtime, unknown, slim, tools = _runtime_and_slim(
         facts, installs, sites, moved, base, from_base, build_context
@@ -676,6 +711,9 @@ def _plan_managed(
     linked, caveats = linked_libraries(
         base.release, plan.requirements, runtime, from_base, base.family
     )
+    run, ran = slim_programs(facts, programs, slim, tools)
+    tools = (*tools, *run)
+    caveats += ran
     linked = (*tools, *(name for name in linked if name not in tools))
     split = Split(document, stage, installs, sites, runtime, "venv", linked, base, slim)
     split.purges = purges
@@ -701,6 +739,8 @@ def _moved_installs(
     sites: list[Site],
     from_base: bool,
     replays: list[Replay] | None = None,
+    *,
+    git: bool = False,
 ) -> tuple[list[BuildInstall], set[CommandKey]]:
     """The build installs the split moves (``git`` stays where the stage uses it) and
     every command that leaves the final stage (``command_key``); refuses when another
@@ -709,7 +749,7 @@ def _moved_installs(
     by the pip and the ``uv sync`` plans."""
     stage = facts.stage
     moved = _moved_commands(installs, sites)
-    installs, git_kept = keep_git(stage, installs, moved)
+    installs, git_kept = keep_git(stage, installs, moved, required=git)
     if not installs and not from_base:
         raise FixRefused("git is the only build package, and the stage uses it")
     moved = _moved_commands(installs, sites)

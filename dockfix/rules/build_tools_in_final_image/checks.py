@@ -297,13 +297,14 @@ _GIT = re.compile(r"(?<![\w./+-])git(?![\w.+-])")
 
 
 def keep_git(
-    stage: Stage, installs: list[BuildInstall], moved: set[CommandKey]
+    stage: Stage, installs: list[BuildInstall], moved: set[CommandKey], required: bool = False
 ) -> tuple[list[BuildInstall], bool]:
     """``git`` is a build package (it fetches sources) but no compiler: when another
-    command of the stage (a RUN, CMD, ENTRYPOINT or HEALTHCHECK) uses it, the final
+    command of the stage (a RUN, CMD, ENTRYPOINT or HEALTHCHECK) uses it, or a package
+    the stage installs runs it (``required``: GitPython, see ``programs``), the final
     stage keeps it installed instead of refusing the split.  A package manager's command
     (``apt-get purge git``) names the package, it does not use git."""
-    used = False
+    used = required
     for instruction in stage.instructions:
         if instruction.cmd in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
             used = used or bool(_GIT.search(instruction.text))
