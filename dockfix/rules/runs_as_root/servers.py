@@ -152,9 +152,14 @@ def _cmd_args(env: Mapping[str, str | None]) -> list[str]:
         return []
 
 
+#: A setting the configuration file computes (its value is not read).
+COMPUTED = object()
+
+
 def _config_settings(text: str) -> dict[str, object]:
-    """The literal top-level settings of a gunicorn configuration file (Python code):
-    ``bind = "0.0.0.0:80"`` -> ``{"bind": "0.0.0.0:80"}``; what is computed is left out."""
+    """The top-level settings of a gunicorn configuration file (Python code):
+    ``bind = "0.0.0.0:80"`` -> ``{"bind": "0.0.0.0:80"}``; a computed one is
+    ``COMPUTED``."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
@@ -169,14 +174,20 @@ def _config_settings(text: str) -> dict[str, object]:
         else:
             continue
         for name in names:
-            settings.pop(name, None)  # a later computed value replaces an earlier literal
-            if value is None:
-                continue
-            try:
-                settings[name] = ast.literal_eval(value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                continue
+            if value is not None:
+                settings[name] = _literal(value)
     return settings
+
+
+def _literal(node: ast.expr) -> object:
+    """A string or number, or a list/tuple of them; else ``COMPUTED``.  (Not
+    ``ast.literal_eval``: its recursive inner functions leave reference cycles.)"""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str | int):
+        return node.value
+    if isinstance(node, ast.List | ast.Tuple):
+        items = [_literal(item) for item in node.elts]
+        return COMPUTED if any(item is COMPUTED for item in items) else items
+    return COMPUTED
 
 
 def _bind_ports(value: object) -> list[int]:
@@ -211,14 +222,21 @@ def _gunicorn_refusals(
     for name in ("user", "group"):
         value = settings.get(name)
         if value is not None and value != "":
+            shown = "a computed value" if value is COMPUTED else repr(value)
             yield FixRefused(
-                f"`{path}` sets `{name} = {value!r}`: gunicorn changes user itself, which "
+                f"`{path}` sets `{name}` to {shown}: gunicorn changes user itself, which "
                 "needs root",
                 kind="root-command",
             )
             return
     if _option_values(every, ("-b", "--bind")):
         return  # the command line (or GUNICORN_CMD_ARGS) binds instead of the file
+    if settings.get("bind") is COMPUTED:
+        yield FixRefused(
+            f"`{path}` computes its `bind`: whether the port is below 1024 is not known",
+            kind="privileged-port",
+        )
+        return
     low = [port for port in _bind_ports(settings.get("bind")) if _low(port)]
     if low:
         yield FixRefused(
