@@ -282,3 +282,67 @@ def test_copy_ignored_git_is_reported(tmp_path: Path) -> None:
 def test_copy_dot_with_an_allowlist_is_not_reported(tmp_path: Path) -> None:
     project(tmp_path, DOTdockerignore="*\n!app.py\n")
     assert run(tmp_path, BROAD, "DF018").findings == ()
+
+
+# -- `.git` the build reads (fixtures cannot hold a `.git` folder) --------------------------
+
+PIP_INSTALL_DOT = (
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+    'RUN pip install --no-cache-dir .\nCMD ["python", "-m", "app"]\n'
+)
+SCM_PROJECTS = {
+    "versioneer": {
+        "setup.cfg": "[metadata]\nname = app\n\n[versioneer]\nVCS = git\nstyle = pep440\n",
+        "setup.py": "import versioneer\nfrom setuptools import setup\n\n"
+        "setup(version=versioneer.get_version(), cmdclass=versioneer.get_cmdclass())\n",
+        "versioneer.py": "# versioneer\n",
+    },
+    "pdm-scm": {
+        "pyproject.toml": '[build-system]\nrequires = ["pdm-backend"]\n'
+        'build-backend = "pdm.backend"\n\n[project]\nname = "app"\ndynamic = ["version"]\n\n'
+        '[tool.pdm.version]\nsource = "scm"\n',
+    },
+    "hatch-vcs": {
+        "pyproject.toml": '[build-system]\nrequires = ["hatchling"]\n'
+        'build-backend = "hatchling.build"\n\n[project]\nname = "app"\n'
+        'dynamic = ["version"]\n\n[tool.hatch.version]\nsource = "vcs"\n',
+    },
+    "setuptools-git-versioning": {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools>=61", '
+        '"setuptools-git-versioning>=2.0,<3"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "app"\ndynamic = ["version"]\n\n'
+        "[tool.setuptools-git-versioning]\nenabled = true\n",
+    },
+}
+
+
+def _added(report: FileReport) -> list[str]:
+    (companion,) = report.companions
+    return companion.new_text.splitlines()
+
+
+@pytest.mark.parametrize("tool", sorted(SCM_PROJECTS))
+def test_a_version_from_git_keeps_git_in_the_context(tmp_path: Path, tool: str) -> None:
+    project(tmp_path, PIP_INSTALL_DOT, app__DOTinit__DOTpy="\n")
+    make(tmp_path, SCM_PROJECTS[tool])
+    added = _added(run(tmp_path, PIP_INSTALL_DOT, "DF212"))
+    assert ".git" not in added
+    assert ".env" in added  # the rest is still kept out
+
+
+def test_a_plain_project_still_keeps_git_out(tmp_path: Path) -> None:
+    project(tmp_path, PIP_INSTALL_DOT)
+    make(tmp_path, {"pyproject.toml": '[project]\nname = "app"\nversion = "1.0"\n'})
+    assert ".git" in _added(run(tmp_path, PIP_INSTALL_DOT, "DF212"))
+
+
+def test_a_local_git_folder_added_by_name_is_kept(tmp_path: Path) -> None:
+    # Not a remote repository: a source ends in `.git` but has no scheme and no `git@`.
+    dockerfile = (
+        "FROM python:3.12-slim\nWORKDIR /src\nADD .git /src/.git\nCOPY . .\n"
+        'RUN pip install --no-cache-dir .\nCMD ["python", "app.py"]\n'
+    )
+    project(tmp_path, dockerfile)
+    added = _added(run(tmp_path, dockerfile, "DF212"))
+    assert ".git" not in added
+    assert ".env" in added

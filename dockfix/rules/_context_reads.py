@@ -4,6 +4,13 @@ Shared by DF018 (copy-ignored-file) and DF212 (missing-dockerignore): every ``CO
 ``ADD`` source without ``--from`` and every ``RUN --mount=type=bind`` without ``from=``
 reads the build context; the ``.dockerignore`` that applies is
 ``<Dockerfile>.dockerignore`` when it exists, else ``.dockerignore`` (BuildKit's order).
+
+Given the ``FileModel`` (``context_reads(document, model)``), a source's ``$VAR``s are
+resolved with the ARG/ENV values in effect at its instruction, a reference that cannot be
+resolved becomes ``*`` (the read may match any name there), and an ``ADD`` source is
+remote only with a URL scheme or ``git@`` (BuildKit reads ``ADD .git /src/.git`` from
+the context).  Without it (DF018), sources with a variable have no path and an ``ADD``
+source ending in ``.git`` is taken for a repository, as before.
 """
 
 from __future__ import annotations
@@ -14,12 +21,15 @@ from collections.abc import Iterator
 from dockfix import lazy_re
 from dockfix.images.install_reads import IgnoreFile, Unprovable
 from dockfix.lazy_dataclass import dataclass
-from dockfix.model import BuildContext
+from dockfix.model import BuildContext, FileModel
+from dockfix.model.expand import expand
 from dockfix.model.mounts import mounts_of
 from dockfix.syntax import Dockerfile, Instruction
 
 _REMOTE = lazy_re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _WILDCARDS = frozenset("*?[")
+#: ``$NAME`` and ``${...}`` references, replaced by ``*`` when they cannot be resolved.
+_REFERENCE = lazy_re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[^}]*\})")
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ class ContextRead:
     #: As written (``./tmp/a.txt``, ``.``, ``src/*.py``).
     source: str
     #: Context-relative and normalised (``tmp/a.txt``; ``.`` for the whole context);
-    #: None when it uses a variable.
+    #: None when it uses a variable (with the model: resolved, ``*`` where unknown).
     path: str | None
 
     @property
@@ -50,8 +60,9 @@ def normal_path(source: str) -> str | None:
     return normal or "."
 
 
-def context_reads(document: Dockerfile) -> Iterator[ContextRead]:
-    """Every COPY/ADD source and bind-mount source that comes from the build context."""
+def context_reads(document: Dockerfile, model: FileModel | None = None) -> Iterator[ContextRead]:
+    """Every COPY/ADD source and bind-mount source that comes from the build context
+    (``model``: with variables resolved and ``.git`` sources read as local, see above)."""
     for instruction in document.instructions:
         if instruction.cmd in ("COPY", "ADD"):
             if instruction.flag("from") is not None:
@@ -62,6 +73,12 @@ def context_reads(document: Dockerfile) -> Iterator[ContextRead]:
             for source in values[:-1]:
                 if source.startswith("<<"):
                     continue  # a heredoc: text in the Dockerfile, not a context file
+                if model is not None:
+                    resolved = _resolved(source, instruction, model)
+                    if instruction.cmd == "ADD" and _REMOTE.match(resolved):
+                        continue
+                    yield ContextRead(instruction, source, _normal(resolved))
+                    continue
                 if instruction.cmd == "ADD" and (_REMOTE.match(source) or source.endswith(".git")):
                     continue
                 yield ContextRead(instruction, source, normal_path(source))
@@ -70,7 +87,28 @@ def context_reads(document: Dockerfile) -> Iterator[ContextRead]:
                 if mount.type != "bind" or mount.from_stage is not None:
                     continue
                 source = mount.source or "."
+                if model is not None:
+                    resolved = _resolved(source, instruction, model)
+                    yield ContextRead(instruction, source, _normal(resolved))
+                    continue
                 yield ContextRead(instruction, source, normal_path(source))
+
+
+def _resolved(source: str, instruction: Instruction, model: FileModel) -> str:
+    """``source`` with its variables' values in effect at ``instruction``; a reference
+    that cannot be resolved becomes ``*`` (and so does all of it when one cannot)."""
+    if "$" not in source:
+        return source
+    step = model.step_at(instruction)
+    expanded = expand(source, step.variables) if step is not None else None
+    if expanded is not None and "$" not in expanded:
+        return expanded
+    return _REFERENCE.sub("*", source)
+
+
+def _normal(source: str) -> str:
+    """``normal_path`` of a resolved source (a ``$`` left means an unknown name: ``*``)."""
+    return normal_path(source.replace("$", "*")) or "*"
 
 
 def dockerignore_name(context: BuildContext, dockerfile_name: str | None) -> str:

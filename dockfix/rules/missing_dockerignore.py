@@ -8,15 +8,24 @@ What it does
 
     * ``.git`` (a folder, or the file of a worktree or submodule), unless a ``RUN``
       runs ``git`` or the project takes its version from git (setuptools-scm,
-      hatch-vcs, versioningit, pbr... in ``pyproject.toml``/``setup.cfg``/``setup.py``);
+      hatch-vcs or hatch's ``source = "vcs"``, pdm-backend's ``source = "scm"``,
+      versioneer (or a ``versioneer.py``), setuptools-git-versioning,
+      poetry-dynamic-versioning, versioningit, pbr... in ``pyproject.toml``,
+      ``setup.cfg``, ``setup.py`` or ``hatch.toml``);
     * ``.env`` and ``.env.<name>`` files, each by its name; templates
       (``.env.example``, ``.env.sample``, ``.env.template``, ``.env.dist``) stay in,
       since a build may copy them and they hold no secrets;
     * virtualenvs: a top-level folder holding ``pyvenv.cfg`` (``.venv``, ``venv``,
       ``env``... only when it is one);
-    * ``**/__pycache__`` and ``**/*.pyc`` (a ``.pyc`` outside ``__pycache__``);
-    * ``node_modules`` (top level), only when a ``RUN`` installs node packages (else
-      the build may ship the host's);
+    * ``**/__pycache__`` and ``**/*.pyc`` (a ``.pyc`` outside ``__pycache__``; not
+      ``*.pyc`` when one of them has no ``.py`` beside it: a module shipped as bytecode
+      only, which ``import`` loads from there);
+    * ``node_modules`` (top level), only when each stage that copies the whole context
+      installs node packages (``npm ci``, ``npm install`` naming no package, ``yarn``
+      or ``yarn install``, ``pnpm install``, ``bun install``, or a ``COPY --from`` of a
+      ``node_modules``) before its first ``RUN`` after the copy that runs node tooling
+      (``npm run build``, ``npx tsc``): else the build or the application runs on the
+      host's;
     * caches and reports: ``.pytest_cache``, ``.mypy_cache``, ``.ruff_cache``,
       ``.tox``, ``.nox``, ``.coverage`` (and ``.coverage.*``), ``htmlcov``;
     * local credentials: ``.aws``, ``.ssh``.
@@ -43,14 +52,21 @@ Fix safety
     (``--diff`` shows it as a second file, ``--- /dev/null`` for a new one).  The build
     no longer sees those files, and nothing can prove that nothing reads them: a
     ``RUN git describe`` or setuptools-scm reads ``.git``, an application may load
-    ``.env`` at run time (python-dotenv), a build may ship a prebuilt ``node_modules``.
+    ``.env`` at run time (python-dotenv), a build step after ``COPY . .`` may load
+    ``.env.production`` (``npm run build`` with Next.js or Vite), a build may ship a
+    prebuilt ``node_modules``; the unsafe reason says so.
     The file is written only while it still reads as the rule saw it.  An existing file
     that is not UTF-8 or has CR-only line endings is reported with the lines to add.
 
     Never proposed: an entry for a path the Dockerfile reads by name (any ``COPY``/
-    ``ADD`` source of any stage, ``RUN --mount=type=bind,source=``), an entry already
-    excluded, an entry that would cancel one of the user's ``!`` exceptions (appended
-    lines win over earlier ones), and anything when the ``.dockerignore`` has a pattern
+    ``ADD`` source of any stage, ``RUN --mount=type=bind,source=``; an ``ADD`` source
+    is remote only with a URL scheme or ``git@``, so ``ADD .git /src/.git`` reads the
+    context's ``.git``; variables (``$VAR``) are resolved with the ARG/ENV values in
+    effect there, and one that cannot be resolved may match any name), no ``.env`` entry
+    at all when a source with a variable may name one of them (``COPY ${ENV_FILE}
+    ./.env``: a ``--build-arg`` may choose another), an entry already excluded, an entry
+    that would cancel one of the user's ``!`` exceptions (appended lines win over earlier
+    ones), and anything when the ``.dockerignore`` has a pattern
     dockfix cannot read.  A ``.dockerignore`` shared with other Dockerfiles of the
     context's folder (``Dockerfile.dev``, ``*.Dockerfile``...) gets no entry whose name
     appears in one of them.  Without a build context on disk (stdin) nothing is
@@ -74,11 +90,13 @@ from dockfix.edits import CompanionEdit, FixAvailability
 from dockfix.files import dominant_newline
 from dockfix.images.install_reads import IgnoreFile
 from dockfix.lazy_dataclass import dataclass
-from dockfix.model import BuildContext
+from dockfix.model import BuildContext, FileModel
 from dockfix.model.preconditions import Precondition
 from dockfix.rules._context_reads import ContextRead, context_reads, dockerignore_name, ignore_file
+from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.base import Applicability, Finding, Fix, Rule, RuleContext
-from dockfix.syntax import Dockerfile
+from dockfix.shell import iter_simple_commands
+from dockfix.syntax import Instruction
 
 #: Top-level names added when they exist (in this order).
 _TOP_LEVEL = (
@@ -121,6 +139,8 @@ class _Listing:
     caches: tuple[str, ...] = ()
     #: ``.pyc`` files outside ``__pycache__``.
     stray: tuple[str, ...] = ()
+    #: One of ``stray`` has no ``.py`` beside it: a module shipped as bytecode only.
+    sourceless: bool = False
 
 
 def _of_names(names: Sequence[str], listed: tuple[str, ...] | None) -> _Listing:
@@ -141,7 +161,8 @@ def _of_names(names: Sequence[str], listed: tuple[str, ...] | None) -> _Listing:
     stray = tuple(
         f for f in listed if f.endswith(".pyc") and "__pycache__" not in f.split("/")[:-1]
     )
-    return _Listing(coverage, envs, venvs, tuple(caches), stray)
+    sourceless = any(f[:-1] not in known for f in stray)
+    return _Listing(coverage, envs, venvs, tuple(caches), stray, sourceless)
 
 
 @functools.lru_cache(maxsize=4)
@@ -177,7 +198,7 @@ def candidates(view: BuildContext) -> list[tuple[str, tuple[str, ...]]]:
                 found.append((name, (name,)))
     if facts.caches:
         found.append(("**/__pycache__", facts.caches))
-    if facts.stray:
+    if facts.stray and not facts.sourceless:
         found.append(("**/*.pyc", facts.stray))
     return found
 
@@ -231,25 +252,110 @@ def _sibling_texts(view: BuildContext, own: str | None) -> list[str]:
 
 
 _GIT_WORD = lazy_re.compile(r"(?<![\w.-])git(?![\w.-])")
-_NODE_INSTALL = lazy_re.compile(r"(?<![\w.-])(npm|yarn|pnpm|npx|bun)(?![\w.-])")
-#: Build backends and plugins that read the version from ``.git``.
+#: A RUN that runs node tooling (and may read ``node_modules``).
+_NODE_USE = lazy_re.compile(r"(?<![\w.-])(npm|yarn|pnpm|npx|bun|node)(?![\w.-])")
+#: Build backends and plugins that read the version from ``.git`` (``source = "scm"``:
+#: pdm-backend's ``[tool.pdm.version]``; ``source = "vcs"``: hatch's ``[tool.hatch.version]``).
 _VCS_VERSIONING = lazy_re.compile(
-    r"setuptools[_-]scm|hatch-vcs|versioningit|dynamic-versioning|dunamai|\bpbr\b"
+    r"setuptools[_-]scm|use_scm_version|hatch-vcs|versioningit|dynamic-versioning|dunamai"
+    r"|\bpbr\b|versioneer|setuptools[_-]git[_-]versioning|git[_-]versioning"
+    r"|\bsource\s*=\s*[\"'](?:scm|vcs)[\"']"
 )
+_MANIFESTS = ("pyproject.toml", "setup.cfg", "setup.py", "hatch.toml")
+#: Sub-commands that install a project's node packages (npm: with no package named).
+_NPM_INSTALLS = frozenset({"ci", "clean-install", "install-clean", "ic", "install", "i", "isntall"})
 
 
-def read_by_the_build(document: Dockerfile, view: BuildContext) -> set[str]:
+def _installs_node_packages(instruction: Instruction) -> bool:
+    """A shell-form RUN that installs the project's node packages: ``npm ci``, ``npm
+    install`` (no package named, not ``-g``), ``yarn install`` or bare ``yarn``, ``pnpm
+    install``, ``bun install``."""
+    shell = run_shell(instruction)
+    if not isinstance(shell, RunShell):
+        return False
+    for command in iter_simple_commands(shell.script):
+        if not command.words:
+            continue
+        tool = posixpath.basename(command.words[0].value)
+        args = [word.value for word in command.words[1:]]
+        positional = [arg for arg in args if not arg.startswith("-")]
+        first = positional[:1]
+        if tool == "npm":
+            project = len(positional) == 1 and not {"-g", "--global"}.intersection(args)
+            if project and positional[0] in _NPM_INSTALLS:
+                return True
+        elif tool == "yarn":
+            if first in ([], ["install"]):
+                return True
+        elif tool in ("pnpm", "bun") and first in (["install"], ["i"]):
+            return True
+    return False
+
+
+def _copies_node_modules(instruction: Instruction) -> bool:
+    """``COPY --from=deps /app/node_modules ./node_modules``."""
+    if instruction.cmd not in ("COPY", "ADD") or instruction.flag("from") is None:
+        return False
+    return any(s.rstrip("/").endswith("node_modules") for s in instruction.value[:-1])
+
+
+def _host_node_modules_used(model: FileModel, use: Instruction) -> bool:
+    """The stage of ``use`` (a whole-context COPY/ADD or bind mount) may run on the host's
+    ``node_modules``: no RUN of the stage installs node packages (nor a ``COPY --from``
+    brings ``node_modules``) before the first RUN after ``use`` that runs node tooling,
+    or at all (the application then runs on the host's)."""
+    facts = model.stage_of(use)
+    if facts is None:
+        return True
+    after = False
+    for instruction in facts.stage.instructions:
+        if instruction is use:
+            after = True
+        if _copies_node_modules(instruction) and not after:
+            return False
+        if instruction.cmd != "RUN":
+            continue
+        if _installs_node_packages(instruction):
+            return False
+        if after and _NODE_USE.search(instruction.text):
+            return True  # a build step before any install: it reads the host's
+    return True
+
+
+def read_by_the_build(
+    model: FileModel, view: BuildContext, uses: Sequence[Instruction]
+) -> set[str]:
     """Candidates the build itself is known to need: ``.git`` when a ``RUN`` runs ``git``
-    or the project takes its version from git (setuptools-scm, hatch-vcs...), and
-    ``node_modules`` when no ``RUN`` installs node packages (it ships the host's)."""
-    runs = " ".join(i.text for i in document.instructions if i.cmd == "RUN")
+    or the project takes its version from git (setuptools-scm, hatch-vcs, versioneer,
+    pdm's ``source = "scm"``...), and ``node_modules`` when a stage that copies the whole
+    context (``uses``) does not install node packages before it runs node tooling."""
+    runs = " ".join(i.text for i in model.document.instructions if i.cmd == "RUN")
     needed = set()
-    manifests = (view.read_text(n) or "" for n in ("pyproject.toml", "setup.cfg", "setup.py"))
-    if _GIT_WORD.search(runs) or any(_VCS_VERSIONING.search(text) for text in manifests):
+    manifests = (view.read_text(n) or "" for n in _MANIFESTS)
+    if (
+        _GIT_WORD.search(runs)
+        or view.is_file("versioneer.py")
+        or any(_VCS_VERSIONING.search(text) for text in manifests)
+    ):
         needed.add(".git")
-    if not _NODE_INSTALL.search(runs):
+    if any(_host_node_modules_used(model, use) for use in uses):
         needed.add("node_modules")
     return needed
+
+
+def _is_env(name: str) -> bool:
+    return name == ".env" or name.startswith(".env.")
+
+
+def _env_chosen_by_variable(
+    found: list[tuple[str, tuple[str, ...]]], reads: list[ContextRead]
+) -> bool:
+    """A source with a variable (``COPY ${ENV_FILE} ./.env``) may name one of the ``.env``
+    files: a ``--build-arg`` can choose another, so none of them is excluded."""
+    variable = [read for read in reads if "$" in read.source]
+    if not variable:
+        return False
+    return any(_is_env(pattern) and _read_by_name(paths, variable) for pattern, paths in found)
 
 
 def missing_lines(
@@ -264,8 +370,10 @@ def missing_lines(
     folder of many Dockerfiles would otherwise be read for every file)."""
     lines = []
     sibling_texts: tuple[str, ...] | None = None if callable(siblings) else siblings
-    for pattern, paths in candidates(view):
-        if pattern in needed:
+    found = candidates(view)
+    keep_envs = _env_chosen_by_variable(found, reads)
+    for pattern, paths in found:
+        if pattern in needed or (keep_envs and _is_env(pattern)):
             continue
         if not paths or all(ignore.excluded(path) for path in paths):
             continue
@@ -285,7 +393,7 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     view = context.model.context
     if not view.present:
         return
-    reads = list(context_reads(context.document))
+    reads = list(context_reads(context.document, context.model))
     broad = next((r for r in reads if r.whole_context and r.instruction.cmd != "RUN"), None)
     if broad is None:
         return
@@ -298,7 +406,8 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     def siblings() -> tuple[str, ...]:
         return tuple(_sibling_texts(view, name)) if where == ".dockerignore" else ()
 
-    needed = read_by_the_build(context.document, view)
+    uses = [read.instruction for read in reads if read.whole_context]
+    needed = read_by_the_build(context.model, view, uses)
     lines = missing_lines(view, ignore, reads, siblings, needed)
     if not lines:
         return
@@ -319,8 +428,9 @@ def check(rule: Rule, context: RuleContext) -> Iterator[Finding]:
     companion = CompanionEdit(where, old, appended(old, lines))
     reason = (
         f"the build no longer sees {shown}: a RUN that reads them (`git describe`, "
-        "setuptools-scm, a prebuilt `node_modules`) or an application that loads `.env` "
-        "at run time behaves differently"
+        "setuptools-scm, a prebuilt `node_modules`), a build step that loads `.env` files "
+        "(`npm run build` with Next.js or Vite, after `COPY . .`) or an application that "
+        "loads them at run time behaves differently"
     )
     fix = Fix((), Applicability.UNSAFE, reason, companion=companion)
     yield dataclasses.replace(finding, fix=fix)
