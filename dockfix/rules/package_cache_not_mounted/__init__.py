@@ -48,7 +48,19 @@ Fix safety
       mount over a folder an earlier RUN of the stage (or of a stage it builds on) linked
       into is left out too, as it would hide those packages.  ``copy``, ``hardlink`` (uv
       copies across file systems) and ``clone`` are fixed; pip and Poetry copy files out
-      of their caches.
+      of their caches;
+    * yarn, unless the yarn that runs is known to copy packages out of its cache: Yarn 1
+      (no ``.yarnrc.yml``, no ``packageManager`` naming Yarn 2+, no corepack unless
+      ``packageManager`` names Yarn 1), or Yarn 2+ with ``nodeLinker: node-modules`` (its
+      cache is then ``<globalFolder>/cache``, or ``cacheFolder`` without
+      ``enableGlobalCache``, read from ``.yarnrc.yml`` and the ``YARN_*`` variables).
+      With Plug'n'Play (Yarn 2+'s default linker) the installed packages stay in the
+      cache, so a mount would leave them out of the image; ``pnpm`` links from a store.
+      The project's ``package.json``, ``.yarnrc.yml`` (also in the folders above it and
+      in ``HOME``) and ``.yarnrc`` are read through the COPYs that put them there: one
+      that cannot be read (no build context, ``COPY --from``), a ``RUN`` that switches
+      yarn (``yarn set version``, ``corepack prepare yarn@...``) or rewrites its settings,
+      and a cache inside the project folder (zero-installs) are not fixed.
 
     Unsafe, with the reason: the user of the stage is not known (the folders assume
     root; an unknown image counts as root once one of its steps ran apt/apk/dnf without

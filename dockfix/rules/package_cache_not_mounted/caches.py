@@ -6,9 +6,10 @@ import itertools
 import posixpath
 
 from dockfix.lazy_dataclass import dataclass
-from dockfix.model import path_within
+from dockfix.model import BuildContext, path_within
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.package_cache_not_mounted.state import Where
+from dockfix.rules.package_cache_not_mounted.yarn import berry_cache
 from dockfix.shell import Manager, PackageCommand, command_words, iter_simple_commands
 
 _TRUE = frozenset({"1", "true", "on", "yes", "y", "t"})
@@ -26,6 +27,8 @@ class Cache:
     why: str = ""
     #: Go's module cache: mounting it empties it from the image (see ``module_readers``).
     modules: bool = False
+    #: The whole note when ``path`` is None for a reason other than the folder (Yarn 2+).
+    note: str = ""
 
 
 def _folder(
@@ -88,11 +91,16 @@ def _npm(package: PackageCommand, where: Where) -> list[Cache]:
     return [explicit or _folder(where, Manager.NPM, (("npm_config_cache", ""),), ".npm")]
 
 
-def _yarn(package: PackageCommand, where: Where) -> list[Cache]:
+def _yarn(
+    package: PackageCommand, where: Where, shell: RunShell, context: BuildContext
+) -> list[Cache]:
     if package.action not in ("install", "add"):
         return []
     if not package.packages and package.has_option("--version", "-v", "--help", "-h"):
         return []  # ``yarn --version``
+    berry = berry_cache(package, where, shell, context)
+    if berry is not None:  # Yarn 2+, or a yarn that is not known
+        return [Cache(Manager.YARN, berry.path, note=berry.note)]
     explicit = _option_folder(package, Manager.YARN, "--cache-folder")
     if explicit is not None:
         return [explicit]
@@ -175,8 +183,11 @@ CACHING_MANAGERS = frozenset(
 )
 
 
-def caches_of(package: PackageCommand, where: Where, shell: RunShell) -> list[Cache]:
-    """The cache folders ``package`` fills at ``where`` (empty when it keeps none)."""
+def caches_of(
+    package: PackageCommand, where: Where, shell: RunShell, context: BuildContext
+) -> list[Cache]:
+    """The cache folders ``package`` fills at ``where`` (empty when it keeps none);
+    ``context`` is read for yarn (which release runs, and its settings)."""
     manager = package.manager
     if manager is Manager.PIP:
         return _pip(package, where)
@@ -187,7 +198,7 @@ def caches_of(package: PackageCommand, where: Where, shell: RunShell) -> list[Ca
     if manager is Manager.NPM:
         return _npm(package, where)
     if manager is Manager.YARN:
-        return _yarn(package, where)
+        return _yarn(package, where, shell, context)
     if manager is Manager.GO:
         return go_caches(package, where)
     return []

@@ -14,7 +14,7 @@ packages an earlier ``RUN`` linked there.  pip and Poetry copy files out of thei
 from __future__ import annotations
 
 from dockfix.lazy_dataclass import dataclass
-from dockfix.model import StageFacts, path_within
+from dockfix.model import NO_CONTEXT, StageFacts, path_within
 from dockfix.rules._shell import RunShell, run_shell
 from dockfix.rules.package_cache_not_mounted.caches import caches_of
 from dockfix.rules.package_cache_not_mounted.state import Where, user_of, where_of
@@ -107,7 +107,8 @@ def _linked_in(
         why = link_mode(package, where)
         if not why:
             continue
-        for cache in caches_of(package, where, shell):
+        # uv only: the build context is read for yarn, never here.
+        for cache in caches_of(package, where, shell, NO_CONTEXT):
             found.append(Linked(cache.path, why, instruction.line, here))
     return found
 

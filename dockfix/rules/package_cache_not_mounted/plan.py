@@ -53,7 +53,7 @@ def unmounted_caches(
     user = user_of(facts, instruction)
     for package in packages:
         where = where_of(facts, instruction, shell, package.command, user)
-        for cache in caches_of(package, where, shell):
+        for cache in caches_of(package, where, shell, model.context):
             if cache.path is None:
                 wanted.append((package, where, cache))
                 continue
@@ -104,7 +104,7 @@ def plan_run(
             plan.notes.append(other)
             continue
         if cache.path is None:
-            plan.notes.append(f"{package.manager.value} cache folder: {cache.why}")
+            plan.notes.append(cache.note or f"{package.manager.value} cache folder: {cache.why}")
             continue
         if cache.path in decided:
             continue  # another command of the RUN fills the same folder
