@@ -121,6 +121,9 @@ def find_in(folder: Path) -> Path | None:
     """The configuration file in *folder* itself, if any (a pyproject needs the table)."""
     for name in CONFIG_NAMES:
         candidate = folder / name
+        if candidate.is_symlink() and not candidate.exists():
+            # Skipping it would apply the defaults where the user meant a configuration.
+            raise ConfigError(candidate, None, "a symbolic link to nothing")
         if candidate.is_file() and (name != "pyproject.toml" or _has_table(candidate)):
             return candidate
     return None
@@ -135,8 +138,9 @@ def _has_table(pyproject: Path) -> bool:
     try:
         if b"dockfix" not in pyproject.read_bytes():
             return False
-    except OSError:
-        return False
+    except OSError as error:
+        # Whether it configures dockfix (and excludes files) cannot be told: never guess.
+        raise ConfigError(pyproject, None, f"cannot read: {error.strerror or error}") from None
     data = _read_toml(pyproject)
     tool = data.get("tool")
     return isinstance(tool, dict) and "dockfix" in tool
@@ -153,6 +157,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, None, f"invalid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "invalid TOML: not UTF-8") from None
     except FileNotFoundError:
         raise ConfigError(path, None, "file not found") from None
     except OSError as error:

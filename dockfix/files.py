@@ -138,6 +138,9 @@ def write_atomic(path: Path, text: str, like: SourceFile) -> None:
     import tempfile  # here: --check and --diff never write (tempfile imports shutil, random...)
 
     target = Path(os.path.realpath(path))
+    if target.exists() and not os.access(target, os.W_OK):
+        # Renaming over it would work (the folder is writable) but the user said no.
+        raise FileProblem(path, "cannot write: the file is read-only")
     try:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.dockfix-")
     except OSError as exc:

@@ -20,13 +20,14 @@ import os
 import sys
 from typing import NoReturn
 
-__all__ = ["exit_status", "run"]
+__all__ = ["exit_on_sigterm", "exit_status", "run"]
 
 
 def run() -> NoReturn:
     """Run ``dockfix`` with ``sys.argv`` and end the process with its exit status."""
     from dockfix.cli import main
 
+    exit_on_sigterm()
     try:
         main()
         code: object = 0
@@ -35,6 +36,20 @@ def run() -> NoReturn:
     status = exit_status(code)
     _flush()
     os._exit(status)
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM raise ``SystemExit(143)`` instead of killing the process at once, so
+    that ``finally`` blocks run: a ``--write`` stopped by ``kill`` or a CI timeout removes
+    its temporary file instead of leaving ``.Dockerfile.dockfix-*`` behind.  (Called in
+    the main process and in each worker.)"""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    with contextlib.suppress(ValueError):  # not the main thread: leave it as it is
+        signal.signal(signal.SIGTERM, stop)
 
 
 def exit_status(code: object) -> int:

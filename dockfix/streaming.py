@@ -81,6 +81,15 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def start_worker() -> None:
+    """A worker's set-up: ``tune_gc``, and SIGTERM (the pool's shutdown on Ctrl-C, a CI
+    timeout) as an exit that removes a half-written temporary file."""
+    from dockfix.program import exit_on_sigterm
+
+    tune_gc()
+    exit_on_sigterm()
+
+
 def process_files(
     files: Sequence[Path],
     profiles: Sequence[Profile],
@@ -119,7 +128,7 @@ def process_files(
     # forkserver: workers start from a clean process, never from a fork of one that may
     # hold a lock in another thread.
     context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=tune_gc)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker)
     try:
         yield from pool.map(work, files, numbers, chunksize=chunk)
     finally:

@@ -554,3 +554,43 @@ def test_healthcheck_path_from_the_configuration(tmp_path: Path) -> None:
         load_config(tmp_path / "bad" / ".dockfix.toml")
     profile = resolver.profile_for(tmp_path / "svc" / "Dockerfile")
     assert [rule.code for rule in profile.rules] == ["DF210"]
+
+
+# --- configuration that cannot be read: an error, never the defaults -----------------------
+
+
+def test_config_not_utf8_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": SAMPLE})
+    (tmp_path / "pyproject.toml").write_bytes(b'\xff\xfe[tool.dockfix]\nexclude = ["Dockerfile"]\n')
+    result = invoke("--write", ".")
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.output and "not UTF-8" in result.output
+    assert (tmp_path / "Dockerfile").read_text() == SAMPLE
+
+
+def test_a_dangling_config_link_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": SAMPLE})
+    (tmp_path / ".dockfix.toml").symlink_to(tmp_path / "gone.toml")
+    result = invoke("--write", ".")
+    assert result.exit_code == 2
+    assert "a symbolic link to nothing" in result.output
+    assert (tmp_path / "Dockerfile").read_text() == SAMPLE
+
+
+def test_an_unreadable_pyproject_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It may exclude the file (root reads any file, so the refusal is simulated).
+    write(tmp_path, {"Dockerfile": SAMPLE, "pyproject.toml": '[tool.dockfix]\nexclude = ["*"]\n'})
+    real = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path.name == "pyproject.toml":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = invoke("--write", ".")
+    assert result.exit_code == 2
+    assert "cannot read: Permission denied" in result.output
+    assert (tmp_path / "Dockerfile").read_text() == SAMPLE

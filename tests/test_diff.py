@@ -188,3 +188,31 @@ def test_colorize_empty() -> None:
 def test_colorize_only_adds_escape_codes(old: str, new: str) -> None:
     diff = unified_diff(old, new, "Dockerfile")
     assert re.sub(r"\x1b\[[0-9;]*m", "", colorize(diff)) == diff
+
+
+NAMES = {
+    "space": "my app/a b.Dockerfile",
+    "line-end": "odd\nname/Dockerfile",
+    "quote-and-backslash": 'q"uote\\d/Dockerfile',
+    "tab": "tab\there/Dockerfile",
+}
+
+
+@pytest.mark.parametrize("tool", APPLIERS)
+@pytest.mark.parametrize("name", NAMES.values(), ids=NAMES.keys())
+def test_odd_file_names_apply(tmp_path: Path, tool: list[str], name: str) -> None:
+    # A space ends the name for `patch` unless a tab follows it; a line end would end the
+    # header: git quotes such names (and `patch` reads git's quoting).
+    if tool[0] == "patch" and any(char in name for char in '\n\t"\\'):
+        pytest.skip("GNU patch reads quoted names only in git-style diffs")
+    old, new = "FROM alpine\nCMD sh\n", "FROM alpine\nCMD bash\n"
+    target = tmp_path / name
+    target.parent.mkdir(parents=True)
+    target.write_text(old)
+    patch = tmp_path / "change.patch"
+    patch.write_bytes(unified_diff(old, new, name).encode())
+    result = subprocess.run(
+        [*tool, str(patch)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert target.read_text() == new

@@ -328,3 +328,16 @@ def test_write_keeps_owner_when_root(tmp_path: Path) -> None:
     info = path.stat()
     assert (info.st_uid, info.st_gid) == (4321, 4322)
     assert stat.S_IMODE(info.st_mode) == 0o2750
+
+
+def test_a_read_only_file_is_not_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Renaming over it would work (the folder is writable); the file's mode says no.  Root
+    # may write anything, so the check the user would meet is simulated.
+    target = tmp_path / "Dockerfile"
+    target.write_text("FROM a\n")
+    like = files.read_source(target)
+    monkeypatch.setattr(files.os, "access", lambda path, mode: False)
+    with pytest.raises(files.FileProblem, match="read-only"):
+        files.write_atomic(target, "FROM b\n", like)
+    assert target.read_text() == "FROM a\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["Dockerfile"]

@@ -64,3 +64,21 @@ def test_usage_errors_keep_clicks_status(tmp_path: Path) -> None:
     done = _program(tmp_path, "--no-such-option")
     assert done.returncode == 2
     assert "No such option" in done.stderr
+
+
+def test_sigterm_runs_finally_blocks_and_exits_143() -> None:
+    # A `--write` stopped by `kill` or a CI timeout removes its temporary file.
+    code = (
+        "import os, signal\n"
+        "from dockfix.program import exit_on_sigterm\n"
+        "exit_on_sigterm()\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "finally:\n"
+        "    print('cleaned up', flush=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 143
+    assert result.stdout == "cleaned up\n"

@@ -42,15 +42,34 @@ def unified_diff(old: str, new: str, path: str, *, created: bool = False) -> str
 
     lines: list[str] = []
     header = path.lstrip("/")  # `a//abs/path` would not apply with patch -p1
-    fromfile = "/dev/null" if created else f"a/{header}"
+    fromfile = "/dev/null" if created else header_name("a/" + header)
     for line in difflib.unified_diff(
-        split_lines(old), split_lines(new), fromfile=fromfile, tofile=f"b/{header}"
+        split_lines(old), split_lines(new), fromfile=fromfile, tofile=header_name("b/" + header)
     ):
         if line.endswith("\n"):
             lines.append(line)
         else:  # only a file's last line can lack its newline
             lines.append(line + "\n" + NO_NEWLINE_MARKER)
     return "".join(lines)
+
+
+#: Characters git writes as escapes inside a quoted header name.
+_GIT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def header_name(name: str) -> str:
+    """A ``---``/``+++`` header name that ``git apply`` and ``patch -p1`` read back whole,
+    written as git writes it: in double quotes with C escapes when it holds a quote, a
+    backslash or a control character (a line end would end the header), followed by a
+    tab when it holds a space (``patch`` otherwise stops the name at the space)."""
+    if any(char in _GIT_ESCAPES or ord(char) < 0x20 or char == "\x7f" for char in name):
+        escaped = "".join(
+            _GIT_ESCAPES.get(char)
+            or (f"\\{ord(char):03o}" if ord(char) < 0x20 or char == "\x7f" else char)
+            for char in name
+        )
+        return f'"{escaped}"'
+    return f"{name}\t" if " " in name else name
 
 
 def colorize(diff: str) -> str:

@@ -69,5 +69,7 @@ def rehead(diff: str, path: str) -> str:
     second = diff.find("\n", first) + 1
     if first == 0 or second == 0 or not diff.startswith("+++ ", first):
         return diff
+    from dockfix.output.diff import header_name
+
     header = path.lstrip("/")
-    return f"--- a/{header}\n+++ b/{header}\n{diff[second:]}"
+    return f"--- {header_name('a/' + header)}\n+++ {header_name('b/' + header)}\n{diff[second:]}"
