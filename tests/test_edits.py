@@ -7,7 +7,7 @@ import pytest
 from throwaway_rule import one_fix_rule
 
 from dockfix.edits import Applicability, Edit, Fix, FixBuilder, rewrite_shell, splice_shell
-from dockfix.engine import EditRefused, apply_fix, fix_document, verify
+from dockfix.engine import EditRefused, apply_fix, apply_fixes, fix_document, verify
 from dockfix.model.runs import RunShell, run_shell
 from dockfix.problems import Problem
 from dockfix.rules.base import Settings
@@ -177,3 +177,29 @@ def test_rewrite_shell_without_comments_in_the_way_is_unchanged() -> None:
     assert rewrite_shell(document, shell, [(start, start + len("gcc "), "")]).to_string() == (
         "RUN apk add \\\n    curl\n"
     )
+
+
+def test_fixes_applied_in_one_pass_equal_one_after_another() -> None:
+    document = parse("FROM a\nENV A 1\nENV B 2\nLABEL x y\nCMD c\n")
+    env_a, env_b, label = document.nodes[1], document.nodes[2], document.nodes[3]
+    fixes = [
+        Fix((Edit(env_a, (document.make_instruction("ENV A=1"),)),), Applicability.SAFE),
+        Fix((Edit(env_b, ()),), Applicability.SAFE),
+        Fix((Edit(label, (document.make_instruction("LABEL z=1"), label)),), Applicability.SAFE),
+    ]
+    one_by_one = document
+    for fix in fixes:
+        one_by_one = apply_fix(one_by_one, fix)
+    assert apply_fixes(document, fixes).to_string() == one_by_one.to_string()
+    assert one_by_one.to_string() == "FROM a\nENV A=1\nLABEL z=1\nLABEL x y\nCMD c\n"
+
+
+def test_two_fixes_of_one_node_are_refused_in_one_pass() -> None:
+    document = parse("FROM a\nENV A 1\n")
+    env = document.nodes[1]
+    fixes = [
+        Fix((Edit(env, (document.make_instruction("ENV A=1"),)),), Applicability.SAFE),
+        Fix((Edit(env, ()),), Applicability.SAFE),
+    ]
+    with pytest.raises(EditRefused, match="two edits of one node"):
+        apply_fixes(document, fixes)
