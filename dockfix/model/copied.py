@@ -164,15 +164,7 @@ def file_origin(
         return None
 
     def destination(copy: Instruction) -> str | None:
-        copy_step = _step_in_lineage(facts, copy)
-        target = expand(copy.value[-1], copy_step.variables)
-        if target is None:
-            return None
-        if not target.startswith("/"):
-            if copy_step.workdir is None:
-                return None
-            target = posixpath.join(copy_step.workdir, target)
-        return posixpath.normpath(target)
+        return copy_destination(_step_in_lineage(facts, copy), copy)
 
     instructions = [i for ancestor in reversed(facts.lineage) for i in ancestor.stage.instructions]
     if instruction.cmd == "RUN" and instruction in instructions:
@@ -191,3 +183,16 @@ def _step_in_lineage(facts: StageFacts, instruction: Instruction) -> Step:
         if ancestor.contains(instruction):
             return ancestor.at(instruction)
     return facts.end
+
+
+def copy_destination(step: Step, copy: Instruction) -> str | None:
+    """Where a COPY/ADD writes, as an absolute path (``step``: the state it runs in);
+    None when not known."""
+    target = expand(copy.value[-1], step.variables)
+    if target is None:
+        return None
+    if not target.startswith("/"):
+        if step.workdir is None:
+            return None
+        target = posixpath.join(step.workdir, target)
+    return posixpath.normpath(target)

@@ -17,8 +17,7 @@ from dockfix.images.python_requirements import (
 from dockfix.images.runtime_libs import NoRuntimeKnown, package_name, runtime_packages
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts
-from dockfix.model.copied import Origin, file_origin, inside
-from dockfix.model.expand import expand
+from dockfix.model.copied import Origin, copy_destination, file_origin, inside
 from dockfix.rules.build_tools_in_final_image.checks import APT, BuildInstall, Site
 from dockfix.rules.build_tools_in_final_image.project import is_local_wheel
 from dockfix.rules.refusal import FixRefused
@@ -345,12 +344,4 @@ def _may_write_into(copy: Instruction, target: str, project: str, context: Build
 
 def _destination(facts: StageFacts, copy: Instruction) -> str | None:
     """Where a COPY/ADD writes, as an absolute path; None when not known."""
-    step = facts.at(copy)
-    target = expand(copy.value[-1], step.variables)
-    if target is None:
-        return None
-    if not target.startswith("/"):
-        if step.workdir is None:
-            return None
-        target = posixpath.join(step.workdir, target)
-    return posixpath.normpath(target)
+    return copy_destination(facts.at(copy), copy)

@@ -153,13 +153,10 @@ def _venv_elsewhere(where: Where, cache: str, shell: RunShell, package: PackageC
 def _poetry_configured(where: Where, shell: RunShell, package: PackageCommand) -> bool:
     """``poetry config virtualenvs.create false`` (or ``in-project true``) ran before."""
     earlier: list[RunShell] = []
-    for facts in reversed(where.facts.lineage):
-        for instruction in facts.stage.instructions:
-            if instruction is where.instruction:
-                break
-            parsed = run_shell(instruction)
-            if isinstance(parsed, RunShell):
-                earlier.append(parsed)
+    for instruction in where.instructions_before():
+        parsed = run_shell(instruction)
+        if isinstance(parsed, RunShell):
+            earlier.append(parsed)
     for run in (*earlier, shell):
         for command in iter_simple_commands(run.script):
             if run is shell and command.start >= package.command.start:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+from collections.abc import Iterator
 
 from dockfix import lazy_re
 from dockfix.images.table import TABLE
@@ -72,6 +73,14 @@ class Where:
     @property
     def is_root(self) -> bool | None:
         return is_root_user(self.user)
+
+    def instructions_before(self) -> Iterator[Instruction]:
+        """Every instruction of the stage's lineage, base stage first, up to this one."""
+        for member in reversed(self.facts.lineage):
+            for earlier in member.stage.instructions:
+                if earlier is self.instruction:
+                    return
+                yield earlier
 
     def lookup(self, name: str) -> tuple[bool, str | None]:
         """(defined, value) of a variable; npm reads its ``npm_config_*`` in any case."""

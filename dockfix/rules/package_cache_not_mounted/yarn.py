@@ -256,15 +256,12 @@ def _run_signs(where: Where, shell: RunShell, package: PackageCommand) -> tuple[
     """(corepack used, yarn switched, yarn's settings rewritten) by a RUN of the lineage
     before the command (or by the command's own RUN, before it)."""
     texts: list[str] = []
-    for member in reversed(where.facts.lineage):
-        for earlier in member.stage.instructions:
-            if earlier is where.instruction:
-                break
-            parsed = run_shell(earlier)
-            if isinstance(parsed, RunShell):
-                texts.append(parsed.script.text)
-            elif earlier.cmd == "RUN":
-                texts.append(earlier.logical)  # unparsable: its text still tells
+    for earlier in where.instructions_before():
+        parsed = run_shell(earlier)
+        if isinstance(parsed, RunShell):
+            texts.append(parsed.script.text)
+        elif earlier.cmd == "RUN":
+            texts.append(earlier.logical)  # unparsable: its text still tells
     texts.append(shell.script.text[: package.command.start])
     text = "\n".join(texts)
     return (
