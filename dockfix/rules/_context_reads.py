@@ -22,11 +22,11 @@ from dockfix import lazy_re
 from dockfix.images.install_reads import IgnoreFile, Unprovable
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, FileModel
+from dockfix.model.copied import is_remote_source
 from dockfix.model.expand import expand
 from dockfix.model.mounts import mounts_of
 from dockfix.syntax import Dockerfile, Instruction
 
-_REMOTE = lazy_re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _WILDCARDS = frozenset("*?[")
 #: ``$NAME`` and ``${...}`` references, replaced by ``*`` when they cannot be resolved.
 _REFERENCE = lazy_re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[^}]*\})")
@@ -75,11 +75,12 @@ def context_reads(document: Dockerfile, model: FileModel | None = None) -> Itera
                     continue  # a heredoc: text in the Dockerfile, not a context file
                 if model is not None:
                     resolved = _resolved(source, instruction, model)
-                    if instruction.cmd == "ADD" and _REMOTE.match(resolved):
+                    if instruction.cmd == "ADD" and is_remote_source(resolved):
                         continue
                     yield ContextRead(instruction, source, _normal(resolved))
                     continue
-                if instruction.cmd == "ADD" and (_REMOTE.match(source) or source.endswith(".git")):
+                remote = is_remote_source(source) or source.endswith(".git")
+                if instruction.cmd == "ADD" and remote:
                     continue
                 yield ContextRead(instruction, source, normal_path(source))
         elif instruction.cmd == "RUN":

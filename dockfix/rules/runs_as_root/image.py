@@ -12,7 +12,7 @@ from dockfix.cached import cached_property
 from dockfix.images import ImageTraits
 from dockfix.lazy_dataclass import dataclass
 from dockfix.model import BuildContext, StageFacts, Step
-from dockfix.model.copied import Origin, inside, origin_of
+from dockfix.model.copied import SEARCH_PATH, Origin, inside, origin_of
 from dockfix.model.expand import expand
 from dockfix.rules._shell import RunShell, parse_text, run_shell
 from dockfix.rules.base import RuleContext
@@ -26,7 +26,6 @@ from dockfix.rules.runs_as_root.policy import (
     INSTALL_TREES,
     MINUS_MODE,
     RUNTIME_TREES,
-    SEARCH_PATH,
     SHELLS,
     SYSTEM_FOLDERS,
     SYSTEM_TREES,

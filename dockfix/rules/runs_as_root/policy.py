@@ -117,7 +117,6 @@ APP_TOOLS = frozenset({"django-admin", "django-admin.py", "pybabel", "flask", "a
 #: Commands that write nothing (outside their redirections) or only change shell state.
 HARMLESS = _words("echo printf true : ls pwd id whoami printenv cat test [ cd export set")
 SHELLS = frozenset({"sh", "bash", "ash", "dash"})
-SEARCH_PATH = _paths("/usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin")
 #: Minimal init processes that run their arguments as the real command.
 INIT_WRAPPERS = _words("tini tini-static dumb-init catatonit")
 PYTHON = lazy_re.compile(r"python(\d+(\.\d+)*)?")
